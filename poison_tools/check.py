@@ -1,0 +1,264 @@
+"""The "silver needle": does a commit carry an uncured poison?
+
+Commit T is poisoned by a record when one of its poison commits is T or an ancestor
+of T and none of its cure commits is. Recorded commits are widened by an
+`Equivalence` (cherry-picked copies, backports) before the question is asked, so the
+same rules serve `check`, the hook and the editor. Every verdict carries its
+evidence: which commit was found, standing for which recorded one, and how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
+from poison_tools.git import SourceRepo
+from poison_tools.reach import Answer, Reachability, reachability
+from poison_tools.record import Problem, Record
+from poison_tools.store import Snapshot, Staleness
+
+POISONED = "poisoned"
+CURED = "cured"
+CLEAN = "clean"
+UNDECIDED = "undecided"
+NOT_IN_HISTORY = "not-in-history"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """`commit` is in the target's history and stands for the recorded `recorded`."""
+
+    commit: str
+    recorded: str
+    via: str = "ancestry"  # later also: cherry-pick trailer, patch-id, change-id
+
+    def to_json(self) -> dict[str, str]:
+        return {"commit": self.commit, "recorded": self.recorded, "via": self.via}
+
+
+class Equivalence(Protocol):
+    def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        """For each recorded commit, its equivalent commits and how each was found."""
+        ...
+
+
+class Identity:
+    """No equivalents: a commit stands only for itself."""
+
+    def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        return {}
+
+
+@dataclass(frozen=True)
+class CureElsewhere:
+    cure: str
+    refs: tuple[str, ...]  # full ref names that contain it; empty if none here
+
+    @property
+    def cherry_pick(self) -> str:
+        return f"git cherry-pick -x {self.cure}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"commit": self.cure, "refs": list(self.refs), "cherry_pick": self.cherry_pick}
+
+
+@dataclass
+class Finding:
+    record: Record
+    status: str
+    poison_evidence: list[Evidence] = field(default_factory=list)
+    cure_evidence: list[Evidence] = field(default_factory=list)
+    undecided_commits: list[str] = field(default_factory=list)
+    cures_elsewhere: list[CureElsewhere] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "id": r.id,
+            "status": self.status,
+            "poisons": list(r.poisons),
+            "cures": list(r.cures),
+            "comment": r.comment,
+            "bug": r.bug,
+            "severity": r.severity,
+            "editor": r.editor,
+            "created": r.created,
+            "poison_evidence": [e.to_json() for e in self.poison_evidence],
+            "cure_evidence": [e.to_json() for e in self.cure_evidence],
+            "undecided_commits": self.undecided_commits,
+            "cures_elsewhere": [c.to_json() for c in self.cures_elsewhere],
+        }
+
+
+@dataclass
+class CheckReport:
+    target: str
+    rev: str
+    findings: list[Finding]
+    problems: list[Problem]
+    stale: Staleness | None = None
+    shallow: bool = False
+
+    def of_status(self, *statuses: str) -> list[Finding]:
+        return [f for f in self.findings if f.status in statuses]
+
+    @property
+    def poisoned(self) -> list[Finding]:
+        return self.of_status(POISONED)
+
+    @property
+    def undecided(self) -> list[Finding]:
+        return self.of_status(UNDECIDED)
+
+    @property
+    def verdict(self) -> str:
+        # A definite poison outranks doubt: it is a finding either way, and the
+        # undecided list is still reported beside it.
+        if self.poisoned:
+            return POISONED
+        if self.undecided or self.problems:
+            return UNDECIDED
+        return "healthy"
+
+    @property
+    def exit_code(self) -> int:
+        return {POISONED: EXIT_POISONED, UNDECIDED: EXIT_ERROR}.get(self.verdict, EXIT_OK)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "rev": self.rev,
+            "verdict": self.verdict,
+            "poisoned": [f.to_json() for f in self.poisoned],
+            "undecided": [f.to_json() for f in self.undecided],
+            "cured": [f.to_json() for f in self.of_status(CURED)],
+            "not_in_history": [f.record.id for f in self.of_status(NOT_IN_HISTORY)],
+            "problems": [p.to_json() for p in self.problems],
+            "stale": None if self.stale is None else self.stale.describe(),
+        }
+
+
+@dataclass
+class ReleaseReport:
+    """What changed between the last release `since` and this one."""
+
+    current: CheckReport
+    since: str
+    since_rev: str
+    fixed: list[Finding]  # cures that arrive between since and target
+    introduced: list[Finding]  # poisons that arrive between since and target
+
+    @property
+    def exit_code(self) -> int:
+        return self.current.exit_code
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.current.to_json()
+        data["since"] = self.since
+        data["since_rev"] = self.since_rev
+        data["fixed"] = [f.to_json() for f in self.fixed]
+        data["introduced"] = [f.to_json() for f in self.introduced]
+        return data
+
+
+class Checker:
+    """Verdicts for one snapshot of records against commits of one repository."""
+
+    def __init__(
+        self,
+        repo: SourceRepo,
+        snapshot: Snapshot,
+        *,
+        reach: Reachability | None = None,
+        equivalence: Equivalence | None = None,
+    ) -> None:
+        self.repo = repo
+        self.snapshot = snapshot
+        self.reach = reach or reachability(repo)
+        self.records = sorted(snapshot.active, key=lambda r: (r.created, r.id))
+        recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
+        self.equivalents = (equivalence or Identity()).expand(recorded)
+        self._all = recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
+
+    def _stand_ins(self, commit: str) -> list[tuple[str, str]]:
+        return [(commit, "ancestry"), *self.equivalents.get(commit, [])]
+
+    def _evidence(self, answer: Answer, commits: Iterable[str]) -> tuple[list[Evidence], list[str]]:
+        found, unknown = [], []
+        for recorded in commits:
+            for commit, via in self._stand_ins(recorded):
+                status = answer.status(commit)
+                if status:
+                    found.append(Evidence(commit, recorded, via))
+                elif status is None:
+                    unknown.append(commit)
+        return found, unknown
+
+    def judge(self, record: Record, answer: Answer) -> Finding:
+        poisons, poison_unknown = self._evidence(answer, record.poisons)
+        cures, cure_unknown = self._evidence(answer, record.cures)
+        # A cure that is itself an ancestor of the poison it should cure (an old commit
+        # that merely looks the same) cures nothing.
+        if cures and poisons:
+            cures = [c for c in cures if not self._precedes(c.commit, poisons)]
+        if cures:
+            return Finding(record, CURED, poisons, cures)
+        if poisons and not cure_unknown:
+            return Finding(record, POISONED, poisons, [])
+        if poisons or poison_unknown:
+            return Finding(record, UNDECIDED, poisons, [], poison_unknown + cure_unknown)
+        stand_ins = [c for p in record.poisons for c, _ in self._stand_ins(p)]
+        if all(c in answer.absent for c in stand_ins):
+            return Finding(record, NOT_IN_HISTORY)
+        return Finding(record, CLEAN)
+
+    def _precedes(self, commit: str, poisons: list[Evidence]) -> bool:
+        if all(p.via == "ancestry" for p in poisons) and commit not in self._derived:
+            return False
+        return any(
+            commit != p.commit and self.reach.ancestors(p.commit, [commit]).status(commit)
+            for p in poisons
+        )
+
+    @property
+    def _derived(self) -> set[str]:
+        return {e for eqs in self.equivalents.values() for e, _ in eqs}
+
+    def answer(self, target: str) -> Answer:
+        return self.reach.ancestors(target, self._all)
+
+    def check(self, target: str, rev: str) -> CheckReport:
+        answer = self.answer(target)
+        findings = [self.judge(r, answer) for r in self.records]
+        for f in findings:
+            if f.status == POISONED and f.record.cures:
+                f.cures_elsewhere = self.cures_elsewhere(f.record)
+        return CheckReport(
+            target, rev, findings, list(self.snapshot.problems), self.snapshot.stale, self.repo.shallow
+        )
+
+    def cures_elsewhere(self, record: Record) -> list[CureElsewhere]:
+        present = self.reach.present(record.cures)
+        return [
+            CureElsewhere(c, tuple(self.reach.refs_containing(c)) if c in present else ())
+            for c in record.cures
+        ]
+
+    def release(self, target: str, rev: str, since: str, since_rev: str) -> ReleaseReport:
+        current = self.check(target, rev)
+        before = self.reach.ancestors(since, self._all)
+        fixed, introduced = [], []
+        for f in current.findings:
+            old = self.judge(f.record, before)
+            if f.cure_evidence and old.status != CURED and old.status != UNDECIDED:
+                fixed.append(f)
+            new_poisons = [e for e in f.poison_evidence if before.status(e.commit) is False]
+            if new_poisons and not self._poisoned_before(old):
+                introduced.append(f)
+        return ReleaseReport(current, since, since_rev, fixed, introduced)
+
+    @staticmethod
+    def _poisoned_before(old: Finding) -> bool:
+        return old.status in (POISONED, CURED, UNDECIDED)

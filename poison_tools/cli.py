@@ -1,0 +1,167 @@
+"""`git poison …`: parse, dispatch, render. No poison logic lives here.
+
+Subcommands are imported only when run (`LazyGroup`), so `git poison check` in a
+pre-push hook does not pay for the import of every other command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+import click
+
+from poison_tools import __version__
+from poison_tools.errors import EXIT_ERROR, FatalError
+
+# name -> "module:attribute"; the order is the order of `--help`.
+COMMANDS = {
+    "add": "poison_tools.commands.add:add",
+    "cure": "poison_tools.commands.cure:cure",
+    "check": "poison_tools.commands.check:check",
+    "list": "poison_tools.commands.list_:list_records",
+    "show": "poison_tools.commands.show:show",
+    "withdraw": "poison_tools.commands.withdraw:withdraw",
+    "sync": "poison_tools.commands.sync:sync",
+    "init": "poison_tools.commands.init:init",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        cmd = getattr(importlib.import_module(module), attr)
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+
+class App:
+    """What every subcommand needs, built on first use."""
+
+    def __init__(self, fetch: bool = True) -> None:
+        self.fetch = fetch
+        from poison_tools.term import Style, use_color
+
+        self.out = Style(use_color(sys.stdout))
+        self.err = Style(use_color(sys.stderr))
+
+    @cached_property
+    def repo(self) -> Any:
+        from poison_tools.git import SourceRepo
+
+        return SourceRepo.discover()
+
+    @cached_property
+    def store(self) -> Any:
+        from poison_tools.store import PoisonStore
+
+        return PoisonStore(self.repo, fetch=self.fetch)
+
+    def snapshot(self) -> Any:
+        snap = self.store.load()
+        if snap.stale is not None:
+            self.warn(snap.stale.describe())
+        return snap
+
+    def warn(self, message: str) -> None:
+        click.echo(self.err("warning: ", "yellow") + message, err=True)
+
+    def echo(self, line: str = "") -> None:
+        click.echo(line)
+
+    def echo_json(self, data: Any) -> None:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+    def author(self) -> tuple[str, str]:
+        ident: tuple[str, str] = self.repo.identity()
+        return ident
+
+    def editor(self) -> str:
+        name, email = self.author()
+        return f"{name} <{email}>"
+
+    def report_write(self, result: Any, done: str) -> None:
+        if result.offline is not None:
+            self.warn(
+                f"{done} locally only: the poisons remote is unreachable ({result.offline}); "
+                "run `git poison sync` when it is back"
+            )
+
+
+pass_app = click.make_pass_decorator(App)
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  git poison add 1a2b3c4 -m "service hangs on io error" --bug JIRA-1234
+  git poison cure k3v7x2m9d0 origin/master lts/2.1
+  git poison check                     # exit 0 healthy, 1 poisoned, 2 undecided
+  git poison check v2.1.0 --since v2.0.0 --json
+
+Exit codes: 0 healthy/success, 1 poisoned, 2 could not decide or error.""",
+)
+@click.version_option(__version__, prog_name="git-poison")
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help="Use the last fetched records; do not contact the poisons remote.",
+)
+@click.pass_context
+def cli(ctx: click.Context, no_fetch: bool) -> None:
+    """Record the commits that introduced bugs (poisons) and the commits that fixed them
+    (cures), and ask whether a commit carries an uncured poison."""
+    ctx.obj = App(fetch=not no_fetch and os.environ.get("GIT_POISON_NO_FETCH") != "1")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; turn every expected failure into one line and an exit code."""
+    try:
+        rv = cli.main(args=argv, prog_name="git poison", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return EXIT_ERROR
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except FatalError as e:
+        click.echo(f"git poison: error: {e}", err=True)
+        return e.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        # `git poison list | head`: the reader left; not an error worth a word.
+        sys.stderr.close()
+        return 0
+    except Exception as e:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("GIT_POISON_DEBUG"):
+            raise
+        click.echo(
+            f"git poison: internal error: {e.__class__.__name__}: {e} "
+            "(please report it; rerun with GIT_POISON_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return 3
+    return int(rv or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import click
+
+from poison_tools.check import Checker
+from poison_tools.cli import App, pass_app
+from poison_tools.render import check_lines, release_lines
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  git poison check                      # is HEAD healthy?
+  git poison check origin/lts/2.1
+  git poison check v2.1.0 --since v2.0.0 --json   # release report
+
+\b
+Exit codes: 0 healthy, 1 poisoned, 2 could not decide (missing history,
+unknown commit, unreadable records) or error."""
+)
+@click.argument("rev", default="HEAD", required=False)
+@click.option("--since", "since", metavar="REV",
+              help="Last release: also list the bugfixes and poisons that arrived since.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
+@pass_app
+def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
+    """Does REV (default HEAD) carry an uncured poison?"""
+    target = app.repo.resolve_commit(rev)
+    base = app.repo.resolve_commit(since) if since else None
+    checker = Checker(app.repo, app.snapshot())
+    if base is not None:
+        report = checker.release(target, rev, base, since or "")
+        lines = release_lines(report, app.out)
+        data = report.to_json()
+    else:
+        current = checker.check(target, rev)
+        lines, data, report = check_lines(current, app.out), current.to_json(), current  # type: ignore[assignment]
+    if as_json:
+        app.echo_json(data)
+    else:
+        for line in lines:
+            app.echo(line)
+    return report.exit_code

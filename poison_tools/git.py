@@ -1,0 +1,226 @@
+"""Running git, and the facts about the source repository that every command needs.
+
+All git calls go through `run()`: it strips the environment variables that tie git to
+one repository (hooks run with GIT_DIR set; see pre-commit's `no_git_env`), never
+lets git ask for credentials on a terminal, and raises `GitError` carrying the
+command, the exit code and both streams.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from poison_tools.errors import FatalError
+
+# Variables that make git look at a repository other than the one we name.
+_REPO_ENV = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+        "GIT_QUARANTINE_PATH",
+    }
+)
+
+SHA_RE = re.compile(r"\A(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
+
+
+class GitError(FatalError):
+    def __init__(self, cmd: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+        self.cmd = tuple(cmd)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
+        super().__init__(f"git {' '.join(cmd[1:3])} failed: {last}")
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    # A missing object in a partial clone must not trigger a silent network fetch in
+    # the middle of a check (honoured by git >= 2.44, harmless before).
+    env["GIT_NO_LAZY_FETCH"] = "1"
+    env.setdefault("LC_ALL", "C")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    check: bool = True,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git; on `timeout`, kill git *and* its helpers (ssh, remote-http).
+
+    Killing only git would leave its helper holding our pipes open, and the read
+    would hang past the timeout, which is the very thing the timeout is for.
+    """
+    cmd = ["git", *args]
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=clean_env(env),
+            start_new_session=timeout is not None,
+        )
+    except FileNotFoundError:
+        raise FatalError("git is not installed or not on PATH.") from None
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        raise
+    result = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    if check and proc.returncode != 0:
+        raise GitError(cmd, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+    return result
+
+
+def output(args: Sequence[str], **kwargs: object) -> str:
+    return run(args, **kwargs).stdout.decode()  # type: ignore[arg-type]
+
+
+def is_sha(value: str) -> bool:
+    return bool(SHA_RE.match(value))
+
+
+def parse_config(raw: bytes) -> dict[str, list[str]]:
+    """Parse `git config -z --list` output: keys are lower-cased like git does."""
+    result: dict[str, list[str]] = {}
+    for entry in raw.split(b"\0"):
+        if not entry:
+            continue
+        key, _, value = entry.decode(errors="replace").partition("\n")
+        result.setdefault(key.lower(), []).append(value)
+    return result
+
+
+@dataclass
+class SourceRepo:
+    """A repository whose commits are poisoned or cured."""
+
+    git_dir: str
+    common_dir: str
+    toplevel: str | None
+    shallow: bool
+    config: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def discover(cls, path: str | None = None) -> SourceRepo:
+        """Find the repository at `path` (default: the current directory).
+
+        GIT_DIR / GIT_WORK_TREE set by the caller (git itself, for `git poison` in a
+        hook) are honoured here, once; every later call names the repository explicitly.
+        """
+        cwd = os.path.abspath(path or os.getcwd())
+        env = {k: v for k, v in os.environ.items() if k in ("GIT_DIR", "GIT_WORK_TREE")}
+        cmd = [
+            "git",
+            "rev-parse",
+            "--absolute-git-dir",
+            "--git-common-dir",
+            "--is-shallow-repository",
+            "--is-bare-repository",
+            "--show-cdup",
+        ]
+        try:
+            proc = subprocess.run(
+                cmd,
+                cwd=cwd,
+                capture_output=True,
+                env={**clean_env(), **env},
+                stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError:
+            raise FatalError("git is not installed or not on PATH.") from None
+        except OSError as e:
+            raise FatalError(f"cannot enter {cwd}: {e.strerror}") from None
+        if proc.returncode != 0:
+            raise FatalError(
+                f"not a git repository: {cwd} (run git poison inside the source repository)"
+            )
+        lines = proc.stdout.decode().split("\n")
+        git_dir, common, shallow, bare = lines[:4]
+        cdup = lines[4] if len(lines) > 4 else ""
+        # --git-common-dir may be relative to the current directory.
+        common_dir = os.path.normpath(os.path.join(cwd, common))
+        toplevel = None if bare == "true" else os.path.normpath(os.path.join(cwd, cdup))
+        repo = cls(git_dir, common_dir, toplevel, shallow == "true")
+        repo.config = parse_config(repo.git(["config", "-z", "--list"], check=False).stdout)
+        return repo
+
+    def git(self, args: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        base = ["--git-dir", self.git_dir]
+        if self.toplevel:
+            base += ["--work-tree", self.toplevel]
+        return run([*base, *args], **kwargs)  # type: ignore[arg-type]
+
+    def git_out(self, args: Sequence[str], **kwargs: object) -> str:
+        return self.git(args, **kwargs).stdout.decode()
+
+    def config_get(self, key: str, default: str | None = None) -> str | None:
+        values = self.config.get(key.lower())
+        return values[-1] if values else default
+
+    @property
+    def partial(self) -> bool:
+        if self.config_get("extensions.partialclone"):
+            return True
+        return any(
+            k.startswith("remote.") and k.endswith(".promisor") and v[-1] == "true"
+            for k, v in self.config.items()
+        )
+
+    def shallow_commits(self) -> frozenset[str]:
+        """The commits whose parents are cut off by a shallow clone."""
+        try:
+            with open(os.path.join(self.common_dir, "shallow")) as f:
+                return frozenset(line.strip() for line in f if line.strip())
+        except FileNotFoundError:
+            return frozenset()
+
+    def identity(self) -> tuple[str, str]:
+        """`(name, email)` of the person running the command, as git would author it."""
+        proc = self.git(["var", "GIT_AUTHOR_IDENT"], check=False)
+        m = re.match(r"(.*) <(.*)> \d+ [+-]\d{4}$", proc.stdout.decode().strip())
+        if proc.returncode != 0 or not m:
+            raise FatalError(
+                "git does not know who you are: set `git config --global user.name` "
+                "and `user.email` first"
+            )
+        return m.group(1), m.group(2)
+
+    def resolve_commit(self, rev: str) -> str:
+        """Resolve any revision to a full commit SHA, refusing anything option-like."""
+        if not rev or rev.startswith("-") or "\0" in rev or "\n" in rev:
+            raise FatalError(f"not a revision: {rev!r}")
+        proc = self.git(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+            check=False,
+        )
+        sha = proc.stdout.decode().strip()
+        if proc.returncode != 0 or not is_sha(sha):
+            hint = " (the history may be shallow: try `git fetch --unshallow`)" if self.shallow else ""
+            raise FatalError(f"unknown revision or not a commit: {rev}{hint}")
+        return sha

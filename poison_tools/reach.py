@@ -1,0 +1,135 @@
+"""Which of these commits are ancestors of that one?
+
+Every verdict of git-poison reduces to this batched question. `Reachability` is the
+interface the rest of the code asks; `GitWalk` answers it with one `git cat-file`
+and one `git rev-list` walk per target, never one git process per record.
+
+An answer has three parts because a missing commit means different things: in a
+complete clone a commit that is not in the object database cannot be an ancestor
+(`absent`); beyond a shallow boundary, or in a partial clone, it may be (`unknown`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from poison_tools import git
+from poison_tools.git import SourceRepo
+
+
+@dataclass
+class Answer:
+    target: str
+    reachable: set[str] = field(default_factory=set)
+    absent: set[str] = field(default_factory=set)  # not in this history: cannot be an ancestor
+    unknown: set[str] = field(default_factory=set)  # the history needed to decide is not here
+
+    def status(self, sha: str) -> bool | None:
+        """True: ancestor of (or equal to) target; False: not; None: cannot tell."""
+        if sha in self.reachable:
+            return True
+        if sha in self.unknown:
+            return None
+        return False
+
+
+class Reachability(Protocol):
+    def ancestors(self, target: str, candidates: Collection[str]) -> Answer: ...
+
+    def present(self, candidates: Collection[str]) -> set[str]: ...
+
+    def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:
+        """The records x refs matrix: one Answer per target."""
+        ...
+
+    def refs_containing(self, commit: str, patterns: Iterable[str] = ...) -> list[str]: ...
+
+
+class GitWalk:
+    """Answer reachability questions with plain git, batched."""
+
+    def __init__(self, repo: SourceRepo) -> None:
+        self.repo = repo
+        self._present: dict[str, bool] = {}
+
+    def present(self, candidates: Collection[str]) -> set[str]:
+        """The candidates that are commits in the object database."""
+        todo = [c for c in dict.fromkeys(candidates) if c not in self._present]
+        if todo:
+            out = self.repo.git(
+                ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                input="".join(c + "\n" for c in todo).encode(),
+            ).stdout.decode()
+            for line in out.splitlines():
+                parts = line.split()
+                if len(parts) >= 2 and parts[1] in ("missing", "ambiguous"):
+                    self._present[parts[0]] = False
+                elif len(parts) >= 2:
+                    self._present[parts[0]] = parts[1] == "commit"
+            for c in todo:
+                self._present.setdefault(c, False)
+        return {c for c in candidates if self._present.get(c)}
+
+    def ancestors(self, target: str, candidates: Collection[str]) -> Answer:
+        answer = Answer(target)
+        cands = set(candidates)
+        present = self.present(cands)
+        shallow = self.repo.shallow_commits()
+        crossed_boundary = False
+        wanted = set(present)
+        if target in wanted:
+            answer.reachable.add(target)
+            wanted.discard(target)
+        if wanted or shallow:
+            proc = subprocess.Popen(
+                ["git", "--git-dir", self.repo.git_dir, "rev-list", "--end-of-options", target],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                env=git.clean_env(),
+            )
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                sha = raw[:-1].decode()
+                if sha in shallow:
+                    crossed_boundary = True
+                if sha in wanted:
+                    answer.reachable.add(sha)
+                    wanted.discard(sha)
+                    # Stop early only once nothing more can change the answer.
+                    if not wanted and (crossed_boundary or not shallow):
+                        break
+            proc.kill()
+            proc.wait()
+        incomplete = crossed_boundary or self.repo.partial
+        for c in cands - answer.reachable:
+            if c in present:
+                if crossed_boundary:
+                    answer.unknown.add(c)
+            elif incomplete:
+                answer.unknown.add(c)
+            else:
+                # A shallow clone whose walk from target never reached the boundary
+                # has all of target's history, so a missing commit is truly absent.
+                answer.absent.add(c)
+        return answer
+
+    def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:
+        return {t: self.ancestors(t, candidates) for t in dict.fromkeys(targets)}
+
+    def refs_containing(
+        self, commit: str, patterns: Iterable[str] = ("refs/heads", "refs/remotes")
+    ) -> list[str]:
+        out = self.repo.git_out(
+            ["for-each-ref", "--format=%(refname)", f"--contains={commit}", *patterns],
+            check=False,
+        )
+        return [r for r in out.splitlines() if r and not r.endswith("/HEAD")]
+
+
+def reachability(repo: SourceRepo) -> Reachability:
+    """The engine every command uses (one place to switch to a faster one)."""
+    return GitWalk(repo)

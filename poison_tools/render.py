@@ -1,0 +1,123 @@
+"""One way of putting a finding into words, shared by the CLI, the hook and the editor,
+so that a poison reads the same everywhere. Returns lines; printing is the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from poison_tools.check import CheckReport, CureElsewhere, Finding, ReleaseReport
+from poison_tools.record import Problem, Record
+
+Styler = Callable[..., str]
+
+
+def _plain(text: str, *_names: str) -> str:
+    return text
+
+
+def short(sha: str) -> str:
+    return sha[:12]
+
+
+def short_ref(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def title(record: Record) -> str:
+    text = record.comment.splitlines()[0] if record.comment else "(no comment)"
+    return f"{text} [{record.bug}]" if record.bug else text
+
+
+def cure_line(cure: CureElsewhere) -> str:
+    if cure.refs:
+        where = ", ".join(short_ref(r) for r in cure.refs[:3])
+        more = f" and {len(cure.refs) - 3} more" if len(cure.refs) > 3 else ""
+        return f"fixed on {where}{more} by {short(cure.cure)}, missing here"
+    return f"cure {short(cure.cure)} is not in this clone (git fetch it first), missing here"
+
+
+def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
+    r = f.record
+    mark = {"poisoned": ("✗", "red"), "undecided": ("?", "yellow"), "cured": ("✓", "green")}
+    sym, colour = mark.get(f.status, ("·", "dim"))
+    sev = f" ({r.severity})" if r.severity else ""
+    lines = [f"{style(sym, colour)} {style(r.id, 'bold')}{sev}  {title(r)}"]
+    for e in f.poison_evidence:
+        via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
+        lines.append(f"    poison {short(e.commit)}{via}, recorded by {r.editor or 'unknown'}"
+                     + (f" on {r.created[:10]}" if r.created else ""))
+    if not f.poison_evidence:
+        lines.append(f"    poison {', '.join(short(p) for p in r.poisons)}, recorded by {r.editor or 'unknown'}")
+    for e in f.cure_evidence:
+        via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
+        lines.append(f"    cured by {short(e.commit)}{via}")
+    if f.undecided_commits:
+        lines.append("    could not decide: " + ", ".join(short(c) for c in f.undecided_commits)
+                     + " not in this history (try `git fetch --unshallow`)")
+    for cure in f.cures_elsewhere:
+        lines.append(f"    {cure_line(cure)}:")
+        lines.append(f"      {style(cure.cherry_pick, 'blue')}")
+    if f.status == "poisoned" and not r.cures:
+        lines.append("    no cure recorded yet (known unfixed bug)")
+    return lines
+
+
+def problem_lines(problems: list[Problem], style: Styler = _plain) -> list[str]:
+    return [f"{style('?', 'yellow')} unreadable record {p.path}: {p.message}" for p in problems]
+
+
+def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
+    head = f"{short(report.target)} ({report.rev})"
+    verdict = report.verdict
+    if verdict == "poisoned":
+        n = len(report.poisoned)
+        lines = [style(f"poisoned: {head} carries {n} uncured poison{'s' if n != 1 else ''}", "red", "bold")]
+    elif verdict == "undecided":
+        lines = [style(f"could not decide: {head}", "yellow", "bold")]
+    else:
+        lines = [style(f"healthy: {head} carries no uncured poison", "green")]
+    for f in report.poisoned + report.undecided:
+        lines += finding_lines(f, style)
+    lines += problem_lines(report.problems, style)
+    if report.problems:
+        lines.append("  unreadable records count as undecided; fix or withdraw them in the poisons repository")
+    return lines
+
+
+def release_lines(report: ReleaseReport, style: Styler = _plain) -> list[str]:
+    lines = [style(f"release {short(report.current.target)} ({report.current.rev}) since "
+                   f"{short(report.since)} ({report.since_rev})", "bold")]
+    sections = (
+        ("bugfixes in this release", report.fixed),
+        ("poisons introduced in this release", report.introduced),
+        ("known unfixed bugs", report.current.poisoned),
+        ("could not decide", report.current.undecided),
+    )
+    for name, findings in sections:
+        lines.append(f"{name}: {len(findings)}")
+        for f in findings:
+            lines += ["  " + ln for ln in finding_lines(f, style)]
+    lines += problem_lines(report.current.problems, style)
+    lines.append("verdict: " + report.current.verdict)
+    return lines
+
+
+def record_lines(record: Record, style: Styler = _plain) -> list[str]:
+    lines = [f"{style(record.id, 'bold')}  {title(record)}"]
+    if record.withdrawn:
+        w = record.withdrawn
+        lines.append(style(f"withdrawn by {w.by} on {w.at[:10]}: {w.reason}", "yellow"))
+    lines.append(f"recorded by {record.editor or 'unknown'}" + (f" on {record.created}" if record.created else ""))
+    if record.severity:
+        lines.append(f"severity: {record.severity}")
+    lines += [f"poison: {p}" for p in record.poisons]
+    lines += [f"cure:   {c}" for c in record.cures] or ["cure:   none recorded"]
+    if len(record.comment.splitlines()) > 1:
+        lines += ["", *record.comment.splitlines()]
+    if record.legacy:
+        lines.append(f"(original git-poison record {record.path})")
+    return lines

@@ -1,0 +1,474 @@
+"""The poisons repository: where records live, how they are read and written.
+
+Layout: a bare repository at `<git-common-dir>/poison` (the embedded default, which
+needs no configuration). Each source repository owns one branch in it, named by
+`project.project_name`; each record is one file `records/<id>.json` on that branch.
+With `git config poison.remote URL` the local repository becomes a cache of a shared
+one: reads fetch first (bounded in time), writes fetch, apply, and push, and retry
+when somebody else pushed first. Nothing here ever force-pushes or deletes a ref.
+
+A write is a *function* of the records it finds (`Change`), not a diff computed once:
+on every retry it is applied again to the newest records, so concurrent writers
+never overwrite each other, and an edit already present is not made twice.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from poison_tools import git
+from poison_tools.errors import FatalError, RemoteUnreachable
+from poison_tools.git import GitError, SourceRepo
+from poison_tools.project import project_name
+from poison_tools.record import (
+    MAX_FILE_BYTES,
+    Problem,
+    Record,
+    is_record_path,
+    merge_records,
+    parse_record,
+    record_path,
+)
+
+MAX_ATTEMPTS = 100
+DEFAULT_FETCH_TIMEOUT = 10.0
+STAMP = "poison-last-fetch"
+_ZERO = "0" * 40
+
+# Push or fetch outcomes that mean "somebody else got there first": try again.
+_RETRYABLE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref",
+              "stale info", "unable to create", "is at ", "incorrect old value")
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Records were read from the last fetched copy because the remote did not answer."""
+
+    reason: str
+    fetched_at: float | None  # epoch seconds of the last good fetch, None if never
+
+    def describe(self, now: float | None = None) -> str:
+        if self.fetched_at is None:
+            age = "never fetched"
+        else:
+            age = "fetched " + _age((now or time.time()) - self.fetched_at) + " ago"
+        return f"poisons remote unreachable ({self.reason}); using local records, {age}"
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+@dataclass
+class Snapshot:
+    """The records of one project as last read."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    tip: str | None = None
+    stale: Staleness | None = None
+
+    @property
+    def active(self) -> list[Record]:
+        return [r for r in self.records.values() if r.active]
+
+    def find(self, prefix: str) -> Record:
+        """A record by id or unique id prefix (like a short SHA)."""
+        prefix = prefix.strip().lower()
+        if prefix in self.records:
+            return self.records[prefix]
+        matches = [r for i, r in self.records.items() if i.startswith(prefix)] if prefix else []
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise FatalError(f"record id {prefix!r} is ambiguous: {', '.join(sorted(r.id for r in matches))}")
+        raise FatalError(f"no record {prefix!r} (see `git poison list`)")
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    commit: str | None  # None: nothing changed
+    pushed: bool
+    offline: RemoteUnreachable | None = None
+
+
+# A change maps the current records to the records to (re)write.
+Change = Callable[[Snapshot], Iterable[Record]]
+
+
+def _ref_safe_env(name: str, email: str) -> dict[str, str]:
+    return {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+
+
+class PoisonStore:
+    def __init__(self, source: SourceRepo, *, fetch: bool = True) -> None:
+        self.source = source
+        self.path = os.path.join(source.common_dir, "poison")
+        self.project = project_name(source)
+        self.branch = f"refs/heads/{self.project}"
+        self.tracking = f"refs/remotes/origin/{self.project}"
+        self.remote = source.config_get("poison.remote") or None
+        self.allow_fetch = fetch
+        raw_timeout = source.config_get("poison.fetchtimeout", str(DEFAULT_FETCH_TIMEOUT))
+        try:
+            self.fetch_timeout = float(raw_timeout or DEFAULT_FETCH_TIMEOUT)
+        except ValueError:
+            raise FatalError(f"poison.fetchTimeout is not a number of seconds: {raw_timeout!r}") from None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _git(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        return git.run(["--git-dir", self.path, "-c", "gc.auto=0", *args], **kwargs)  # type: ignore[arg-type]
+
+    def _out(self, args: list[str], **kwargs: object) -> str:
+        return self._git(args, **kwargs).stdout.decode()
+
+    @property
+    def exists(self) -> bool:
+        return os.path.isfile(os.path.join(self.path, "HEAD"))
+
+    def ensure(self) -> None:
+        """Create the local poisons repository on first use."""
+        if self.exists:
+            return
+        # GitPython only here and in `init`: its import costs ~0.1 s that read paths
+        # (the hook, the editor) should not pay.
+        import git as gitpython
+
+        repo = gitpython.Repo.init(self.path, bare=True, mkdir=True)
+        with repo.config_writer() as cw:
+            # The reflog is a second audit trail and a way back from any mistake.
+            cw.set_value("core", "logAllRefUpdates", "always")
+            cw.set_value("receive", "denyNonFastForwards", "true")
+            cw.set_value("receive", "denyDeletes", "true")
+
+    def _tips(self) -> tuple[str | None, str | None]:
+        if not self.exists:
+            return None, None
+        out = self._out(
+            ["for-each-ref", "--format=%(objectname) %(refname)", self.branch, self.tracking]
+        )
+        found = dict(reversed(line.split(" ", 1)) for line in out.splitlines() if " " in line)  # type: ignore[misc]
+        return found.get(self.branch), found.get(self.tracking)
+
+    def last_fetch(self) -> float | None:
+        try:
+            return os.path.getmtime(os.path.join(self.path, STAMP))
+        except OSError:
+            return None
+
+    def fetch(self) -> str | None:
+        """Fetch our branch from the remote; return its tip (None: no records there yet)."""
+        assert self.remote
+        self.ensure()
+        for attempt in range(8):
+            try:
+                proc = self._git(
+                    ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options",
+                     self.remote, f"+{self.branch}:{self.tracking}"],
+                    check=False,
+                    timeout=self.fetch_timeout,
+                )
+            except subprocess.TimeoutExpired:
+                raise RemoteUnreachable(f"no answer within {self.fetch_timeout:g} s") from None
+            err = proc.stderr.decode(errors="replace")
+            if proc.returncode == 0:
+                break
+            if "couldn't find remote ref" in err:
+                # Reachable, but nobody has recorded anything for this project yet.
+                self._touch_stamp()
+                return None
+            if any(s in err for s in _RETRYABLE):
+                # Another process on this machine is fetching into the same cache.
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                continue
+            lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+            raise RemoteUnreachable(lines[-1].removeprefix("fatal: ") if lines else "fetch failed")
+        else:
+            raise RemoteUnreachable("the local cache stayed locked by other fetches")
+        self._touch_stamp()
+        return self._tips()[1]
+
+    def _touch_stamp(self) -> None:
+        with open(os.path.join(self.path, STAMP), "w") as f:
+            f.write(f"{time.time():.0f}\n")
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _files(self, commit: str) -> dict[str, tuple[str, str, int]]:
+        """path -> (mode, oid, size) of every file in `commit`."""
+        out = self._git(["ls-tree", "-r", "-z", "-l", "--full-tree", commit]).stdout.decode(
+            errors="surrogateescape"
+        )
+        files = {}
+        for entry in out.split("\0"):
+            if not entry:
+                continue
+            meta, _, path = entry.partition("\t")
+            mode, _type, oid, size = meta.split()
+            files[path] = (mode, oid, int(size) if size.isdigit() else -1)
+        return files
+
+    def _blobs(self, oids: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out = self._git(["cat-file", "--batch"], input="".join(o + "\n" for o in wanted).encode()).stdout
+        blobs, pos = {}, 0
+        for oid in wanted:
+            nl = out.index(b"\n", pos)
+            header = out[pos:nl].split()
+            size = int(header[2])
+            blobs[oid] = out[nl + 1 : nl + 1 + size]
+            pos = nl + 1 + size + 1
+        return blobs
+
+    def _parse_tree(self, commit: str | None) -> tuple[dict[str, tuple[str, str, int]], dict[str, Record | Problem]]:
+        if commit is None:
+            return {}, {}
+        files = {p: f for p, f in self._files(commit).items() if is_record_path(p)}
+        readable = {p: f for p, f in files.items() if f[0] in ("100644", "100755") and 0 <= f[2] <= MAX_FILE_BYTES}
+        blobs = self._blobs(f[1] for f in readable.values())
+        parsed: dict[str, Record | Problem] = {}
+        for path, (mode, oid, size) in files.items():
+            if path not in readable:
+                why = "not a regular file" if mode not in ("100644", "100755") else f"file is larger than {MAX_FILE_BYTES} bytes"
+                parsed[path] = Problem(path, why)
+            else:
+                parsed[path] = parse_record(path, blobs[oid])
+        return files, parsed
+
+    def _snapshot_of(self, commit: str | None) -> Snapshot:
+        _, parsed = self._parse_tree(commit)
+        return _collect(parsed.values(), tip=commit)
+
+    def load(self) -> Snapshot:
+        """Read the records, fetching first when a remote is configured."""
+        stale = None
+        local, remote_tip = self._tips()
+        if self.remote and self.allow_fetch:
+            try:
+                remote_tip = self.fetch()
+                local = self._tips()[0]
+            except RemoteUnreachable as e:
+                stale = Staleness(str(e), self.last_fetch())
+        elif self.remote:
+            stale = None  # --no-fetch: the user asked for the cached copy
+        if local and remote_tip and local != remote_tip:
+            # Records made offline and not pushed yet are still records: show both.
+            base = self._merge_base(local, remote_tip)
+            if base == local:
+                snap = self._snapshot_of(remote_tip)
+            elif base == remote_tip:
+                snap = self._snapshot_of(local)
+            else:
+                snap = self._merged_snapshot(local, remote_tip, base)
+        else:
+            snap = self._snapshot_of(local or remote_tip)
+        snap.stale = stale
+        return snap
+
+    def _merged_snapshot(self, a: str, b: str, base: str | None) -> Snapshot:
+        _, pa = self._parse_tree(a)
+        _, pb = self._parse_tree(b)
+        _, pbase = self._parse_tree(base)
+        items: list[Record | Problem] = []
+        for path in sorted(set(pa) | set(pb)):
+            x, y = pa.get(path), pb.get(path)
+            if isinstance(x, Record) and isinstance(y, Record) and x != y:
+                b0 = pbase.get(path)
+                items.append(merge_records(b0 if isinstance(b0, Record) else None, x, y))
+            else:
+                items.append(x if x is not None else y)  # type: ignore[arg-type]
+        return _collect(items, tip=None)
+
+    def _merge_base(self, a: str, b: str) -> str | None:
+        proc = self._git(["merge-base", a, b], check=False)
+        return proc.stdout.decode().strip() or None
+
+    # -- writing ----------------------------------------------------------------------
+
+    def write(self, change: Change, message: str, author: tuple[str, str]) -> WriteResult:
+        """Apply `change` to the newest records and publish it; retry on contention."""
+        self.ensure()
+        env = _ref_safe_env(*author)
+        for attempt in range(MAX_ATTEMPTS):
+            offline: RemoteUnreachable | None = None
+            local, remote_tip = self._tips()
+            if self.remote:
+                try:
+                    remote_tip = self.fetch()
+                    local = self._tips()[0]
+                except RemoteUnreachable as e:
+                    offline = e
+            base = self._integrate(local, remote_tip, env)
+            files, parsed = self._parse_tree(base)
+            snap = _collect(parsed.values(), tip=base)
+            updates = list(change(snap))
+            new = self._commit(base, files, updates, message, env) if updates else base
+            if new is None:
+                return WriteResult(None, False, offline)
+            pushed = False
+            if self.remote and offline is None and new != remote_tip:
+                outcome = self._push(new)
+                if outcome == "retry":
+                    _backoff(attempt)
+                    continue
+                if isinstance(outcome, RemoteUnreachable):
+                    offline = outcome
+                else:
+                    pushed = True
+                    self._git(["update-ref", self.tracking, new])
+            if self._cas(self.branch, new, local) or pushed:
+                # Once pushed, the record is safe: a local ref moved by a concurrent
+                # process is reconciled on the next read or write.
+                changed = new if updates else None
+                return WriteResult(changed, pushed, offline)
+            _backoff(attempt)
+        raise FatalError(
+            f"gave up after {MAX_ATTEMPTS} attempts: the poisons repository is too busy; nothing was recorded, try again"
+        )
+
+    def _cas(self, ref: str, new: str, old: str | None) -> bool:
+        proc = self._git(["update-ref", "-m", "git-poison", ref, new, old or _ZERO], check=False)
+        return proc.returncode == 0
+
+    def _push(self, commit: str) -> str | RemoteUnreachable | None:
+        assert self.remote
+        try:
+            proc = self._git(
+                ["push", "--porcelain", "--quiet", "--end-of-options", self.remote,
+                 f"{commit}:{self.branch}"],
+                check=False,
+                timeout=self.fetch_timeout * 3,
+            )
+        except subprocess.TimeoutExpired:
+            return RemoteUnreachable(f"push got no answer within {self.fetch_timeout * 3:g} s")
+        if proc.returncode == 0:
+            return None
+        text = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+        if any(s in text for s in _RETRYABLE):
+            return "retry"
+        if "[remote rejected]" in text or "[rejected]" in text:
+            line = next(ln for ln in text.splitlines() if "rejected]" in ln)
+            raise FatalError(f"the poisons remote refused the record: {line.strip()}")
+        lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+        return RemoteUnreachable(lines[-1].removeprefix("fatal: ") if lines else "push failed")
+
+    def _integrate(self, local: str | None, remote: str | None, env: dict[str, str]) -> str | None:
+        """One commit holding everything from both sides."""
+        if not local or not remote or local == remote:
+            return local or remote
+        base = self._merge_base(local, remote)
+        if base == local:
+            return remote
+        if base == remote:
+            return local
+        files_r, parsed_r = self._parse_tree(remote)
+        files_l, parsed_l = self._parse_tree(local)
+        files_b, parsed_b = self._parse_tree(base)
+        updates: list[Record] = []
+        removed: list[str] = []
+        for path in set(files_l) | set(files_r):
+            fl, fr, fb = files_l.get(path), files_r.get(path), files_b.get(path)
+            if fl == fr or fl == fb:
+                continue  # local did not change it: remote's version stands
+            if fr == fb or fr is None and fb is None:
+                if fl is None:
+                    removed.append(path)
+                    continue
+                rec = parsed_l[path]
+            else:
+                x, y = parsed_l.get(path), parsed_r.get(path)
+                if not (isinstance(x, Record) and isinstance(y, Record)):
+                    continue  # unreadable on one side: keep remote's; both stay in history
+                b0 = parsed_b.get(path)
+                rec = merge_records(b0 if isinstance(b0, Record) else None, y, x)
+            if isinstance(rec, Record):
+                updates.append(rec)
+        merged = self._commit(remote, files_r, updates, "Merge records made while offline", env,
+                              extra_parent=local, removed=removed, force=True)
+        assert merged is not None
+        return merged
+
+    def _commit(
+        self,
+        base: str | None,
+        files: dict[str, tuple[str, str, int]],
+        updates: list[Record],
+        message: str,
+        env: dict[str, str],
+        *,
+        extra_parent: str | None = None,
+        removed: Iterable[str] = (),
+        force: bool = False,
+    ) -> str | None:
+        """A commit on `base` with `updates` written; None when nothing changes."""
+        with tempfile.TemporaryDirectory(prefix="git-poison-") as tmp:
+            paths = []
+            for i, rec in enumerate(updates):
+                p = os.path.join(tmp, f"{i}.json")
+                with open(p, "wb") as f:
+                    f.write(rec.dumps())
+                paths.append(p)
+            oids = self._out(["hash-object", "-w", "--stdin-paths"],
+                             input="".join(p + "\n" for p in paths).encode()).split()
+            index_lines = []
+            for rec, oid in zip(updates, oids):
+                target = record_path(rec.id)
+                if files.get(target, (None, None))[1] != oid:
+                    index_lines.append(f"100644 {oid}\t{target}")
+                if rec.path and rec.path != target and rec.path in files:
+                    # A legacy record moves to the current format; the old file stays in history.
+                    index_lines.append(f"0 {_ZERO}\t{rec.path}")
+            index_lines += [f"0 {_ZERO}\t{p}" for p in removed]
+            if not index_lines and not force:
+                return None
+            idx_env = {**env, "GIT_INDEX_FILE": os.path.join(tmp, "index")}
+            if base:
+                self._git(["read-tree", base], env=idx_env)
+            self._git(["update-index", "--index-info"], env=idx_env,
+                      input="".join(line + "\n" for line in index_lines).encode())
+            tree = self._out(["write-tree"], env=idx_env).strip()
+        parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
+        return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.5, 0.02 * (attempt + 1))))
+
+
+def _collect(items: Iterable[Record | Problem], tip: str | None) -> Snapshot:
+    snap = Snapshot(tip=tip)
+    for item in items:
+        if isinstance(item, Problem):
+            snap.problems.append(item)
+        elif item.id in snap.records:
+            snap.problems.append(Problem(item.path, f"duplicate record id {item.id!r}"))
+        else:
+            snap.records[item.id] = item
+    snap.problems.sort(key=lambda p: p.path)
+    return snap
+
+
+def open_store(source: SourceRepo, *, fetch: bool = True) -> PoisonStore:
+    return PoisonStore(source, fetch=fetch)
+
+
+__all__ = ["GitError", "PoisonStore", "Snapshot", "Staleness", "WriteResult", "open_store"]
