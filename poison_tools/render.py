@@ -66,6 +66,15 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
     return lines
 
 
+def unfixed_line(f: Finding, style: Styler = _plain) -> str:
+    """One quiet line for a poison nobody has cured anywhere: nothing to cherry-pick,
+    so it is known news rather than a missed backport (the hook's 'known unfixed')."""
+    r = f.record
+    poisons = ", ".join(short(e.commit) for e in f.poison_evidence) or ", ".join(short(p) for p in r.poisons)
+    return style(f"· {r.id}  {title(r)} (known unfixed bug: poison {poisons}, "
+                 f"recorded by {r.editor or 'unknown'})", "dim")
+
+
 def problem_lines(problems: list[Problem], style: Styler = _plain) -> list[str]:
     return [f"{style('?', 'yellow')} unreadable record {p.path}: {p.message}" for p in problems]
 
