@@ -179,8 +179,19 @@ class Checker:
         self.reach = reach or reachability(repo)
         self.records = sorted(snapshot.active, key=lambda r: (r.created, r.id))
         recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
+        if equivalence is None and recorded:
+            # The same copy rules for check, scope, hook and editor (issue 4); with no
+            # records there is nothing to widen and no cache is touched.
+            from poison_tools.equivalence import default_equivalence
+
+            equivalence = default_equivalence(repo)
         self.equivalents = (equivalence or Identity()).expand(recorded)
         self._all = recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
+
+    @property
+    def candidates(self) -> set[str]:
+        """Every commit whose ancestry a verdict may ask about (recorded and copies)."""
+        return set(self._all)
 
     def _stand_ins(self, commit: str) -> list[tuple[str, str]]:
         return [(commit, "ancestry"), *self.equivalents.get(commit, [])]

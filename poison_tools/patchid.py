@@ -1,0 +1,224 @@
+"""Per-commit facts that identify copies: patch-id, Change-Id, "copied from" lines.
+
+Computing `git patch-id --stable` means diffing every commit, so it is done once per
+commit and kept in an SQLite file under the git common dir (SQLite gives atomic,
+concurrent-safe writes for free; a crash mid-scan leaves the previous state). Each
+run scans only the commits added since the last one: `git log <tips> --not <tips
+scanned last time>`, so a second run costs one `for-each-ref` when nothing moved.
+
+The universe is every ref plus HEAD: a copy that lives on no ref is on no branch,
+tag or deployment anybody asks about.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import suppress
+
+from poison_tools import git, trailers
+from poison_tools.git import SourceRepo
+from poison_tools.progress import Progress, Silent
+
+CACHE_DIR = "poison-cache"
+CACHE_FILE = "copies.sqlite3"
+SCHEMA = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT);
+CREATE INDEX IF NOT EXISTS commits_patch ON commits (patch_id);
+CREATE INDEX IF NOT EXISTS commits_change ON commits (change_id);
+CREATE TABLE IF NOT EXISTS copies (sha TEXT, source TEXT, how TEXT, PRIMARY KEY (sha, source));
+CREATE INDEX IF NOT EXISTS copies_source ON copies (source);
+CREATE TABLE IF NOT EXISTS tips (sha TEXT PRIMARY KEY);
+"""
+
+# Diff settings that a user's config must not change: a patch-id computed under
+# diff.renames=copies would not match one computed without it.
+_DIFF_CONFIG = ("-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+                "-c", "diff.renames=false", "-c", "core.quotePath=true")
+
+
+def cache_path(repo: SourceRepo) -> str:
+    return os.path.join(repo.common_dir, CACHE_DIR, CACHE_FILE)
+
+
+def _connect(path: str | None) -> sqlite3.Connection:
+    """The on-disk cache, or an in-memory one when the git dir is read-only."""
+    if path is not None:
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            db = sqlite3.connect(path, timeout=30)
+            db.executescript(_DDL)
+            row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+                db.commit()
+            elif row[0] != str(SCHEMA):
+                db.close()
+                os.replace(path, path + ".old")  # written by another version: start over
+                return _connect(path)
+            return db
+        except (OSError, sqlite3.Error):
+            pass
+    db = sqlite3.connect(":memory:")
+    db.executescript(_DDL)
+    return db
+
+
+class PatchIdCache:
+    """Copy-identifying facts of every commit on a ref, kept up to date incrementally."""
+
+    def __init__(self, repo: SourceRepo, *, patch_ids: bool = True, progress: Progress | None = None,
+                 path: str | None = "") -> None:
+        self.repo = repo
+        self.patch_ids = patch_ids
+        self.progress = progress or Silent()
+        self.db = _connect(cache_path(repo) if path == "" else path)
+        self._fresh = False
+
+    # -- keeping it up to date ------------------------------------------------------
+
+    def _tips(self) -> set[str]:
+        out = self.repo.git_out(["for-each-ref", "--format=%(objectname)"], check=False)
+        head = self.repo.git(["rev-parse", "--verify", "--quiet", "HEAD"], check=False)
+        return {*out.split(), *head.stdout.decode().split()}
+
+    def update(self) -> int:
+        """Scan the commits added since the last scan; return how many were scanned."""
+        if self._fresh:
+            return 0
+        self._fresh = True
+        now = self._tips()
+        old = {r[0] for r in self.db.execute("SELECT sha FROM tips")}
+        if now == old:
+            return 0
+        alive = _present(self.repo, old - now)
+        if not now:
+            return 0
+        # `^sha` rather than `--not`: git 2.39 takes no options on --stdin.
+        spec = [*sorted(now), *("^" + t for t in sorted(alive | (old & now)))]
+        n = self._scan(spec, walk=True)
+        with self.db:
+            self.db.execute("DELETE FROM tips")
+            self.db.executemany("INSERT OR IGNORE INTO tips VALUES (?)", ((t,) for t in now))
+        return n
+
+    def ensure(self, commits: Collection[str]) -> None:
+        """Make sure these commits (e.g. recorded ones on no ref) have their facts."""
+        self.update()
+        missing = [c for c in commits if not self._known(c)]
+        missing = sorted(_present(self.repo, missing))
+        if missing:
+            self._scan(missing, walk=False)
+
+    def _known(self, sha: str) -> bool:
+        return self.db.execute("SELECT 1 FROM commits WHERE sha=?", (sha,)).fetchone() is not None
+
+    def _scan(self, spec: list[str], *, walk: bool) -> int:
+        stdin = "".join(s + "\n" for s in spec).encode()
+        no_walk = [] if walk else ["--no-walk"]
+        self.progress.start("scanning commits for copies")
+        messages = dict(self._messages(stdin, no_walk))
+        self.progress.finish()
+        if not messages:
+            return 0
+        patch = {}
+        if self.patch_ids:
+            self.progress.start("computing patch-ids", len(messages))
+            patch = dict(self._patch_ids(stdin, no_walk))
+            self.progress.finish()
+        facts = {sha: trailers.facts(msg) for sha, msg in messages.items()}
+        sources = {s for f in facts.values() for s, _ in f.copied_from}
+        full = _resolve(self.repo, sources)
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO commits VALUES (?, ?, ?)",
+                ((sha, patch.get(sha), f.change_id) for sha, f in facts.items()),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
+                ((sha, full.get(s, s), how) for sha, f in facts.items() for s, how in f.copied_from),
+            )
+        return len(messages)
+
+    def _messages(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
+        out = self.repo.git(["log", "--stdin", *no_walk, "--format=%x01%H%x00%B"], input=stdin).stdout
+        for chunk in out.split(b"\x01")[1:]:
+            sha, _, body = chunk.partition(b"\x00")
+            self.progress.advance()
+            yield sha.decode(), body.decode(errors="replace")
+
+    def _patch_ids(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
+        base = ["git", "--git-dir", self.repo.git_dir, *_DIFF_CONFIG]
+        log = subprocess.Popen(
+            [*base, "log", "--stdin", *no_walk, "--no-merges", "-p", "--format=%H", "--no-color",
+             "--no-ext-diff", "--no-textconv", "--no-renames"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=git.clean_env(),
+        )
+        pid = subprocess.Popen([*base, "patch-id", "--stable"], stdin=log.stdout,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git.clean_env())
+        assert log.stdin is not None and log.stdout is not None and pid.stdout is not None
+        log.stdout.close()  # patch-id owns the read end now
+        with suppress(BrokenPipeError):
+            log.stdin.write(stdin)
+            log.stdin.close()
+        for line in pid.stdout:
+            parts = line.decode().split()
+            if len(parts) == 2:
+                self.progress.advance()
+                yield parts[1], parts[0]
+        pid.wait()
+        log.wait()
+
+    # -- asking -----------------------------------------------------------------------
+
+    def patch_id(self, sha: str) -> str | None:
+        row = self.db.execute("SELECT patch_id FROM commits WHERE sha=?", (sha,)).fetchone()
+        return row[0] if row else None
+
+    def same_patch(self, sha: str) -> list[str]:
+        pid = self.patch_id(sha)
+        if not pid:
+            return []
+        return [r[0] for r in self.db.execute("SELECT sha FROM commits WHERE patch_id=?", (pid,))]
+
+    def same_change(self, sha: str) -> list[str]:
+        row = self.db.execute("SELECT change_id FROM commits WHERE sha=?", (sha,)).fetchone()
+        if not row or not row[0]:
+            return []
+        return [r[0] for r in self.db.execute("SELECT sha FROM commits WHERE change_id=?", (row[0],))]
+
+    def sources(self, sha: str) -> list[tuple[str, str]]:
+        """The commits `sha` says it was copied from."""
+        return [(r[0], r[1]) for r in self.db.execute("SELECT source, how FROM copies WHERE sha=?", (sha,))]
+
+    def copies(self, sha: str) -> list[tuple[str, str]]:
+        """The commits that say they were copied from `sha`."""
+        return [(r[0], r[1]) for r in self.db.execute("SELECT sha, how FROM copies WHERE source=?", (sha,))]
+
+    def known(self, shas: Iterable[str]) -> set[str]:
+        return {s for s in shas if self._known(s)}
+
+
+def _present(repo: SourceRepo, shas: Iterable[str]) -> set[str]:
+    return set(_resolve(repo, shas).values())
+
+
+def _resolve(repo: SourceRepo, names: Iterable[str]) -> dict[str, str]:
+    """Full commit SHAs for (possibly abbreviated) names that denote commits here."""
+    todo = sorted(set(names))
+    if not todo:
+        return {}
+    out = repo.git(["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                   input="".join(n + "\n" for n in todo).encode()).stdout.decode().splitlines()
+    result = {}
+    for name, line in zip(todo, out):
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == "commit":
+            result[name] = parts[0]
+    return result
