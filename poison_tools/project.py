@@ -64,5 +64,8 @@ def project_name(repo: SourceRepo) -> str:
         name = sanitize_ref_name(normalize_url(origin))
         if name:
             return name
-    base = os.path.basename(repo.toplevel or repo.common_dir.removesuffix("/.git")) or "repo"
+    # The common dir, not the work tree: every linked worktree shares one name.
+    common = repo.common_dir.rstrip("/")
+    base = os.path.basename(common.removesuffix("/.git") if common.endswith("/.git") else common)
+    base = base.removesuffix(".git") or "repo"
     return "local/" + (sanitize_ref_name(base) or "repo")

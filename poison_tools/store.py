@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import tempfile
 import time
@@ -144,19 +145,32 @@ class PoisonStore:
         return os.path.isfile(os.path.join(self.path, "HEAD"))
 
     def ensure(self) -> None:
-        """Create the local poisons repository on first use."""
+        """Create the local poisons repository on first use.
+
+        Built beside its final place and renamed into it, so that processes starting
+        at once (a hook and an editor, twenty CI jobs) never see half a repository
+        or fight over its config lock.
+        """
         if self.exists:
             return
         # GitPython only here and in `init`: its import costs ~0.1 s that read paths
         # (the hook, the editor) should not pay.
         import git as gitpython
 
-        repo = gitpython.Repo.init(self.path, bare=True, mkdir=True)
-        with repo.config_writer() as cw:
-            # The reflog is a second audit trail and a way back from any mistake.
-            cw.set_value("core", "logAllRefUpdates", "always")
-            cw.set_value("receive", "denyNonFastForwards", "true")
-            cw.set_value("receive", "denyDeletes", "true")
+        tmp = tempfile.mkdtemp(prefix=".poison-new-", dir=os.path.dirname(self.path))
+        try:
+            repo = gitpython.Repo.init(tmp, bare=True)
+            with repo.config_writer() as cw:
+                # The reflog is a second audit trail and a way back from any mistake.
+                cw.set_value("core", "logAllRefUpdates", "always")
+            try:
+                os.rename(tmp, self.path)
+            except OSError:
+                if not self.exists:
+                    raise
+        finally:
+            if os.path.isdir(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def _tips(self) -> tuple[str | None, str | None]:
         if not self.exists:
@@ -198,8 +212,7 @@ class PoisonStore:
                 # Another process on this machine is fetching into the same cache.
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
                 continue
-            lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-            raise RemoteUnreachable(lines[-1].removeprefix("fatal: ") if lines else "fetch failed")
+            raise RemoteUnreachable(_git_reason(err, "fetch failed"))
         else:
             raise RemoteUnreachable("the local cache stayed locked by other fetches")
         self._touch_stamp()
@@ -368,8 +381,7 @@ class PoisonStore:
         if "[remote rejected]" in text or "[rejected]" in text:
             line = next(ln for ln in text.splitlines() if "rejected]" in ln)
             raise FatalError(f"the poisons remote refused the record: {line.strip()}")
-        lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
-        return RemoteUnreachable(lines[-1].removeprefix("fatal: ") if lines else "push failed")
+        return RemoteUnreachable(_git_reason(proc.stderr.decode(errors="replace"), "push failed"))
 
     def _integrate(self, local: str | None, remote: str | None, env: dict[str, str]) -> str | None:
         """One commit holding everything from both sides."""
@@ -448,6 +460,13 @@ class PoisonStore:
             tree = self._out(["write-tree"], env=idx_env).strip()
         parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
         return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
+
+
+def _git_reason(stderr: str, default: str) -> str:
+    """The line of git's complaint that says what went wrong (its first `fatal:`)."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    fatal = [ln for ln in lines if ln.startswith("fatal: ")]
+    return (fatal[0] if fatal else lines[-1] if lines else default).removeprefix("fatal: ")
 
 
 def _backoff(attempt: int) -> None:
