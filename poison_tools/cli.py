@@ -29,6 +29,7 @@ COMMANDS = {
     "withdraw": "poison_tools.commands.withdraw:withdraw",
     "sync": "poison_tools.commands.sync:sync",
     "init": "poison_tools.commands.init:init",
+    "install-hook": "poison_tools.commands.install_hook:install_hook",
 }
 
 
