@@ -57,7 +57,8 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
         lines.append(f"    cured by {short(e.commit)}{via}")
     if f.undecided_commits:
         lines.append("    could not decide: " + ", ".join(short(c) for c in f.undecided_commits)
-                     + " not in this history (try `git fetch --unshallow`)")
+                     + " not in this history (shallow or partial clone: fetch the missing history,"
+                     " e.g. `git fetch --unshallow` or `git fetch origin <sha>`)")
     for cure in f.cures_elsewhere:
         lines.append(f"    {cure_line(cure)}:")
         lines.append(f"      {style(cure.cherry_pick, 'blue')}")
