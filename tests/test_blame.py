@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from poison_tools.blame import (
+    UNCOMMITTED,
+    BlameUnavailable,
+    annotate,
+    blame_text,
+    check_head,
+    line_commit,
+)
+from poison_tools.git import SourceRepo
+from poison_tools.store import PoisonStore
+from tests.gitrepo import Repo
+
+TEN = "".join(f"line {i}\n" for i in range(10))
+
+
+def lines_with(changes: dict[int, str], base: str = TEN) -> str:
+    lines = base.splitlines(keepends=True)
+    for i, text in changes.items():
+        lines[i] = text + "\n"
+    return "".join(lines)
+
+
+def annotations(repo: Repo, path: str, text: str | bytes):
+    src = SourceRepo.discover(str(repo.path))
+    report = check_head(src, PoisonStore(src).load())
+    data = text.encode() if isinstance(text, str) else text
+    return annotate(src, path, data, report)
+
+
+@pytest.fixture
+def poisoned(tmp_path: Path) -> tuple[Repo, str, str]:
+    """master: base file, then a poison rewriting lines 3-5, then an unrelated edit."""
+    r = Repo(tmp_path / "svc")
+    r.commit("base", {"app.py": TEN})
+    poison = r.commit("poison", {"app.py": lines_with({3: "bad 3", 4: "bad 4", 5: "bad 5"})})
+    r.commit("later", {"app.py": lines_with({3: "bad 3", 4: "bad 4", 5: "bad 5", 8: "fine 8"})})
+    record = r.add_poison(poison, "hangs on io error", "--bug", "JIRA-1")
+    return r, poison, record
+
+
+def test_lines_written_by_the_poison_commit_form_one_run(poisoned):
+    r, poison, record = poisoned
+    ann = annotations(r, "app.py", (r.path / "app.py").read_text())
+    assert [(run.start, run.end, run.commit, run.record_id) for run in ann.runs] == [
+        (3, 5, poison, record)
+    ]
+    assert ann.blamed
+
+
+def test_unsaved_edit_of_a_poisoned_line_splits_the_run(poisoned):
+    r, poison, record = poisoned
+    text = lines_with({3: "bad 3", 4: "edited in the editor", 5: "bad 5", 8: "fine 8"})
+    ann = annotations(r, "app.py", text)
+    assert [(run.start, run.end) for run in ann.runs] == [(3, 3), (5, 5)]
+
+
+def test_inserted_lines_above_shift_the_run(poisoned):
+    r, poison, record = poisoned
+    text = "new first\nnew second\n" + (r.path / "app.py").read_text()
+    ann = annotations(r, "app.py", text)
+    assert [(run.start, run.end) for run in ann.runs] == [(5, 7)]
+
+
+def test_cure_on_head_removes_every_annotation_without_blaming(poisoned):
+    r, poison, record = poisoned
+    cure = r.commit("fix", {"app.py": lines_with({3: "good 3", 8: "fine 8"})})
+    r.add_cure(record, cure)
+    ann = annotations(r, "app.py", (r.path / "app.py").read_text())
+    assert ann.runs == [] and not ann.blamed
+    assert ann.report.verdict == "healthy"
+
+
+def test_lts_branch_without_the_cure_is_annotated_and_knows_where_the_cure_is(poisoned):
+    r, poison, record = poisoned
+    r.branch("lts", poison)
+    cure = r.commit("fix on master", {"app.py": lines_with({3: "good 3", 4: "good 4", 5: "good 5",
+                                                            8: "fine 8"})})
+    r.add_cure(record, cure)
+    r.checkout("lts")
+    ann = annotations(r, "app.py", (r.path / "app.py").read_text())
+    assert [(run.start, run.end) for run in ann.runs] == [(3, 5)]
+    finding = ann.runs[0].finding
+    assert [(c.cure, c.refs) for c in finding.cures_elsewhere] == [(cure, ("refs/heads/master",))]
+
+
+def test_lines_older_than_the_poison_are_not_blamed_on_it(tmp_path: Path):
+    """The walk stops at the poison's parent: older lines become boundary lines and
+    must not be confused with the poison."""
+    r = Repo(tmp_path / "svc")
+    r.commit("root", {"app.py": TEN})
+    r.commit("older", {"app.py": lines_with({0: "older 0"})})
+    poison = r.commit("poison", {"app.py": lines_with({0: "older 0", 9: "bad 9"})})
+    r.add_poison(poison)
+    ann = annotations(r, "app.py", (r.path / "app.py").read_text())
+    assert [(run.start, run.end) for run in ann.runs] == [(9, 9)]
+
+
+def test_two_poisons_one_descending_from_the_other_are_both_found(tmp_path: Path):
+    r = Repo(tmp_path / "svc")
+    r.commit("root", {"app.py": TEN})
+    first = r.commit("first poison", {"app.py": lines_with({1: "bad 1"})})
+    second = r.commit("second poison", {"app.py": lines_with({1: "bad 1", 7: "bad 7"})})
+    a = r.add_poison(first, "first bug")
+    b = r.add_poison(second, "second bug")
+    ann = annotations(r, "app.py", (r.path / "app.py").read_text())
+    assert [(run.start, run.record_id) for run in ann.runs] == [(1, a), (7, b)]
+
+
+def test_annotations_agree_with_plain_git_blame(tmp_path: Path):
+    """Every line the full `git blame` gives to the poison is annotated, and no other."""
+    r = Repo(tmp_path / "svc")
+    r.commit("root", {"app.py": TEN})
+    text = TEN
+    poison = None
+    for n, idx in enumerate([2, 5, 2, 7, 0, 5, 9]):
+        text = lines_with({idx: f"edit {n}"}, text)
+        sha = r.commit(f"edit {n}", {"app.py": text})
+        if n == 3:
+            poison = sha
+    assert poison is not None
+    r.add_poison(poison)
+    porcelain = r.git("blame", "--line-porcelain", "app.py").splitlines()
+    expected = {i for i, sha in enumerate(ln.split()[0] for ln in porcelain
+                                          if ln[:40].isalnum() and len(ln.split()) >= 3
+                                          and len(ln.split()[0]) == 40) if sha == poison}
+    ann = annotations(r, "app.py", text)
+    assert {i for run in ann.runs for i in range(run.start, run.end + 1)} == expected == {7}
+
+
+def test_untracked_file_has_no_blame(poisoned):
+    r, *_ = poisoned
+    src = SourceRepo.discover(str(r.path))
+    with pytest.raises(BlameUnavailable, match="not in HEAD"):
+        blame_text(src, "new.py", b"x\n")
+
+
+def test_binary_text_is_not_blamed(poisoned):
+    r, *_ = poisoned
+    with pytest.raises(BlameUnavailable, match="binary"):
+        annotations(r, "app.py", b"\0\1\2")
+
+
+def test_uncommitted_lines_blame_as_zero(poisoned):
+    r, *_ = poisoned
+    src = SourceRepo.discover(str(r.path))
+    runs = blame_text(src, "app.py", (TEN + "appended\n").encode())
+    assert runs[-1].commit == UNCOMMITTED and runs[-1].start == 10
+
+
+def test_line_commit_names_the_poison_and_refuses_uncommitted_lines(poisoned):
+    r, poison, _ = poisoned
+    src = SourceRepo.discover(str(r.path))
+    text = (r.path / "app.py").read_text() + "appended\n"
+    assert line_commit(src, "app.py", text.encode(), 4) == poison
+    assert line_commit(src, "app.py", text.encode(), 10) is None
+    with pytest.raises(BlameUnavailable, match="outside"):
+        line_commit(src, "app.py", text.encode(), 11)
