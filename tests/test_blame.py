@@ -54,21 +54,21 @@ def test_lines_written_by_the_poison_commit_form_one_run(poisoned):
 
 
 def test_unsaved_edit_of_a_poisoned_line_splits_the_run(poisoned):
-    r, poison, record = poisoned
+    r, _poison, _record = poisoned
     text = lines_with({3: "bad 3", 4: "edited in the editor", 5: "bad 5", 8: "fine 8"})
     ann = annotations(r, "app.py", text)
     assert [(run.start, run.end) for run in ann.runs] == [(3, 3), (5, 5)]
 
 
 def test_inserted_lines_above_shift_the_run(poisoned):
-    r, poison, record = poisoned
+    r, _poison, _record = poisoned
     text = "new first\nnew second\n" + (r.path / "app.py").read_text()
     ann = annotations(r, "app.py", text)
     assert [(run.start, run.end) for run in ann.runs] == [(5, 7)]
 
 
 def test_cure_on_head_removes_every_annotation_without_blaming(poisoned):
-    r, poison, record = poisoned
+    r, _poison, record = poisoned
     cure = r.commit("fix", {"app.py": lines_with({3: "good 3", 8: "fine 8"})})
     r.add_cure(record, cure)
     ann = annotations(r, "app.py", (r.path / "app.py").read_text())
