@@ -28,6 +28,10 @@ COMMANDS = {
     "show": "poison_tools.commands.show:show",
     "withdraw": "poison_tools.commands.withdraw:withdraw",
     "sync": "poison_tools.commands.sync:sync",
+    "scope": "poison_tools.commands.scope:scope",
+    "backports": "poison_tools.commands.backports:backports_cmd",
+    "import": "poison_tools.commands.import_:import_cmd",
+    "export": "poison_tools.commands.export:export",
     "init": "poison_tools.commands.init:init",
     "install-hook": "poison_tools.commands.install_hook:install_hook",
 }
@@ -152,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `git poison list | head`: the reader left; not an error worth a word.
         sys.stderr.close()
         return 0
-    except Exception as e:  # noqa: BLE001 - the last line of defence
+    except Exception as e:  # the last line of defence
         if os.environ.get("GIT_POISON_DEBUG"):
             raise
         click.echo(

@@ -93,7 +93,9 @@ def run(
         raise
     result = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if check and proc.returncode != 0:
-        raise GitError(cmd, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+        raise GitError(
+            cmd, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+        )
     return result
 
 
@@ -221,6 +223,8 @@ class SourceRepo:
         )
         sha = proc.stdout.decode().strip()
         if proc.returncode != 0 or not is_sha(sha):
-            hint = " (the history may be shallow: try `git fetch --unshallow`)" if self.shallow else ""
+            hint = (
+                " (the history may be shallow: try `git fetch --unshallow`)" if self.shallow else ""
+            )
             raise FatalError(f"unknown revision or not a commit: {rev}{hint}")
         return sha

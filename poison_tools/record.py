@@ -85,7 +85,11 @@ class Record:
             "updated": self.updated,
             "withdrawn": None
             if self.withdrawn is None
-            else {"reason": self.withdrawn.reason, "by": self.withdrawn.by, "at": self.withdrawn.at},
+            else {
+                "reason": self.withdrawn.reason,
+                "by": self.withdrawn.by,
+                "at": self.withdrawn.at,
+            },
         }
 
     def dumps(self) -> bytes:
@@ -140,7 +144,9 @@ def _shas(data: dict[str, Any], key: str, *, required: bool) -> tuple[str, ...]:
 
 def _parse_current(data: dict[str, Any], path: str) -> Record:
     if data.get("schema") != SCHEMA_VERSION:
-        raise _Invalid(f"unknown schema {data.get('schema')!r} (this git-poison reads {SCHEMA_VERSION})")
+        raise _Invalid(
+            f"unknown schema {data.get('schema')!r} (this git-poison reads {SCHEMA_VERSION})"
+        )
     record_id = _text(data, "id", MAX_SHORT)
     assert record_id is not None
     if not ID_RE.match(record_id):

@@ -43,8 +43,16 @@ STAMP = "poison-last-fetch"
 _ZERO = "0" * 40
 
 # Push or fetch outcomes that mean "somebody else got there first": try again.
-_RETRYABLE = ("fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref",
-              "stale info", "unable to create", "is at ", "incorrect old value")
+_RETRYABLE = (
+    "fetch first",
+    "non-fast-forward",
+    "cannot lock ref",
+    "failed to update ref",
+    "stale info",
+    "unable to create",
+    "is at ",
+    "incorrect old value",
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,9 @@ class Snapshot:
         if len(matches) == 1:
             return matches[0]
         if matches:
-            raise FatalError(f"record id {prefix!r} is ambiguous: {', '.join(sorted(r.id for r in matches))}")
+            raise FatalError(
+                f"record id {prefix!r} is ambiguous: {', '.join(sorted(r.id for r in matches))}"
+            )
         raise FatalError(f"no record {prefix!r} (see `git poison list`)")
 
 
@@ -130,7 +140,9 @@ class PoisonStore:
         try:
             self.fetch_timeout = float(raw_timeout or DEFAULT_FETCH_TIMEOUT)
         except ValueError:
-            raise FatalError(f"poison.fetchTimeout is not a number of seconds: {raw_timeout!r}") from None
+            raise FatalError(
+                f"poison.fetchTimeout is not a number of seconds: {raw_timeout!r}"
+            ) from None
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -178,7 +190,10 @@ class PoisonStore:
         out = self._out(
             ["for-each-ref", "--format=%(objectname) %(refname)", self.branch, self.tracking]
         )
-        found = dict(reversed(line.split(" ", 1)) for line in out.splitlines() if " " in line)  # type: ignore[misc]
+        found: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, _, ref = line.partition(" ")
+            found[ref] = sha
         return found.get(self.branch), found.get(self.tracking)
 
     def last_fetch(self) -> float | None:
@@ -194,8 +209,15 @@ class PoisonStore:
         for attempt in range(8):
             try:
                 proc = self._git(
-                    ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options",
-                     self.remote, f"+{self.branch}:{self.tracking}"],
+                    [
+                        "fetch",
+                        "--quiet",
+                        "--no-tags",
+                        "--no-write-fetch-head",
+                        "--end-of-options",
+                        self.remote,
+                        f"+{self.branch}:{self.tracking}",
+                    ],
                     check=False,
                     timeout=self.fetch_timeout,
                 )
@@ -242,7 +264,9 @@ class PoisonStore:
         wanted = list(dict.fromkeys(oids))
         if not wanted:
             return {}
-        out = self._git(["cat-file", "--batch"], input="".join(o + "\n" for o in wanted).encode()).stdout
+        out = self._git(
+            ["cat-file", "--batch"], input="".join(o + "\n" for o in wanted).encode()
+        ).stdout
         blobs, pos = {}, 0
         for oid in wanted:
             nl = out.index(b"\n", pos)
@@ -252,16 +276,26 @@ class PoisonStore:
             pos = nl + 1 + size + 1
         return blobs
 
-    def _parse_tree(self, commit: str | None) -> tuple[dict[str, tuple[str, str, int]], dict[str, Record | Problem]]:
+    def _parse_tree(
+        self, commit: str | None
+    ) -> tuple[dict[str, tuple[str, str, int]], dict[str, Record | Problem]]:
         if commit is None:
             return {}, {}
         files = {p: f for p, f in self._files(commit).items() if is_record_path(p)}
-        readable = {p: f for p, f in files.items() if f[0] in ("100644", "100755") and 0 <= f[2] <= MAX_FILE_BYTES}
+        readable = {
+            p: f
+            for p, f in files.items()
+            if f[0] in ("100644", "100755") and 0 <= f[2] <= MAX_FILE_BYTES
+        }
         blobs = self._blobs(f[1] for f in readable.values())
         parsed: dict[str, Record | Problem] = {}
-        for path, (mode, oid, size) in files.items():
+        for path, (mode, oid, _size) in files.items():
             if path not in readable:
-                why = "not a regular file" if mode not in ("100644", "100755") else f"file is larger than {MAX_FILE_BYTES} bytes"
+                why = (
+                    "not a regular file"
+                    if mode not in ("100644", "100755")
+                    else f"file is larger than {MAX_FILE_BYTES} bytes"
+                )
                 parsed[path] = Problem(path, why)
             else:
                 parsed[path] = parse_record(path, blobs[oid])
@@ -366,8 +400,14 @@ class PoisonStore:
         assert self.remote
         try:
             proc = self._git(
-                ["push", "--porcelain", "--quiet", "--end-of-options", self.remote,
-                 f"{commit}:{self.branch}"],
+                [
+                    "push",
+                    "--porcelain",
+                    "--quiet",
+                    "--end-of-options",
+                    self.remote,
+                    f"{commit}:{self.branch}",
+                ],
                 check=False,
                 timeout=self.fetch_timeout * 3,
             )
@@ -414,8 +454,16 @@ class PoisonStore:
                 rec = merge_records(b0 if isinstance(b0, Record) else None, y, x)
             if isinstance(rec, Record):
                 updates.append(rec)
-        merged = self._commit(remote, files_r, updates, "Merge records made while offline", env,
-                              extra_parent=local, removed=removed, force=True)
+        merged = self._commit(
+            remote,
+            files_r,
+            updates,
+            "Merge records made while offline",
+            env,
+            extra_parent=local,
+            removed=removed,
+            force=True,
+        )
         assert merged is not None
         return merged
 
@@ -439,10 +487,12 @@ class PoisonStore:
                 with open(p, "wb") as f:
                     f.write(rec.dumps())
                 paths.append(p)
-            oids = self._out(["hash-object", "-w", "--stdin-paths"],
-                             input="".join(p + "\n" for p in paths).encode()).split()
+            oids = self._out(
+                ["hash-object", "-w", "--stdin-paths"],
+                input="".join(p + "\n" for p in paths).encode(),
+            ).split()
             index_lines = []
-            for rec, oid in zip(updates, oids):
+            for rec, oid in zip(updates, oids, strict=True):
                 target = record_path(rec.id)
                 if files.get(target, (None, None))[1] != oid:
                     index_lines.append(f"100644 {oid}\t{target}")
@@ -455,8 +505,11 @@ class PoisonStore:
             idx_env = {**env, "GIT_INDEX_FILE": os.path.join(tmp, "index")}
             if base:
                 self._git(["read-tree", base], env=idx_env)
-            self._git(["update-index", "--index-info"], env=idx_env,
-                      input="".join(line + "\n" for line in index_lines).encode())
+            self._git(
+                ["update-index", "--index-info"],
+                env=idx_env,
+                input="".join(line + "\n" for line in index_lines).encode(),
+            )
             tree = self._out(["write-tree"], env=idx_env).strip()
         parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
         return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()

@@ -35,7 +35,10 @@ class StderrProgress:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty()
-        self.label, self.total, self.done, self._drawn = "", None, 0, 0.0
+        self.label = ""
+        self.total: int | None = None
+        self.done = 0
+        self._drawn = 0.0
 
     def start(self, label: str, total: int | None = None) -> None:
         self.label, self.total, self.done = label, total, 0

@@ -9,7 +9,9 @@ from tests.gitrepo import Repo, bare
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own HOME and git identity; the user's real config and
     caches are never read or written."""
     home = tmp_path_factory.mktemp("home")

@@ -69,13 +69,22 @@ class Repo:
     def checkout(self, name: str) -> None:
         self.git("checkout", "-q", name)
 
-    def poison(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
-               cwd: Path | None = None) -> Result:
+    def poison(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+        cwd: Path | None = None,
+    ) -> Result:
         """Run `git poison ARGS` exactly as a user would."""
         full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **(env or {})}
         proc = subprocess.run(
-            ["git", "poison", *args], cwd=cwd or self.path, capture_output=True, text=True,
-            env=full_env, input=input,
+            ["git", "poison", *args],
+            cwd=cwd or self.path,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            input=input,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

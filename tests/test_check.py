@@ -68,7 +68,9 @@ def test_cure_inside_shallow_history_decides_even_if_poison_is_beyond(tmp_path: 
     assert clone.poison("check").rc == 0
 
 
-def test_unknown_poison_in_complete_clone_is_not_in_this_history(repo: Repo, tmp_path: Path) -> None:
+def test_unknown_poison_in_complete_clone_is_not_in_this_history(
+    repo: Repo, tmp_path: Path
+) -> None:
     other = Repo(tmp_path / "other")
     foreign = other.commit("a commit of another repository")
     other.git("config", "poison.project", "svc")
@@ -93,7 +95,9 @@ def test_unknown_poison_in_partial_clone_is_undecided(tmp_path: Path) -> None:
     up.git("config", "poison.project", "svc")
     up.add_poison(side)
     up.git("branch", "-q", "hidden", side)
-    clone = Repo.clone(f"file://{up.path}", tmp_path / "partial", "--filter=blob:none", "--single-branch")
+    clone = Repo.clone(
+        f"file://{up.path}", tmp_path / "partial", "--filter=blob:none", "--single-branch"
+    )
     clone.git("config", "poison.project", "svc")
     _share_records(up, clone)
     r = clone.poison("check")

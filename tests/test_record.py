@@ -21,9 +21,17 @@ SHA3 = "3" * 40
 
 def _good(**over: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "schema": 1, "id": "abcd123456", "poisons": [SHA1], "cures": [], "comment": "x",
-        "bug": None, "severity": None, "editor": "A <a@x>", "created": "2026-01-01T00:00:00Z",
-        "updated": "2026-01-01T00:00:00Z", "withdrawn": None,
+        "schema": 1,
+        "id": "abcd123456",
+        "poisons": [SHA1],
+        "cures": [],
+        "comment": "x",
+        "bug": None,
+        "severity": None,
+        "editor": "A <a@x>",
+        "created": "2026-01-01T00:00:00Z",
+        "updated": "2026-01-01T00:00:00Z",
+        "withdrawn": None,
     }
     data.update(over)
     return data

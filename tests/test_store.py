@@ -40,7 +40,11 @@ def test_twenty_writers_in_twenty_clones_lose_nothing(tmp_path: Path, remote: Pa
     procs = [
         subprocess.Popen(
             ["git", "poison", "add", bug, "-m", f"bug seen by dev {i}"],
-            cwd=c.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+            cwd=c.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
         )
         for i, c in enumerate(clones)
     ]
@@ -62,8 +66,14 @@ def test_twenty_writers_sharing_one_clone_lose_nothing(repo: Repo, remote: Path)
     bug = repo.commit("bug")
     repo.git("config", "poison.remote", str(remote))
     procs = [
-        subprocess.Popen(["git", "poison", "add", bug, "-m", f"w{i}"], cwd=repo.path,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        subprocess.Popen(
+            ["git", "poison", "add", bug, "-m", f"w{i}"],
+            cwd=repo.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
         for i in range(20)
     ]
     ids = [p.communicate(timeout=300)[0].strip() for p in procs]
@@ -77,8 +87,14 @@ def test_concurrent_cures_of_one_record_are_all_kept(repo: Repo, remote: Path) -
     repo.git("config", "poison.remote", str(remote))
     rid = repo.add_poison(bug)
     procs = [
-        subprocess.Popen(["git", "poison", "cure", rid, fix], cwd=repo.path,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        subprocess.Popen(
+            ["git", "poison", "cure", rid, fix],
+            cwd=repo.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
         for fix in fixes
     ]
     for p in procs:
@@ -92,7 +108,9 @@ def _project(r: Repo) -> str:
     return json.loads(r.poison("list", "--json", "--all").out)["project"]  # type: ignore[no-any-return]
 
 
-def test_unreachable_remote_reads_last_fetched_copy_and_says_how_old(repo: Repo, remote: Path) -> None:
+def test_unreachable_remote_reads_last_fetched_copy_and_says_how_old(
+    repo: Repo, remote: Path
+) -> None:
     bug = repo.commit("bug")
     repo.git("config", "poison.remote", str(remote))
     rid = repo.add_poison(bug)
@@ -147,9 +165,20 @@ def test_hostile_records_are_named_and_make_check_undecided(repo: Repo) -> None:
     work.git("fetch", "-q", str(store), f"refs/heads/{branch}:refs/heads/x")
     work.checkout("x")
     (work.path / "records" / "badjson0001.json").write_text("{nope")
-    (work.path / "records" / "notasha001.json").write_text(json.dumps(
-        {"schema": 1, "id": "notasha001", "poisons": ["--upload-pack=evil"], "cures": [],
-         "comment": "", "editor": "", "created": "", "updated": ""}))
+    (work.path / "records" / "notasha001.json").write_text(
+        json.dumps(
+            {
+                "schema": 1,
+                "id": "notasha001",
+                "poisons": ["--upload-pack=evil"],
+                "cures": [],
+                "comment": "",
+                "editor": "",
+                "created": "",
+                "updated": "",
+            }
+        )
+    )
     os.symlink("/etc/passwd", work.path / "records" / "link000001.json")
     work.git("add", "records")
     work.git("commit", "-q", "-m", "hostile")
@@ -173,8 +202,9 @@ def test_original_git_poison_records_are_checked(repo: Repo) -> None:
     work.git("fetch", "-q", str(store), f"refs/heads/{branch}:refs/heads/x")
     work.checkout("x")
     work.git("rm", "-q", "-r", "records")
-    (work.path / f"{bug}.json").write_text(json.dumps(
-        {"poison": bug, "cure": fix, "comment": "legacy bug", "editor": "Old <o@x>"}))
+    (work.path / f"{bug}.json").write_text(
+        json.dumps({"poison": bug, "cure": fix, "comment": "legacy bug", "editor": "Old <o@x>"})
+    )
     work.git("add", ".")
     work.git("commit", "-q", "-m", "legacy")
     work.git("push", "-q", str(store), f"x:refs/heads/{branch}")

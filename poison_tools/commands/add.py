@@ -19,14 +19,28 @@ Examples:
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the new record as JSON.")
 @pass_app
-def add(app: App, revs: tuple[str, ...], message: str, bug: str | None,
-        severity: str | None, as_json: bool) -> int:
+def add(
+    app: App,
+    revs: tuple[str, ...],
+    message: str,
+    bug: str | None,
+    severity: str | None,
+    as_json: bool,
+) -> int:
     """Record a poison: the commit(s) that introduced a bug. Prints the record's id."""
     poisons = tuple(dict.fromkeys(app.repo.resolve_commit(r) for r in revs))
     editor = app.editor()
     stamp = now_iso()
-    record = Record(id=new_id(), poisons=poisons, comment=message.strip(), bug=bug,
-                    severity=severity, editor=editor, created=stamp, updated=stamp)
+    record = Record(
+        id=new_id(),
+        poisons=poisons,
+        comment=message.strip(),
+        bug=bug,
+        severity=severity,
+        editor=editor,
+        created=stamp,
+        updated=stamp,
+    )
     seen: list[str] = []
 
     def change(snap: Snapshot) -> list[Record]:
@@ -36,8 +50,11 @@ def add(app: App, revs: tuple[str, ...], message: str, bug: str | None,
         seen[:] = [r.id for r in snap.active if set(r.poisons) & set(poisons)]
         return [record]
 
-    result = app.store.write(change, f"poison {record.id}: {record.comment.splitlines()[0] if record.comment else ''}",
-                             app.author())
+    result = app.store.write(
+        change,
+        f"poison {record.id}: {record.comment.splitlines()[0] if record.comment else ''}",
+        app.author(),
+    )
     if seen:
         app.warn(f"the same commit is already recorded in {', '.join(seen)}")
     app.report_write(result, "recorded")

@@ -19,8 +19,12 @@ Exit codes: 0 healthy, 1 poisoned, 2 could not decide (missing history,
 unknown commit, unreadable records) or error."""
 )
 @click.argument("rev", default="HEAD", required=False)
-@click.option("--since", "since", metavar="REV",
-              help="Last release: also list the bugfixes and poisons that arrived since.")
+@click.option(
+    "--since",
+    "since",
+    metavar="REV",
+    help="Last release: also list the bugfixes and poisons that arrived since.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
 @pass_app
 def check(app: App, rev: str, since: str | None, as_json: bool) -> int:

@@ -34,7 +34,9 @@ def cure(app: App, record_id: str, revs: tuple[str, ...]) -> int:
         added[:] = [c for c in new.cures if c not in rec.cures]
         return [new] if added else []
 
-    result = app.store.write(change, f"cure {before.id}: {', '.join(c[:12] for c in cures)}", app.author())
+    result = app.store.write(
+        change, f"cure {before.id}: {', '.join(c[:12] for c in cures)}", app.author()
+    )
     app.report_write(result, "cure recorded")
     if result.commit is None:
         app.echo(f"{before.id}: already cured by {', '.join(c[:12] for c in cures)}")
@@ -47,7 +49,9 @@ def _refuse_cures_older_than_poison(app: App, record: Record, cures: list[str]) 
     reach = reachability(app.repo)
     for poison in record.poisons:
         if poison in cures:
-            raise FatalError(f"{poison[:12]} is the poison itself; a cure must be the fixing commit")
+            raise FatalError(
+                f"{poison[:12]} is the poison itself; a cure must be the fixing commit"
+            )
         if not reach.present([poison]):
             continue
         answer = reach.ancestors(poison, cures)

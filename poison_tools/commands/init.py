@@ -23,7 +23,11 @@ Examples:
   git poison init --remote /srv/git/poisons.git --create"""
 )
 @click.option("--remote", "url", metavar="URL", help="The shared poisons repository.")
-@click.option("--create", is_flag=True, help="Create URL as a bare repository if it is a local path that does not exist.")
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Create URL as a bare repository if it is a local path that does not exist.",
+)
 @pass_app
 def init(app: App, url: str | None, create: bool) -> int:
     """Set up the poisons repository; with --remote, share records made so far."""
@@ -44,9 +48,13 @@ def init(app: App, url: str | None, create: bool) -> int:
     try:
         git.run(["ls-remote", "--heads", "--end-of-options", url], timeout=store.fetch_timeout)
     except subprocess.TimeoutExpired:
-        raise FatalError(f"poisons remote {url} did not answer within {store.fetch_timeout:g} s") from None
+        raise FatalError(
+            f"poisons remote {url} did not answer within {store.fetch_timeout:g} s"
+        ) from None
     except git.GitError as e:
-        raise FatalError(f"cannot reach poisons remote {url}: {e.stderr.strip().splitlines()[-1] if e.stderr.strip() else e}") from None
+        raise FatalError(
+            f"cannot reach poisons remote {url}: {e.stderr.strip().splitlines()[-1] if e.stderr.strip() else e}"
+        ) from None
     import git as gitpython  # GitPython writes the config the way git does
 
     with gitpython.Repo(app.repo.git_dir).config_writer("repository") as cw:
@@ -57,10 +65,12 @@ def init(app: App, url: str | None, create: bool) -> int:
     def nothing(_snap: Snapshot) -> list[object]:
         return []
 
-    result = store.write(nothing, "share records", app.author())  # type: ignore[arg-type]
+    result = store.write(nothing, "share records", app.author())
     snap = store.load()
-    app.echo(f"poisons remote set to {url}; {len(snap.records)} records for {store.project}"
-             + (" (local records pushed)" if result.pushed else ""))
+    app.echo(
+        f"poisons remote set to {url}; {len(snap.records)} records for {store.project}"
+        + (" (local records pushed)" if result.pushed else "")
+    )
     return 0
 
 

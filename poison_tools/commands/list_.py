@@ -11,7 +11,7 @@ from poison_tools.render import problem_lines, short, title
     epilog="""\b
 Examples:
   git poison list
-  git poison list --all --json     # withdrawn records too"""
+  git poison list --all --json     # withdrawn records too""",
 )
 @click.option("--all", "show_all", is_flag=True, help="Include withdrawn records.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
@@ -19,14 +19,18 @@ Examples:
 def list_records(app: App, show_all: bool, as_json: bool) -> int:
     """List the poison records of this repository."""
     snap = app.snapshot()
-    records = sorted(snap.records.values() if show_all else snap.active, key=lambda r: (r.created, r.id))
+    records = sorted(
+        snap.records.values() if show_all else snap.active, key=lambda r: (r.created, r.id)
+    )
     if as_json:
-        app.echo_json({
-            "project": app.store.project,
-            "records": [r.to_json() for r in records],
-            "problems": [p.to_json() for p in snap.problems],
-            "stale": None if snap.stale is None else snap.stale.describe(),
-        })
+        app.echo_json(
+            {
+                "project": app.store.project,
+                "records": [r.to_json() for r in records],
+                "problems": [p.to_json() for p in snap.problems],
+                "stale": None if snap.stale is None else snap.stale.describe(),
+            }
+        )
         return 0
     for r in records:
         state = "withdrawn" if r.withdrawn else ("cured" if r.cures else "uncured")

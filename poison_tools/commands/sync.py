@@ -17,14 +17,16 @@ def sync(app: App) -> int:
     """Fetch the shared records and push any made while offline."""
     store = app.store
     if not store.remote:
-        app.echo(f"no poisons remote configured; records are kept in {store.path} "
-                 "(share them with `git poison init --remote URL`)")
+        app.echo(
+            f"no poisons remote configured; records are kept in {store.path} "
+            "(share them with `git poison init --remote URL`)"
+        )
         return 0
 
     def nothing(_snap: Snapshot) -> list[object]:
         return []
 
-    result = store.write(nothing, "sync", app.author())  # type: ignore[arg-type]
+    result = store.write(nothing, "sync", app.author())
     if result.offline is not None:
         raise FatalError(f"poisons remote unreachable: {result.offline}")
     snap = store.load()
