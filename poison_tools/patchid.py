@@ -133,7 +133,7 @@ class PatchIdCache:
             self.progress.finish()
         facts = {sha: trailers.facts(msg) for sha, msg in messages.items()}
         sources = {s for f in facts.values() for s, _ in f.copied_from}
-        full = _resolve(self.repo, sources)
+        full = resolve_commits(self.repo, sources)
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO commits VALUES (?, ?, ?)",
@@ -206,10 +206,10 @@ class PatchIdCache:
 
 
 def _present(repo: SourceRepo, shas: Iterable[str]) -> set[str]:
-    return set(_resolve(repo, shas).values())
+    return set(resolve_commits(repo, shas).values())
 
 
-def _resolve(repo: SourceRepo, names: Iterable[str]) -> dict[str, str]:
+def resolve_commits(repo: SourceRepo, names: Iterable[str]) -> dict[str, str]:
     """Full commit SHAs for (possibly abbreviated) names that denote commits here."""
     todo = sorted(set(names))
     if not todo:
@@ -217,7 +217,7 @@ def _resolve(repo: SourceRepo, names: Iterable[str]) -> dict[str, str]:
     out = repo.git(["cat-file", "--batch-check=%(objectname) %(objecttype)"],
                    input="".join(n + "\n" for n in todo).encode()).stdout.decode().splitlines()
     result = {}
-    for name, line in zip(todo, out):
+    for name, line in zip(todo, out, strict=False):
         parts = line.split()
         if len(parts) == 2 and parts[1] == "commit":
             result[name] = parts[0]

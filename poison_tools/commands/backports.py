@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import click
+
+from poison_tools.check import Checker
+from poison_tools.cli import App, pass_app
+from poison_tools.equivalence import default_equivalence
+from poison_tools.scope import Scope, backports, ref_targets, select_records
+from poison_tools.scope_render import backport_lines
+from poison_tools.term import StderrProgress
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  git poison backports --branches 'lts/*'       # the LTS backport checklist
+  git poison backports --branches 'origin/release-*' --json
+
+\b
+Exit codes: 0 nothing to backport, 1 backports missing, 2 error."""
+)
+@click.option("--branches", "patterns", multiple=True, metavar="PATTERN",
+              help="Maintained branches to list, as globs (repeatable); default: every branch.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/scope.md).")
+@click.option("--no-apply-check", is_flag=True, help="Do not test whether cures apply cleanly.")
+@pass_app
+def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_check: bool) -> int:
+    """For each maintained branch, every uncured poison on it whose cure exists elsewhere,
+    with the cherry-pick line that carries the cure over."""
+    snapshot = app.snapshot()
+    targets = ref_targets(app.repo, patterns)
+    checker = Checker(app.repo, snapshot, equivalence=default_equivalence(app.repo, StderrProgress()))
+    report = Scope(app.repo, checker, probe_applies=not no_apply_check).run(
+        select_records(snapshot, ()), targets)
+    todo = backports(report)
+    if as_json:
+        app.echo_json({
+            "branches": [
+                {"ref": ref, "missing": [
+                    {"id": b.record.id, "bug": b.record.bug, "comment": b.record.comment,
+                     "poison_evidence": [e.to_json() for e in (b.cell.finding.poison_evidence
+                                                               if b.cell.finding else [])],
+                     "cures": [m.to_json() for m in b.cell.missing]}
+                    for b in items]}
+                for ref, items in todo.items()
+            ],
+            "problems": [p.to_json() for p in report.problems],
+        })
+    else:
+        for line in backport_lines(todo, app.out):
+            app.echo(line)
+        if not todo:
+            app.warn("no branch matched")
+    if any(todo.values()):
+        return 1
+    return 2 if report.problems else 0

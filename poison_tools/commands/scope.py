@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import click
+
+from poison_tools.check import Checker
+from poison_tools.cli import App, pass_app
+from poison_tools.equivalence import default_equivalence
+from poison_tools.errors import FatalError
+from poison_tools.scope import Scope, Target, ref_targets, select_records
+from poison_tools.term import StderrProgress
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  git poison scope                          # every record x every branch
+  git poison scope k3v7 --tags              # one record, branches and tags
+  git poison scope --branches 'lts/*' --branches master --deployments deploy.yaml
+  git poison scope --json                   # docs/scope.md
+  git poison scope --tags --format html -o scope.html
+
+\b
+Exit codes: 0 nothing affected, 1 some branch/tag/deployment affected,
+2 something could not be decided (missing history, unknown revision) or error."""
+)
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--branches", "patterns", multiple=True, metavar="PATTERN",
+              help="Only branches matching this glob (repeatable), e.g. 'lts/*'.")
+@click.option("--tags", is_flag=True, help="Also every tag.")
+@click.option("--deployments", "inventory", metavar="FILE",
+              help="YAML or JSON inventory: deployment name -> revision (docs/scope.md).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/scope.md).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              help="Output format; html is one self-contained page.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("--no-apply-check", is_flag=True, help="Do not test whether missing cures apply cleanly.")
+@pass_app
+def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
+          inventory: str | None, as_json: bool, fmt: str, output: str | None,
+          no_apply_check: bool) -> int:
+    """Which branches, tags and deployments carry each poison, which are cured (by which
+    commit, found how), and the cherry-pick that would cure the rest."""
+    if as_json:
+        fmt = "json"
+    snapshot = app.snapshot()
+    records = select_records(snapshot, ids)
+    targets: list[Target] = ref_targets(app.repo, patterns, tags=tags)
+    if inventory:
+        from poison_tools.deployments import deployment_targets
+
+        targets += deployment_targets(app.repo, inventory)
+    checker = Checker(app.repo, snapshot, equivalence=default_equivalence(app.repo, StderrProgress()))
+    report = Scope(app.repo, checker, probe_applies=not no_apply_check).run(records, targets)
+    if fmt == "json":
+        import json
+
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "html":
+        from poison_tools.html_report import render_html
+
+        text = render_html(report, app.store.project)
+    else:
+        from poison_tools.scope_render import scope_lines
+
+        style = app.out if output is None else (lambda t, *_n: t)
+        text = "".join(line + "\n" for line in scope_lines(report, style))
+        if not records:
+            app.warn("no active records (record one with `git poison add`)")
+    _emit(app, text, output)
+    return report.exit_code
+
+
+def _emit(app: App, text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise FatalError(f"cannot write {output}: {e.strerror}") from None
+    click.echo(f"wrote {output}", err=True)

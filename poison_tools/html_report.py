@@ -1,0 +1,78 @@
+"""`scope --format html`: the records x branches / tags / deployments matrix as one
+self-contained page (inline CSS, no script, no network), for people who would rather
+look than read. Every cell's tooltip carries the same evidence as the text output.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from poison_tools.render import title
+from poison_tools.scope import Cell, ScopeReport
+from poison_tools.scope_render import evidence_text, missing_text
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;font-size:13px}
+th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
+thead th{background:#f4f4f4;position:sticky;top:0}
+th.t{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:normal}
+td.affected{background:#f8c9c4}td.cured{background:#c8ebc5}td.clean{background:#fafafa;color:#999}
+td.undecided,td.unknown-revision{background:#fbe7a6}
+code{font-size:12px}.legend span{display:inline-block;padding:2px 8px;margin-right:6px}
+"""
+
+_SYMBOL = {"affected": "✗", "cured": "✓", "clean": "·", "undecided": "?", "unknown-revision": "?"}
+
+
+def _tip(cell: Cell) -> str:
+    f = cell.finding
+    parts = [f"{cell.target.label}: {cell.status}"]
+    if cell.target.kind == "deployment":
+        parts.append(f"revision {cell.target.ref}")
+    if f is not None:
+        parts += [f"poison {evidence_text(e)}" for e in f.poison_evidence]
+        parts += [f"cured by {evidence_text(e)}" for e in f.cure_evidence]
+    best = cell.best
+    if best is not None:
+        parts += [missing_text(best), best.cherry_pick if best.present else ""]
+    return "\n".join(p for p in parts if p)
+
+
+def render_html(report: ScopeReport, project: str) -> str:
+    targets = report.targets
+    head = "".join(
+        f'<th class="t" title="{escape(t.ref)}">{escape(t.kind[0].upper())} {escape(t.label)}</th>'
+        for t in targets
+    )
+    rows = []
+    for rs in report.records:
+        r = rs.record
+        cells = "".join(
+            f'<td class="{escape(c.status)}" title="{escape(_tip(c))}">{_SYMBOL.get(c.status, "")}</td>'
+            for c in rs.cells
+        )
+        rows.append(f'<tr><th><code>{escape(r.id)}</code><br>{escape(title(r))}</th>{cells}</tr>')
+    backports = []
+    for rs in report.records:
+        for c in rs.cells:
+            best = c.best
+            if c.status == "affected" and best is not None and best.present:
+                backports.append(f"<li><code>{escape(c.target.label)}</code> · {escape(rs.record.id)}: "
+                                 f"{escape(missing_text(best))}<br><code>{escape(best.cherry_pick)}</code></li>")
+    problems = "".join(f"<li>unreadable record {escape(p.path)}: {escape(p.message)}</li>"
+                       for p in report.problems)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>git poison scope: {escape(project)}</title><style>{_CSS}</style></head>
+<body><h1>Where are the bugs? <small>{escape(project)}</small></h1>
+<p class="legend"><span style="background:#f8c9c4">✗ affected</span><span style="background:#c8ebc5">✓ cured</span>
+<span style="background:#fafafa">· never poisoned</span><span style="background:#fbe7a6">? cannot decide</span>
+B branch, T tag, D deployment; hover a cell for its evidence.</p>
+<table><thead><tr><th>record</th>{head}</tr></thead><tbody>
+{"".join(rows)}
+</tbody></table>
+<h2>Missing backports</h2><ul>{"".join(backports) or "<li>none</li>"}</ul>
+{f"<h2>Unreadable records</h2><ul>{problems}</ul>" if problems else ""}
+</body></html>
+"""

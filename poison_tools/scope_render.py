@@ -1,0 +1,96 @@
+"""`scope` and `backports` in words. Returns lines; printing is the caller's.
+
+Evidence is phrased like `render.finding_lines` ("copy of X, by cherry-pick trailer")
+so a branch's verdict reads the same in `check`, `scope` and the editor.
+"""
+
+from __future__ import annotations
+
+from poison_tools.check import Evidence
+from poison_tools.render import Styler, short, short_ref, title
+from poison_tools.scope import AFFECTED, Backport, Cell, MissingCure, ScopeReport
+
+
+def _plain(text: str, *_names: str) -> str:
+    return text
+
+
+_MARK = {AFFECTED: "red", "cured": "green", "clean": "dim", "undecided": "yellow",
+         "unknown-revision": "yellow"}
+
+
+def evidence_text(e: Evidence) -> str:
+    if e.via == "ancestry":
+        return short(e.commit)
+    return f"{short(e.commit)} (copy of {short(e.recorded)}, by {e.via})"
+
+
+def missing_text(m: MissingCure) -> str:
+    if not m.present:
+        return f"cure {short(m.cure)} is not in this clone (git fetch it first)"
+    where = ", ".join(short_ref(r) for r in m.refs[:3]) or "no branch"
+    more = f" and {len(m.refs) - 3} more" if len(m.refs) > 3 else ""
+    applies = {True: "applies cleanly", False: "conflicts: resolve by hand",
+               None: "not checked"}[m.applies]
+    return f"missing cure {short(m.cure)} (on {where}{more}), {applies}"
+
+
+def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]:
+    t = cell.target
+    label = t.label + (f" = {t.ref}" if t.kind == "deployment" else "")
+    status = style(f"{cell.status:<9}", _MARK.get(cell.status, "dim"))
+    head = f"  {status} {label:<{width}}"
+    f = cell.finding
+    if cell.status == "unknown-revision":
+        return [f"{head} revision {t.ref!r} is not known here (fetch it, or fix the inventory)"]
+    if f is None:
+        return [head.rstrip()]
+    if cell.status == AFFECTED:
+        lines = [f"{head} poison {', '.join(evidence_text(e) for e in f.poison_evidence)}"]
+        best = cell.best
+        if best is not None:
+            lines.append(" " * 14 + missing_text(best))
+            if best.present:
+                lines.append(" " * 16 + style(best.cherry_pick, "blue"))
+        elif not cell.finding or not cell.finding.record.cures:
+            lines.append(" " * 14 + "no cure recorded yet")
+        return lines
+    if cell.status == "cured":
+        return [f"{head} by {', '.join(evidence_text(e) for e in f.cure_evidence)}"]
+    if cell.status == "undecided":
+        missing = ", ".join(short(c) for c in f.undecided_commits)
+        return [f"{head} history needed to decide is missing ({missing}); try `git fetch --unshallow`"]
+    return [f"{head} never poisoned"]
+
+
+def scope_lines(report: ScopeReport, style: Styler = _plain) -> list[str]:
+    lines: list[str] = []
+    width = min(40, max((len(c.target.label) + (len(c.target.ref) + 3 if c.target.kind == "deployment" else 0)
+                         for rs in report.records for c in rs.cells), default=10))
+    for rs in report.records:
+        r = rs.record
+        counts = ", ".join(f"{len(rs.of(s))} {s}" for s in (AFFECTED, "cured", "clean", "undecided")
+                           if rs.of(s))
+        lines.append(f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else ""))
+        for cell in rs.cells:
+            lines += cell_lines(cell, style, width)
+    if not report.targets:
+        lines.append("no branches, tags or deployments matched")
+    for p in report.problems:
+        lines.append(f"{style('?', 'yellow')} unreadable record {p.path}: {p.message}")
+    return lines
+
+
+def backport_lines(todo: dict[str, list[Backport]], style: Styler = _plain) -> list[str]:
+    lines: list[str] = []
+    for ref, items in todo.items():
+        head = f"{short_ref(ref)}: "
+        lines.append(style(head + (f"{len(items)} missing backport{'s' if len(items) != 1 else ''}"
+                                   if items else "nothing to backport"), "bold"))
+        for b in items:
+            lines.append(f"  {b.record.id}  {title(b.record)}")
+            best = b.cell.best
+            if best is not None:
+                lines.append(f"    {missing_text(best)}")
+                lines.append(f"    {style(best.cherry_pick, 'blue')}")
+    return lines
