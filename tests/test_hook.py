@@ -36,7 +36,7 @@ def remote_tip(origin: Path, branch: str) -> str | None:
     return out or None
 
 
-def make_service(tmp_path: Path) -> Service:
+def make_service(tmp_path: Path, *, install: bool = True) -> Service:
     """master has a poison and its cure; lts/2.1 was branched between the two and
     already pushed; the shared poisons repository knows both."""
     origin = bare(tmp_path / "origin.git")
@@ -52,8 +52,9 @@ def make_service(tmp_path: Path) -> Service:
     assert r.rc == 0, r.err
     record = repo.add_poison(poison, "service hangs on io error", "--bug", "JIRA-1234")
     repo.add_cure(record, cure)
-    r = repo.poison("install-hook")
-    assert r.rc == 0, r.err
+    if install:
+        r = repo.poison("install-hook")
+        assert r.rc == 0, r.err
     return Service(repo, origin, poisons, record, poison, cure)
 
 
