@@ -1,0 +1,230 @@
+"""Cherry-picked, backported and re-uploaded copies of poisons and cures, in real
+histories, judged through the real `git poison check`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.gitrepo import Repo
+
+
+def _check(repo: Repo, rev: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    r = repo.poison("check", rev, "--json")
+    assert r.rc in (0, 1, 2), r.err
+    return r.rc, json.loads(r.out)
+
+
+def _vias(report: dict, key: str) -> set[str]:  # type: ignore[type-arg]
+    found = [f for section in ("poisoned", "cured", "undecided") for f in report[section]]
+    return {e["via"] for f in found for e in f[key]}
+
+
+def _base(repo: Repo) -> None:
+    repo.commit("lib", {"lib.c": "".join(f"line {i}\n" for i in range(30))})
+
+
+def _bug(repo: Repo) -> str:
+    text = (repo.path / "lib.c").read_text().replace("line 5\n", "line 5 BUG\n")
+    return repo.commit("introduce the bug", {"lib.c": text})
+
+
+def _fix(repo: Repo) -> str:
+    text = (repo.path / "lib.c").read_text().replace("line 5 BUG\n", "line 5 fixed\n")
+    return repo.commit("fix the bug", {"lib.c": text})
+
+
+def test_poison_cherry_picked_with_x_onto_lts_poisons_it(repo: Repo) -> None:
+    _base(repo)
+    repo.branch("lts")
+    poison = _bug(repo)
+    rid = repo.add_poison(poison)
+    repo.checkout("lts")
+    repo.git("cherry-pick", "-x", poison)
+    rc, report = _check(repo, "lts")
+    assert rc == 1
+    assert report["poisoned"][0]["id"] == rid
+    assert _vias(report, "poison_evidence") == {"cherry-pick trailer"}
+
+
+def test_cure_cherry_picked_onto_lts_counts(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts")
+    repo.commit("more work on master")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    assert _check(repo, "lts")[0] == 1
+    repo.checkout("lts")
+    repo.git("cherry-pick", "-x", cure)
+    rc, report = _check(repo, "lts")
+    assert rc == 0
+    assert report["cured"][0]["cure_evidence"][0]["via"] == "cherry-pick trailer"
+    assert report["cured"][0]["cure_evidence"][0]["recorded"] == cure
+
+
+def test_cure_picked_without_x_is_found_by_patch_id(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    repo.commit("unrelated lts work")
+    repo.git("cherry-pick", cure)
+    rc, report = _check(repo, "lts")
+    assert rc == 0
+    assert _vias(report, "cure_evidence") == {"patch-id"}
+
+
+def test_hand_resolved_backport_with_upstream_line_cures_lts(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    # The LTS code around the bug has moved on: the pick conflicts, and the fix is
+    # redone by hand, so neither the diff nor the patch-id matches.
+    text = (repo.path / "lib.c").read_text().replace("line 4\n", "line 4 (lts)\n")
+    repo.commit("lts-only change next to the bug", {"lib.c": text})
+    conflict = repo.git("cherry-pick", cure, check=False)
+    assert "conflict" in conflict.lower() or (repo.path / "lib.c").read_text().count("<<<<<<<")
+    repo.git("cherry-pick", "--abort")
+    text = (repo.path / "lib.c").read_text().replace("line 4 (lts)\nline 5 BUG\n", "line 4 (lts)\nline 5 ok\n")
+    (repo.path / "lib.c").write_text(text)
+    repo.git("commit", "-qam", f"fix the bug\n\ncommit {cure} upstream.\n")
+    rc, report = _check(repo, "lts")
+    assert rc == 0
+    assert _vias(report, "cure_evidence") == {"backport line"}
+
+
+def test_hand_backport_without_any_reference_leaves_lts_affected(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    text = (repo.path / "lib.c").read_text().replace("line 5 BUG\n", "line 5 patched differently\n")
+    repo.commit("fix the bug", {"lib.c": text})  # same subject, different change: no evidence
+    rc, report = _check(repo, "lts")
+    assert rc == 1
+    assert report["poisoned"][0]["cures_elsewhere"][0]["cherry_pick"] == f"git cherry-pick -x {cure}"
+
+
+def test_pick_of_a_pick_cures_the_oldest_branch(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts-1")
+    repo.branch("lts-2")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts-2")
+    repo.commit("lts-2 work", {"other.c": "x\n"})
+    repo.git("cherry-pick", "-x", cure)
+    on_lts2 = repo.rev("HEAD")
+    repo.checkout("lts-1")
+    repo.commit("lts-1 work", {"old.c": "y\n"})
+    repo.git("cherry-pick", "-x", on_lts2)
+    # Both lines name a source; make the patch differ so only the trailers link them.
+    text = (repo.path / "lib.c").read_text().replace("line 29\n", "line 29 lts-1\n")
+    (repo.path / "lib.c").write_text(text)
+    repo.git("commit", "-q", "--amend", "-a", "--no-edit")
+    rc, report = _check(repo, "lts-1")
+    assert rc == 0
+    assert report["cured"][0]["cure_evidence"][0]["via"] == "cherry-pick trailer"
+
+
+def test_gerrit_change_id_links_a_reworked_cure(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("stable")
+    change = "I" + "c0ffee" * 6 + "abcd"
+    text = (repo.path / "lib.c").read_text().replace("line 5 BUG\n", "line 5 fixed\n")
+    cure = repo.commit(f"fix the bug\n\nChange-Id: {change}")
+    (repo.path / "lib.c").write_text(text)
+    repo.git("commit", "-q", "--amend", "-a", "--no-edit")
+    cure = repo.rev("HEAD")
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("stable")
+    text = (repo.path / "lib.c").read_text().replace("line 5 BUG\n", "line 5 fixed on stable\n")
+    (repo.path / "lib.c").write_text(text)
+    repo.git("commit", "-qam", f"fix the bug (stable)\n\nChange-Id: {change}")
+    rc, report = _check(repo, "stable")
+    assert rc == 0
+    assert _vias(report, "cure_evidence") == {"change-id"}
+
+
+def test_old_commit_with_the_cures_patch_id_does_not_cure(repo: Repo) -> None:
+    repo.commit("base", {"f.txt": "a\n"})
+    old = repo.commit("add x", {"f.txt": "a\nx\n"})
+    poison = repo.commit("drop x (the bug)", {"f.txt": "a\n"})
+    repo.branch("lts")
+    cure = repo.commit("add x again", {"f.txt": "a\nx\n"})  # the very same diff as `old`
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    rc, report = _check(repo, "lts")
+    assert rc == 1, report
+    assert old not in {e["commit"] for f in report["poisoned"] for e in f["cure_evidence"]}
+
+
+def test_release_branch_merged_back_into_master_stays_cured(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("release")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("release")
+    repo.git("cherry-pick", "-x", cure)
+    repo.git("tag", "v1.1")
+    repo.checkout("master")
+    repo.git("merge", "-q", "--no-edit", "-s", "ours", "release")
+    assert _check(repo, "master")[0] == 0
+    assert _check(repo, "v1.1")[0] == 0
+    assert _check(repo, "release~1")[0] == 1
+
+
+def test_revert_of_the_poison_on_another_branch_is_not_a_copy_of_it(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("other")
+    repo.git("revert", "--no-edit", poison)
+    rid = repo.add_poison(poison)
+    repo.checkout("other")
+    repo.git("cherry-pick", "master")  # carries "This reverts commit <poison>."
+    # The revert is not a copy of the poison, so it must not show up as one anywhere.
+    rc, report = _check(repo, "other")
+    assert rc == 1
+    assert report["poisoned"][0]["id"] == rid
+    assert _vias(report, "poison_evidence") == {"ancestry"}
+
+
+def test_equivalence_none_falls_back_to_plain_ancestry(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    repo.git("cherry-pick", "-x", cure)
+    assert _check(repo, "lts")[0] == 0
+    repo.git("config", "poison.equivalence", "none")
+    assert _check(repo, "lts")[0] == 1
+    repo.git("config", "poison.equivalence", "bogus")
+    r = repo.poison("check", "lts")
+    assert r.rc == 2 and "poison.equivalence" in r.err and "Traceback" not in r.err
+
+
+def test_check_without_records_touches_no_cache(repo: Repo) -> None:
+    r = repo.poison("check")
+    assert r.rc == 0, r.err
+    assert not (Path(repo.path) / ".git" / "poison-cache").exists()
