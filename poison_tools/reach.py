@@ -11,6 +11,7 @@ complete clone a commit that is not in the object database cannot be an ancestor
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from poison_tools import git
 from poison_tools.git import SourceRepo
+from poison_tools.progress import Progress
 
 
 @dataclass
@@ -130,6 +132,13 @@ class GitWalk:
         return [r for r in out.splitlines() if r and not r.endswith("/HEAD")]
 
 
-def reachability(repo: SourceRepo) -> Reachability:
-    """The engine every command uses (one place to switch to a faster one)."""
-    return GitWalk(repo)
+def reachability(repo: SourceRepo, progress: Progress | None = None) -> Reachability:
+    """The engine every command uses: the index (`poison_tools.index`), or plain git
+    with `GIT_POISON_INDEX=0` (the reference the index is tested against)."""
+    if os.environ.get("GIT_POISON_INDEX") == "0":
+        return GitWalk(repo)
+    # Imported here: numpy costs a tenth of a second that commands without
+    # reachability questions should not pay.
+    from poison_tools.index import IndexedReach
+
+    return IndexedReach(repo, progress)

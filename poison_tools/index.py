@@ -1,0 +1,319 @@
+"""The reachability index: `Reachability` answered from a precomputed commit graph.
+
+The index lives in `<git-common-dir>/poison-index/graph` and records, for every
+commit it has seen, where it sits on the first-parent chains (`index_graph`). What it
+stores about a commit (its parents) can never change, because a commit's name is the
+hash of its parents, with three exceptions that change what git *counts* as the
+parents: replace refs, grafts and the shallow file. Those are fingerprinted; when the
+fingerprint changes (`git replace`, a deepened shallow clone) the index is rebuilt,
+never consulted. New commits (fetches, force-moved branches, a detached HEAD) are
+added incrementally: one `git rev-list --parents` over the new part only.
+
+The index is a cache: any failure to read or write it falls back to building in
+memory or to `GitWalk`, never to a guess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Collection, Iterable, Sequence
+
+import numpy as np
+
+from poison_tools import index_file, index_graph, index_query
+from poison_tools.git import GitError, SourceRepo
+from poison_tools.progress import Progress, Silent
+from poison_tools.reach import Answer, GitWalk
+
+INDEX_DIR = "poison-index"
+INDEX_FILE = "graph"
+# Where the default branch is most likely; laid out first so it becomes one chain.
+_PREFERRED = ("refs/heads/main", "refs/heads/master", "refs/heads/trunk",
+              "refs/remotes/origin/main", "refs/remotes/origin/master")
+_FOR_EACH_REF = "%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)"
+
+
+class IndexUnavailable(Exception):
+    """git could not list the history needed (e.g. a missing commit in a partial clone)."""
+
+
+def index_path(repo: SourceRepo) -> str:
+    return os.path.join(repo.common_dir, INDEX_DIR, INDEX_FILE)
+
+
+def fingerprint(repo: SourceRepo) -> str:
+    """What, besides the commits themselves, decides a commit's parents for git."""
+    h = hashlib.sha256()
+    for var in ("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE",
+                "GIT_SHALLOW_FILE"):
+        h.update(f"{var}={os.environ.get(var)}\n".encode())
+    h.update(f"usereplacerefs={repo.config_get('core.usereplacerefs')}\n".encode())
+    base = os.environ.get("GIT_REPLACE_REF_BASE", "refs/replace/").rstrip("/") + "/"
+    for name, target in sorted(_refs_under(repo.common_dir, base).items()):
+        h.update(f"replace {name} {target}\n".encode())
+    for name in ("shallow", "info/grafts"):
+        try:
+            with open(os.path.join(repo.common_dir, name), "rb") as f:
+                h.update(name.encode() + b"\n" + f.read())
+        except FileNotFoundError:
+            h.update(name.encode() + b" absent\n")
+    return h.hexdigest()
+
+
+def _refs_under(common_dir: str, prefix: str) -> dict[str, str]:
+    """Refs under `prefix`, read from the files (cheaper than a git process per query)."""
+    refs: dict[str, str] = {}
+    try:
+        with open(os.path.join(common_dir, "packed-refs"), "rb") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and parts[1].decode(errors="replace").startswith(prefix):
+                    refs[parts[1].decode(errors="replace")] = parts[0].decode(errors="replace")
+    except FileNotFoundError:
+        pass
+    top = os.path.join(common_dir, *prefix.strip("/").split("/"))
+    for dirpath, _dirs, files in os.walk(top):
+        for name in files:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, common_dir).replace(os.sep, "/")
+            try:
+                with open(full, "rb") as f:
+                    refs[rel] = f.read().strip().decode(errors="replace")
+            except OSError:
+                refs[rel] = "unreadable"
+    return refs
+
+
+class IndexedReach:
+    """`Reachability` from the index; same answers as `GitWalk`, without walking."""
+
+    def __init__(self, repo: SourceRepo, progress: Progress | None = None) -> None:
+        self.repo = repo
+        self.progress = progress or Silent()
+        self.path = index_path(repo)
+        self._stored: index_file.Stored | None = None
+        self._fallback = GitWalk(repo)
+        self._present: dict[str, bool] = {}
+
+    # -- the index itself -------------------------------------------------------------
+
+    @property
+    def graph(self) -> index_graph.Graph:
+        return self._load().graph
+
+    def _load(self) -> index_file.Stored:
+        if self._stored is None:
+            fp = fingerprint(self.repo)
+            try:
+                stored = index_file.read(self.path)
+            except index_file.CorruptIndex:
+                stored = None
+            if stored is None or stored.fingerprint != fp or stored.graph.hash_len != self._hash_len():
+                stored = self._build(fp, None)
+            self._stored = stored
+        return self._stored
+
+    def _hash_len(self) -> int:
+        fmt = self.repo.config_get("extensions.objectformat", "sha1")
+        return 32 if fmt == "sha256" else 20
+
+    def rebuild(self) -> index_file.Stored:
+        """Build the index from scratch (e.g. `git poison index --rebuild`)."""
+        self._stored = self._build(fingerprint(self.repo), None)
+        return self._stored
+
+    def update(self, extra: Sequence[str] = ()) -> index_file.Stored:
+        """Index every ref tip, HEAD and `extra` commits that are not indexed yet."""
+        stored = self._load()
+        if stored.graph.chain_len.shape[0] > 1.5 * stored.chains_at_build + 1000:
+            # Many small updates fragment the chains; a fresh layout keeps queries fast.
+            self._stored = self._build(stored.fingerprint, None, extra)
+        else:
+            self._stored = self._build(stored.fingerprint, stored, extra)
+        return self._stored
+
+    def _build(
+        self, fp: str, base: index_file.Stored | None, extra: Sequence[str] = ()
+    ) -> index_file.Stored:
+        graph = base.graph if base else index_graph.Graph.empty(self._hash_len())
+        refs = self._ref_tips(())
+        preferred = [sha for name, sha in refs if name in _PREFERRED]
+        head = self._head()
+        tips = list(dict.fromkeys([*([head] if head else []), *preferred,
+                                   *(sha for _, sha in refs), *extra]))
+        known = graph.lookup(tips)
+        todo = [t for t, i in zip(tips, known.tolist(), strict=True) if i < 0]
+        if base is not None and not todo:
+            return base
+        if todo:
+            negatives = [t for t, i in zip(tips, known.tolist(), strict=True) if i >= 0]
+            stdin = "".join(f"{t}\n" for t in todo) + "".join(f"^{t}\n" for t in negatives)
+            try:
+                out = self.repo.git(["rev-list", "--parents", "--stdin"],
+                                    input=stdin.encode()).stdout
+                graph = index_graph.extend(graph, out, [head, *preferred] if head else preferred,
+                                           self.repo.shallow_commits(), self.progress)
+            except (GitError, ValueError) as e:
+                raise IndexUnavailable(str(e)) from None
+        stored = index_file.Stored(
+            graph, fp, [t for t in tips if t],
+            base.chains_at_build if base else int(graph.chain_len.shape[0]),
+        )
+        try:
+            index_file.write(self.path, stored)
+        except OSError:
+            pass  # a read-only repository: answer from memory this time
+        return stored
+
+    def _head(self) -> str | None:
+        out = self.repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
+        sha = out.stdout.decode().strip()
+        return sha or None
+
+    def _ref_tips(self, patterns: Iterable[str]) -> list[tuple[str, str]]:
+        """(refname, commit) of every ref that points, directly or via a tag, at a commit."""
+        out = self.repo.git(["for-each-ref", f"--format={_FOR_EACH_REF}", *patterns],
+                            check=False).stdout.decode(errors="replace")
+        tips = []
+        for line in out.splitlines():
+            parts = line.split(" ", 4)
+            if len(parts) != 5:
+                continue
+            obj, kind, peeled, peeled_kind, name = parts
+            if kind == "commit":
+                tips.append((name, obj))
+            elif kind == "tag" and peeled_kind == "commit":
+                tips.append((name, peeled))
+        return tips
+
+    def _ids(self, commits: Sequence[str]) -> np.ndarray:
+        """Index ids of `commits`, indexing the missing ones that are commits."""
+        ids = self.graph.lookup(commits)
+        missing = [c for c, i in zip(commits, ids.tolist(), strict=True) if i < 0]
+        if missing:
+            real = [c for c in missing if self._is_commit(c)]
+            if real:
+                self.update(real)
+                ids = self.graph.lookup(commits)
+        return ids
+
+    def _is_commit(self, sha: str) -> bool:
+        return sha in self._fallback.present([sha])
+
+    # -- Reachability -----------------------------------------------------------------
+
+    def present(self, candidates: Collection[str]) -> set[str]:
+        cands = list(dict.fromkeys(candidates))
+        try:
+            ids = self.graph.lookup(cands)
+        except IndexUnavailable:
+            return self._fallback.present(cands)
+        indexed = {c for c, i in zip(cands, ids.tolist(), strict=True) if i >= 0}
+        others = [c for c in cands if c not in indexed]
+        return indexed | (self._fallback.present(others) if others else set())
+
+    def ancestors(self, target: str, candidates: Collection[str]) -> Answer:
+        try:
+            t = self._ids([target])
+        except IndexUnavailable:
+            return self._fallback.ancestors(target, candidates)
+        if t[0] < 0:
+            return self._fallback.ancestors(target, candidates)
+        graph = self.graph
+        bound = index_query.reach_down(graph, int(t[0]))
+        return self._answer(target, bound, candidates)
+
+    def _answer(self, target: str, bound: np.ndarray, candidates: Collection[str]) -> Answer:
+        graph = self.graph
+        cands = list(dict.fromkeys(candidates))
+        ids = graph.lookup(cands)
+        inside = ids >= 0
+        reached = np.zeros(len(cands), dtype=bool)
+        if inside.any():
+            reached[inside] = index_query.below(graph, bound, ids[inside])
+        crossed = bool(graph.shallow.shape[0]) and bool(
+            index_query.below(graph, bound, graph.shallow).any())
+        answer = Answer(target)
+        not_reached = []
+        for c, hit in zip(cands, reached.tolist(), strict=True):
+            if hit:
+                answer.reachable.add(c)
+            else:
+                not_reached.append(c)
+        if not not_reached:
+            return answer
+        present = self.present(not_reached)
+        incomplete = crossed or self.repo.partial
+        for c in not_reached:
+            if c in present:
+                if crossed:
+                    answer.unknown.add(c)
+            elif incomplete:
+                answer.unknown.add(c)
+            else:
+                answer.absent.add(c)
+        return answer
+
+    def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:
+        targets = list(dict.fromkeys(targets))
+        cands = list(dict.fromkeys(candidates))
+        try:
+            tids = self._ids(targets)
+            cids = self._ids([c for c in cands])
+        except IndexUnavailable:
+            return self._fallback.ancestors_many(targets, cands)
+        graph = self.graph
+        if len(cands) >= len(targets) or graph.shallow.shape[0] or (tids < 0).any():
+            return {t: self.ancestors(t, cands) for t in targets}
+        # Fewer candidates than targets (records x every ref): walk up from each
+        # candidate once instead of down from each target.
+        reached: dict[str, set[str]] = {t: set() for t in targets}
+        for c, cid in zip(cands, cids.tolist(), strict=True):
+            if cid < 0:
+                continue
+            hit = index_query.above(graph, index_query.reach_up(graph, cid), tids)
+            for t, h in zip(targets, hit.tolist(), strict=True):
+                if h:
+                    reached[t].add(c)
+        present = self.present(cands)
+        result = {}
+        for t in targets:
+            answer = Answer(t, reachable=reached[t])
+            for c in cands:
+                if c in reached[t] or c in present:
+                    continue
+                (answer.unknown if self.repo.partial else answer.absent).add(c)
+            result[t] = answer
+        return result
+
+    def refs_containing(
+        self, commit: str, patterns: Iterable[str] = ("refs/heads", "refs/remotes")
+    ) -> list[str]:
+        return self.refs_containing_many([commit], patterns)[commit]
+
+    def refs_containing_many(
+        self, commits: Collection[str], patterns: Iterable[str] = ("refs/heads", "refs/remotes")
+    ) -> dict[str, list[str]]:
+        """For each commit, the refs (matching `patterns`) whose history contains it."""
+        patterns = list(patterns)
+        commits = list(dict.fromkeys(commits))
+        tips = [(n, s) for n, s in self._ref_tips(patterns) if not n.endswith("/HEAD")]
+        try:
+            tip_ids = self._ids([s for _, s in tips])
+            cids = self._ids(commits)
+        except IndexUnavailable:
+            return {c: self._fallback.refs_containing(c, patterns) for c in commits}
+        graph = self.graph
+        result: dict[str, list[str]] = {}
+        known = tip_ids >= 0
+        for c, cid in zip(commits, cids.tolist(), strict=True):
+            if cid < 0:
+                result[c] = []
+                continue
+            hit = np.zeros(len(tips), dtype=bool)
+            if known.any():
+                hit[known] = index_query.above(graph, index_query.reach_up(graph, cid),
+                                               tip_ids[known])
+            result[c] = [n for (n, _), h in zip(tips, hit.tolist(), strict=True) if h]
+        return result

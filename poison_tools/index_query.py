@@ -1,0 +1,93 @@
+"""Reachability over first-parent chains (see `index_graph`), in vectorised rounds.
+
+What a commit reaches is, per chain, a prefix: one number per chain, the highest
+position reached (`reach_down`). What reaches a commit is, per chain, a suffix: the
+lowest position (`reach_up`). Both are fixpoints over the jumps: when a chain's bound
+moves, the jumps leaving the newly covered positions are followed, all chains of a
+round at once with numpy. Every jump is followed at most once per query, and the
+number of rounds is the nesting depth of branches (a handful in real histories).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from poison_tools.index_graph import SHIFT, Graph, key
+
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+NONE_UP = np.iinfo(np.int32).max
+
+
+def _ranges(keys: I64, lo: I64, hi: I64) -> npt.NDArray[np.intp]:
+    """Indices of all `keys` in the closed intervals [lo, hi] (keys sorted)."""
+    start = np.searchsorted(keys, lo, side="left")
+    stop = np.searchsorted(keys, hi, side="right")
+    lengths = np.maximum(stop - start, 0)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.intp)
+    # Concatenated aranges without a Python loop.
+    offsets = np.repeat(start - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return np.arange(total) + offsets
+
+
+def _best_per_chain(chains: I32, positions: I32, highest: bool) -> tuple[I32, I32]:
+    order = np.lexsort((positions if highest else -positions.astype(np.int64), chains))
+    c, p = chains[order], positions[order]
+    last = np.ones(c.shape[0], dtype=bool)
+    last[:-1] = c[1:] != c[:-1]
+    return c[last], p[last]
+
+
+def reach_down(graph: Graph, start: int) -> I32:
+    """For each chain, the highest position `start` reaches (-1: none)."""
+    bound = np.full(graph.chain_len.shape[0], -1, np.int32)
+    c0, p0 = int(graph.chain[start]), int(graph.pos[start])
+    bound[c0] = p0
+    chains = np.array([c0], np.int32)
+    old = np.array([-1], np.int32)
+    new = np.array([p0], np.int32)
+    while chains.shape[0]:
+        hit = _ranges(graph.down_key, key(chains, old + 1), key(chains, new))
+        if hit.shape[0] == 0:
+            break
+        tc, tp = _best_per_chain(graph.down_chain[hit], graph.down_pos[hit], highest=True)
+        better = tp > bound[tc]
+        chains, new = tc[better], tp[better]
+        old = bound[chains].copy()
+        bound[chains] = new
+    return bound
+
+
+def reach_up(graph: Graph, start: int) -> I32:
+    """For each chain, the lowest position that reaches `start` (NONE_UP: none)."""
+    bound = np.full(graph.chain_len.shape[0], NONE_UP, np.int32)
+    c0, p0 = int(graph.chain[start]), int(graph.pos[start])
+    bound[c0] = p0
+    chains = np.array([c0], np.int32)
+    old = np.array([graph.chain_len[c0]], np.int32)  # exclusive: nothing covered above
+    new = np.array([p0], np.int32)
+    while chains.shape[0]:
+        lo = key(chains, new)
+        hi = key(chains, np.minimum(old.astype(np.int64) - 1, (1 << SHIFT) - 1))
+        hit = _ranges(graph.up_key, lo, hi)
+        if hit.shape[0] == 0:
+            break
+        tc, tp = _best_per_chain(graph.up_chain[hit], graph.up_pos[hit], highest=False)
+        better = tp < bound[tc]
+        chains, new = tc[better], tp[better]
+        old = np.minimum(bound[chains], graph.chain_len[chains])
+        bound[chains] = new
+    return bound
+
+
+def below(graph: Graph, bound: I32, ids: I32) -> npt.NDArray[np.bool_]:
+    """Which `ids` (all indexed) lie inside a `reach_down` result."""
+    return graph.pos[ids] <= bound[graph.chain[ids]]
+
+
+def above(graph: Graph, bound: I32, ids: I32) -> npt.NDArray[np.bool_]:
+    """Which `ids` (all indexed) lie inside a `reach_up` result."""
+    return graph.pos[ids] >= bound[graph.chain[ids]]
