@@ -242,3 +242,15 @@ def _project(svc: Service) -> str:
     heads = git(svc.poisons, "for-each-ref", "--format=%(refname:strip=2)", "refs/heads")
     assert len(heads.splitlines()) == 1, heads
     return heads
+
+
+def test_tag_of_a_tree_is_skipped_and_tag_of_lts_is_checked(svc: Service) -> None:
+    svc.repo.git("config", "poison.protect", "refs/tags/v*")
+    svc.repo.git("tag", "tree-snapshot", svc.repo.rev("lts/2.1") + "^{tree}")
+    r = push(svc.repo, "origin", "tree-snapshot")
+    assert r.rc == 0, r.err
+    assert "tree-snapshot: not a commit, nothing to check" in r.err
+    svc.repo.git("tag", "-a", "-m", "release", "v2.1.1", "lts/2.1")
+    r = push(svc.repo, "origin", "v2.1.1")
+    assert r.rc != 0
+    assert "push blocked: refs/tags/v2.1.1 is protected" in r.err
