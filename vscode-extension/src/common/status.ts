@@ -1,0 +1,94 @@
+// The status-bar item: the number of uncured poisons on the current branch, as the
+// server last reported it (`gitPoison/status`) for the repository of the active editor.
+
+import * as path from 'path';
+import { Disposable, StatusBarItem, ThemeColor, Uri } from 'vscode';
+import { PoisonStatus } from './contract';
+import { activeTextEditor, createStatusBarItem, onDidChangeActiveTextEditor } from './vscodeapi';
+
+export class StatusIndicator implements Disposable {
+    readonly item: StatusBarItem;
+    private readonly statuses = new Map<string, PoisonStatus>();
+    private lastRoot: string | undefined;
+    private readonly listener: Disposable;
+
+    constructor(command: string) {
+        this.item = createStatusBarItem('gitPoison.status', 100);
+        this.item.name = 'git-poison';
+        this.item.command = command;
+        this.item.text = '$(loading~spin) git-poison';
+        this.item.tooltip = 'git-poison: starting';
+        this.item.show();
+        this.listener = onDidChangeActiveTextEditor(() => {
+            this.render();
+        });
+    }
+
+    update(status: PoisonStatus): void {
+        const root = rootPath(status.root);
+        this.statuses.set(root, status);
+        this.lastRoot = root;
+        this.render();
+    }
+
+    stopped(reason: string): void {
+        this.statuses.clear();
+        this.item.text = '$(circle-slash) git-poison';
+        this.item.tooltip = `git-poison: ${reason}`;
+        this.item.backgroundColor = undefined;
+    }
+
+    /** The status of the repository holding the active editor, else the last reported. */
+    current(): PoisonStatus | undefined {
+        const file = activeTextEditor()?.document.uri.fsPath;
+        if (file !== undefined) {
+            // The deepest root that holds the file: a submodule before its superproject.
+            const roots = [...this.statuses.keys()].filter((r) => isInside(file, r));
+            roots.sort((a, b) => b.length - a.length);
+            if (roots.length > 0) {
+                return this.statuses.get(roots[0]);
+            }
+        }
+        return this.lastRoot === undefined ? undefined : this.statuses.get(this.lastRoot);
+    }
+
+    private render(): void {
+        const status = this.current();
+        if (status === undefined) {
+            return;
+        }
+        const where = status.branch ?? status.head?.slice(0, 12) ?? 'HEAD';
+        if (status.uncured > 0) {
+            this.item.text = `$(bug) ${status.uncured} uncured`;
+            this.item.tooltip = `git-poison: ${plural(status.uncured, 'uncured poison')} on ${where}. Click to list them.`;
+            this.item.backgroundColor = new ThemeColor('statusBarItem.warningBackground');
+        } else if (status.undecided > 0) {
+            this.item.text = `$(question) ${status.undecided} undecided`;
+            this.item.tooltip = `git-poison: ${plural(status.undecided, 'record')} could not be decided on ${where} (missing history?). Click to check.`;
+            this.item.backgroundColor = new ThemeColor('statusBarItem.warningBackground');
+        } else {
+            this.item.text = '$(check) git-poison';
+            this.item.tooltip = `git-poison: no uncured poison on ${where}`;
+            this.item.backgroundColor = undefined;
+        }
+    }
+
+    dispose(): void {
+        this.listener.dispose();
+        this.item.dispose();
+    }
+}
+
+/** The server may name a root by path or by file URI. */
+export function rootPath(root: string): string {
+    return root.startsWith('file:') ? Uri.parse(root).fsPath : root;
+}
+
+function isInside(file: string, root: string): boolean {
+    const rel = path.relative(root, file);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function plural(n: number, noun: string): string {
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
