@@ -56,7 +56,7 @@ def _walk(node: Any, path: list[str], out: list[tuple[str, str]], source: str) -
         return
     name = "/".join(path)
     if isinstance(node, (int, float)) and not isinstance(node, bool):
-        # YAML reads 1234567 as a number and 12e4567 as a float: the SHA would be lost.
+        # YAML reads 1234567 as a number and 0123456 as octal: the SHA would be lost.
         raise FatalError(f"{source}: {name}: {node!r} reads as a number; quote the revision")
     if not isinstance(node, str):
         raise FatalError(f"{source}: {name}: the revision must be a string (a tag, branch or SHA)")

@@ -1,0 +1,65 @@
+"""The per-commit copy facts cache: computed once, updated incrementally, on disk."""
+
+from __future__ import annotations
+
+import os
+
+from poison_tools.git import SourceRepo
+from poison_tools.patchid import PatchIdCache, cache_path
+from tests.gitrepo import Repo
+
+
+def test_second_run_scans_nothing_and_new_commits_only_are_scanned(repo: Repo) -> None:
+    for i in range(5):
+        repo.commit(f"c{i}")
+    src = SourceRepo.discover(str(repo.path))
+    assert PatchIdCache(src).update() == 6
+    assert os.path.isfile(cache_path(src))
+    assert cache_path(src).startswith(src.common_dir)
+    assert PatchIdCache(src).update() == 0  # a new process: read from disk
+    repo.branch("side")
+    assert PatchIdCache(src).update() == 0  # a new ref at a known commit
+    repo.commit("one more")
+    assert PatchIdCache(src).update() == 1
+
+
+def test_patch_ids_match_git_cherry_picks_and_differ_for_reverts(repo: Repo) -> None:
+    base = repo.commit("base", {"f": "a\n"})
+    change = repo.commit("change", {"f": "a\nb\n"})
+    repo.branch("other", base)
+    repo.checkout("other")
+    repo.commit("elsewhere", {"g": "x\n"})
+    repo.git("cherry-pick", change)
+    picked = repo.rev("HEAD")
+    repo.git("revert", "--no-edit", "HEAD")
+    reverted = repo.rev("HEAD")
+    cache = PatchIdCache(SourceRepo.discover(str(repo.path)))
+    cache.update()
+    want = repo.git("show", change).encode()
+    pid = repo.git("patch-id", "--stable", input=want.decode()).split()[0]
+    assert cache.patch_id(change) == cache.patch_id(picked) == pid
+    assert cache.patch_id(reverted) != pid
+    assert sorted(cache.same_patch(change)) == sorted([change, picked])
+
+
+def test_deleted_branch_tips_do_not_break_the_next_scan(repo: Repo) -> None:
+    repo.branch("gone")
+    repo.checkout("gone")
+    repo.commit("only on gone")
+    repo.checkout("master")
+    src = SourceRepo.discover(str(repo.path))
+    PatchIdCache(src).update()
+    repo.git("branch", "-D", "gone")
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+    repo.commit("new")
+    assert PatchIdCache(src).update() == 1
+
+
+def test_unwritable_cache_place_falls_back_to_memory(repo: Repo, tmp_path: os.PathLike[str]) -> None:
+    blocker = os.path.join(str(tmp_path), "a-file")
+    open(blocker, "w").close()  # root ignores chmod; a file where a directory must go stops anyone
+    src = SourceRepo.discover(str(repo.path))
+    cache = PatchIdCache(src, path=os.path.join(blocker, "x.sqlite3"))
+    assert cache.update() == 1
+    assert cache.patch_id(repo.rev("HEAD"))
