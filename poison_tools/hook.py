@@ -25,6 +25,8 @@ from poison_tools.prepush import (
     hook_fetch_timeout,
     parse_pre_push,
 )
+from poison_tools.progress import Progress
+from poison_tools.reach import reachability
 from poison_tools.render import Styler, finding_lines, problem_lines, short, unfixed_line
 from poison_tools.store import PoisonStore, Snapshot, Staleness
 
@@ -100,9 +102,16 @@ def _tip(repo: SourceRepo, ref: PushedRef) -> tuple[str | None, str | None]:
 
 
 def check_push(
-    repo: SourceRepo, refs: Sequence[PushedRef], policy: Policy, *, store: PoisonStore
+    repo: SourceRepo,
+    refs: Sequence[PushedRef],
+    policy: Policy,
+    *,
+    store: PoisonStore,
+    progress: Progress | None = None,
 ) -> PushReport:
-    """Judge each pushed tip against one snapshot of the records (one fetch per push)."""
+    """Judge each pushed tip against one snapshot of the records (one fetch per push).
+
+    Nothing is read or fetched for a push of deletions only."""
     report = PushReport()
     snapshot: Snapshot | None = None
     checker: Checker | None = None
@@ -124,7 +133,7 @@ def check_push(
         if snapshot is None and load_error is None:
             try:
                 snapshot = store.load()
-                checker = Checker(repo, snapshot)
+                checker = Checker(repo, snapshot, reach=reachability(repo, progress))
                 report.stale = snapshot.stale
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"
@@ -179,11 +188,21 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
     if blocked:
         branches = ", ".join(o.ref.branch for o in blocked)
         reasons = sorted({d for o in blocked for d in o.doubts})
-        lines.append(style(f"{name}: push blocked: {branches} is protected ({_why_protected(policy)})", "red", "bold")
-                     + (f"; {'; '.join(reasons)}" if reasons else ""))
-        lines.append(f"  cherry-pick the cures above and push again; in an emergency bypass with {BYPASS}")
+        lines.append(
+            style(
+                f"{name}: push blocked: {branches} is protected ({_why_protected(policy)})",
+                "red",
+                "bold",
+            )
+            + (f"; {'; '.join(reasons)}" if reasons else "")
+        )
+        lines.append(
+            f"  cherry-pick the cures above and push again; in an emergency bypass with {BYPASS}"
+        )
     elif any(o.missing_cures or o.doubts for o in push.outcomes):
-        lines.append(f"{name}: the push goes on (branch not protected; see `git config poison.protect`)")
+        lines.append(
+            f"{name}: the push goes on (branch not protected; see `git config poison.protect`)"
+        )
     return lines
 
 
@@ -194,8 +213,10 @@ def _refs(args: argparse.Namespace, env: Mapping[str, str], stdin: str | None) -
             # `pre-commit run --hook-stage pre-push` by hand describes no push.
             return from_env or [PushedRef("HEAD", None, None)]
     if stdin is None:
-        raise FatalError("no push to check: git runs this as a pre-push hook and writes the refs on stdin "
-                         "(to check a commit by hand, run `git poison check`)")
+        raise FatalError(
+            "no push to check: git runs this as a pre-push hook and writes the refs on stdin "
+            "(to check a commit by hand, run `git poison check`)"
+        )
     return parse_pre_push(stdin)
 
 
@@ -215,16 +236,21 @@ Bypass in an emergency: git push --no-verify""",
     )
     p.add_argument("remote", nargs="?", help="remote name (git passes it)")
     p.add_argument("url", nargs="?", help="remote URL (git passes it)")
-    p.add_argument("--strict", action="store_true", help="block on every branch, not only protected ones")
+    p.add_argument(
+        "--strict", action="store_true", help="block on every branch, not only protected ones"
+    )
     p.add_argument("--no-fetch", action="store_true", help="use the last fetched records")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from poison_tools.term import Style, use_color
+    from poison_tools.term import StderrProgress, Style, use_color
 
     style = Style(use_color(sys.stderr))
+    # The first push in a big clone builds the reachability index: show that it moves
+    # (only on a terminal; StderrProgress draws nothing otherwise).
+    progress = StderrProgress(sys.stderr)
     try:
         stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
         repo = SourceRepo.discover()
@@ -233,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fetch = not args.no_fetch and os.environ.get("GIT_POISON_NO_FETCH") != "1"
         store = PoisonStore(repo, fetch=fetch)
         store.fetch_timeout = hook_fetch_timeout(repo)
-        push = check_push(repo, refs, policy, store=store)
+        push = check_push(repo, refs, policy, store=store, progress=progress)
     except FatalError as e:
         print(f"git-poison: error: {e} (bypass: {BYPASS})", file=sys.stderr)
         return EXIT_ERROR
@@ -243,8 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # the last line of defence: one line, never a traceback
         if os.environ.get("GIT_POISON_DEBUG"):
             raise
-        print(f"git-poison: internal error: {e.__class__.__name__}: {e} (please report it; "
-              f"rerun with GIT_POISON_DEBUG=1 for the traceback; bypass: {BYPASS})", file=sys.stderr)
+        print(
+            f"git-poison: internal error: {e.__class__.__name__}: {e} (please report it; "
+            f"rerun with GIT_POISON_DEBUG=1 for the traceback; bypass: {BYPASS})",
+            file=sys.stderr,
+        )
         return 3
     for line in report_lines(push, policy, style):
         print(line, file=sys.stderr)

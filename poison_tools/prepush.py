@@ -50,7 +50,9 @@ def parse_pre_push(stdin: str) -> list[PushedRef]:
         # as the source of the refspec; split from the right like pre-commit does.
         parts = line.rsplit(maxsplit=3)
         if len(parts) != 4 or not is_sha(parts[1]) or not is_sha(parts[3]):
-            raise FatalError(f"pre-push input line {n} is not `<local ref> <sha> <remote ref> <sha>`: {line[:80]!r}")
+            raise FatalError(
+                f"pre-push input line {n} is not `<local ref> <sha> <remote ref> <sha>`: {line[:80]!r}"
+            )
         refs.append(PushedRef(parts[0], parts[1], parts[2], parts[3]))
     return refs
 
@@ -80,7 +82,9 @@ class Policy:
     def from_config(cls, repo: SourceRepo, *, strict: bool = False) -> Policy:
         # Several patterns may share one value ("release/* lts/*") or be given with
         # `git config --add`; both read the same.
-        patterns = [p for v in repo.config.get("poison.protect", []) for p in re.split(r"[\s,]+", v) if p]
+        patterns = [
+            p for v in repo.config.get("poison.protect", []) for p in re.split(r"[\s,]+", v) if p
+        ]
         return cls(tuple(patterns), strict)
 
     def protected(self, ref: PushedRef) -> bool:
@@ -102,7 +106,9 @@ def hook_fetch_timeout(repo: SourceRepo) -> float:
     except ValueError:
         value = -1.0
     if not 0 < value <= 600:
-        raise FatalError(f"poison.hookFetchTimeout is not a number of seconds between 0 and 600: {raw!r}")
+        raise FatalError(
+            f"poison.hookFetchTimeout is not a number of seconds between 0 and 600: {raw!r}"
+        )
     return value
 
 

@@ -26,8 +26,14 @@ class Service:
 
 def push(repo: Repo, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
     full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **(env or {})}
-    proc = subprocess.run(["git", "push", *args], cwd=repo.path, capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+    proc = subprocess.run(
+        ["git", "push", *args],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -225,7 +231,9 @@ def test_bad_hook_fetch_timeout_is_one_clear_line(svc: Service) -> None:
 
 def test_undecided_shallow_clone_blocks_protected_push(svc: Service, tmp_path: Path) -> None:
     # A depth-1 clone of lts/2.1 cannot see whether the poison is in its history.
-    shallow = Repo.clone(f"file://{svc.origin}", tmp_path / "shallow", "--depth", "1", "-b", "lts/2.1")
+    shallow = Repo.clone(
+        f"file://{svc.origin}", tmp_path / "shallow", "--depth", "1", "-b", "lts/2.1"
+    )
     shallow.git("config", "poison.remote", str(svc.poisons))
     shallow.git("config", "poison.project", _project(svc))
     shallow.git("config", "poison.protect", "lts/*")

@@ -36,8 +36,9 @@ repos:
 
 def pre_commit(repo: Repo, *args: str) -> None:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([str(BIN / "pre-commit"), *args], cwd=repo.path, capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run(
+        [str(BIN / "pre-commit"), *args], cwd=repo.path, capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -55,8 +56,9 @@ def tagged_copy_of_this_project(tmp_path: Path) -> tuple[Path, str]:
     """This project's committed tree as a git repository with a tag, as users see it."""
     dest = tmp_path / "git-poison"
     dest.mkdir()
-    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=PROJECT,
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD"], cwd=PROJECT, capture_output=True, check=True
+    ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     git(dest, "init", "-q")

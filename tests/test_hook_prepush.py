@@ -35,12 +35,17 @@ def test_git_stdin_with_a_new_branch_an_update_and_a_deletion() -> None:
 
 def test_malformed_stdin_line_is_an_error_not_a_skip() -> None:
     with pytest.raises(FatalError, match="line 2"):
-        parse_pre_push(f"refs/heads/a {A} refs/heads/a {B}\nrefs/heads/b not-a-sha refs/heads/b {B}\n")
+        parse_pre_push(
+            f"refs/heads/a {A} refs/heads/a {B}\nrefs/heads/b not-a-sha refs/heads/b {B}\n"
+        )
 
 
 def test_pre_commit_env_with_a_range_without_one_and_by_hand() -> None:
-    base = {"PRE_COMMIT": "1", "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/lts/2.1",
-            "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/lts/2.1"}
+    base = {
+        "PRE_COMMIT": "1",
+        "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/lts/2.1",
+        "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/lts/2.1",
+    }
     ranged = from_pre_commit_env({**base, "PRE_COMMIT_FROM_REF": A, "PRE_COMMIT_TO_REF": B})
     assert ranged == [PushedRef("refs/heads/lts/2.1", B, "refs/heads/lts/2.1", A)]
     new_history = from_pre_commit_env(base)
@@ -78,8 +83,13 @@ def test_hook_fetch_timeout_default_and_bad_values(repo: Repo) -> None:
 
 
 def test_hook_given_malformed_stdin_exits_2_with_one_line(repo: Repo) -> None:
-    proc = subprocess.run([str(BIN / "git-poison-hook"), "origin", "url"], cwd=repo.path,
-                          input="garbage\n", capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(BIN / "git-poison-hook"), "origin", "url"],
+        cwd=repo.path,
+        input="garbage\n",
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "git-poison: error: pre-push input line 1" in proc.stderr
     assert "Traceback" not in proc.stderr

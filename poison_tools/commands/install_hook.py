@@ -55,7 +55,7 @@ def hook_script(strict: bool) -> str:
 
 def hook_path(app: App) -> str:
     # --git-path honours core.hooksPath, which is where git will look.
-    path = app.repo.git_out(["rev-parse", "--git-path", "hooks/pre-push"]).strip()
+    path: str = app.repo.git_out(["rev-parse", "--git-path", "hooks/pre-push"]).strip()
     if not os.path.isabs(path):
         path = os.path.join(app.repo.toplevel or app.repo.git_dir, path)
     return os.path.normpath(path)
@@ -86,9 +86,17 @@ Examples:
   git poison install-hook --force      # keep an existing hook, run it first
   git poison install-hook --uninstall  # remove ours, restore the one kept aside""",
 )
-@click.option("--force", is_flag=True, help="Install even if a foreign pre-push hook exists (it is kept and run first).")
-@click.option("--strict", is_flag=True, help="Block pushes to every branch, not only poison.protect ones.")
-@click.option("--uninstall", is_flag=True, help="Remove the hook installed by git-poison, and only that.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Install even if a foreign pre-push hook exists (it is kept and run first).",
+)
+@click.option(
+    "--strict", is_flag=True, help="Block pushes to every branch, not only poison.protect ones."
+)
+@click.option(
+    "--uninstall", is_flag=True, help="Remove the hook installed by git-poison, and only that."
+)
 @pass_app
 def install_hook(app: App, force: bool, strict: bool, uninstall: bool) -> int:
     """Install (or remove) the git-poison pre-push hook in this repository."""
@@ -111,8 +119,10 @@ def install_hook(app: App, force: bool, strict: bool, uninstall: bool) -> int:
         return 0
     if exists and not was_ours:
         if not force:
-            raise FatalError(f"a pre-push hook already exists at {path}{_foreign_hint(path)}; "
-                             "use --force to keep it aside and run it before git-poison's")
+            raise FatalError(
+                f"a pre-push hook already exists at {path}{_foreign_hint(path)}; "
+                "use --force to keep it aside and run it before git-poison's"
+            )
         if os.path.lexists(backup):
             raise FatalError(f"{backup} already exists; move it away first, nothing was changed")
         os.replace(path, backup)
@@ -123,6 +133,8 @@ def install_hook(app: App, force: bool, strict: bool, uninstall: bool) -> int:
         f.write(hook_script(strict))
     os.chmod(tmp, os.stat(tmp).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     os.replace(tmp, path)  # atomic: a push never runs half a hook
-    app.echo(f"{'updated' if was_ours else 'installed'} "
-             f"the git-poison pre-push hook {path}" + (" (--strict)" if strict else ""))
+    app.echo(
+        f"{'updated' if was_ours else 'installed'} "
+        f"the git-poison pre-push hook {path}" + (" (--strict)" if strict else "")
+    )
     return 0
