@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import tempfile
 from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 
-from poison_tools import index_file, index_graph, index_query
-from poison_tools.git import GitError, SourceRepo
+from poison_tools import git, index_file, index_graph, index_query
+from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, GitWalk
 
@@ -150,11 +152,10 @@ class IndexedReach:
             negatives = [t for t, i in zip(tips, known.tolist(), strict=True) if i >= 0]
             stdin = "".join(f"{t}\n" for t in todo) + "".join(f"^{t}\n" for t in negatives)
             try:
-                out = self.repo.git(["rev-list", "--parents", "--stdin"],
-                                    input=stdin.encode()).stdout
+                out = self._rev_list(stdin.encode())
                 graph = index_graph.extend(graph, out, [head, *preferred] if head else preferred,
                                            self.repo.shallow_commits(), self.progress)
-            except (GitError, ValueError) as e:
+            except ValueError as e:
                 raise IndexUnavailable(str(e)) from None
         stored = index_file.Stored(
             graph, fp, [t for t in tips if t],
@@ -165,6 +166,30 @@ class IndexedReach:
         except OSError:
             pass  # a read-only repository: answer from memory this time
         return stored
+
+    def _rev_list(self, stdin: bytes) -> bytes:
+        """`git rev-list --parents --stdin`, its output read in one piece.
+
+        (`communicate()` polls both pipes in small chunks: on a million commits that
+        alone cost seconds.) rev-list reads all of stdin before it writes anything.
+        """
+        cmd = ["git", "--git-dir", self.repo.git_dir, "rev-list", "--parents", "--stdin"]
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err, env=git.clean_env())
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(stdin)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            out = proc.stdout.read()
+            proc.stdout.close()
+            if proc.wait() != 0:
+                err.seek(0)
+                last = err.read().decode(errors="replace").strip().splitlines()
+                raise IndexUnavailable(f"git rev-list failed: {last[-1] if last else proc.returncode}")
+        return out
 
     def _head(self) -> str | None:
         out = self.repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)

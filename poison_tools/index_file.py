@@ -24,7 +24,7 @@ import numpy as np
 from poison_tools.index_graph import Graph
 
 MAGIC = b"git-poison-index\n"
-VERSION = 1
+VERSION = 2
 _ARRAYS = [f.name for f in fields(Graph) if f.name != "hash_len"]
 
 
@@ -74,7 +74,8 @@ def _parse(mm: mmap.mmap) -> Stored:
         arrays[name] = np.frombuffer(mm, dtype=dt, count=count, offset=offset)
     graph = Graph(hash_len=int(header["hash_len"]), **arrays)
     n, k = graph.size, graph.chain_len.shape[0]
-    if not (graph.by_name.shape[0] == graph.chain.shape[0] == graph.pos.shape[0] == n):
+    if not (graph.by_name.shape[0] == graph.chain.shape[0] == graph.pos.shape[0]
+            == graph.name_keys.shape[0] == n):
         raise CorruptIndex("array lengths disagree")
     if graph.down_key.shape[0] != graph.up_key.shape[0]:
         raise CorruptIndex("jump tables disagree")

@@ -25,6 +25,7 @@ from poison_tools.progress import Progress, Silent
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
 Bytes = npt.NDArray[np.bytes_]
 
 SHIFT = 32  # a jump key is chain << SHIFT | position
@@ -41,6 +42,7 @@ class Graph:
     hash_len: int  # bytes per object name: 20 (SHA-1) or 32 (SHA-256)
     sorted_names: Bytes  # raw object names of all commits, sorted, for binary search
     by_name: I32  # the commit id of each name in `sorted_names`
+    name_keys: U64  # the first 8 bytes of each sorted name: numbers search faster
     chain: I32
     pos: I32
     chain_len: I32
@@ -59,7 +61,8 @@ class Graph:
     @classmethod
     def empty(cls, hash_len: int) -> Graph:
         i32, i64 = np.zeros(0, np.int32), np.zeros(0, np.int64)
-        return cls(hash_len, np.zeros(0, f"S{hash_len}"), i32, i32, i32, i32,
+        return cls(hash_len, np.zeros(0, f"S{hash_len}"), i32, np.zeros(0, np.uint64),
+                   i32, i32, i32,
                    i64, i32, i32, i64, i32, i32, i32)
 
     def lookup(self, hexes: Sequence[str]) -> I32:
@@ -67,13 +70,43 @@ class Graph:
         raw = [_raw(h, self.hash_len) for h in hexes]
         result = np.full(len(raw), -1, np.int32)
         valid = np.array([r is not None for r in raw], dtype=bool)
-        if self.size == 0 or not valid.any():
-            return result
-        want = np.array([r for r in raw if r is not None], dtype=f"S{self.hash_len}")
-        at = np.minimum(np.searchsorted(self.sorted_names, want), self.size - 1)
-        found = self.sorted_names[at] == want
-        result[valid] = np.where(found, self.by_name[at], -1)
+        if valid.any():
+            want = np.array([r for r in raw if r is not None], dtype=f"S{self.hash_len}")
+            result[valid] = self.lookup_raw(want)
         return result
+
+    def lookup_raw(self, want: Bytes) -> I32:
+        """Commit id of each raw object name, -1 where it is not indexed."""
+        return _search(self.sorted_names, self.name_keys, self.by_name, want)
+
+
+def prefix_keys(names: Bytes) -> U64:
+    """The first 8 bytes of each name as a number; the order of names is kept."""
+    if names.shape[0] == 0:
+        return np.zeros(0, np.uint64)
+    first = np.ascontiguousarray(names.view(np.uint8).reshape(names.shape[0], -1)[:, :8])
+    return first.view(">u8").ravel().astype(np.uint64)
+
+
+def _position(sorted_names: Bytes, keys: U64, want: Bytes) -> npt.NDArray[np.intp]:
+    """Where each wanted name is, or would be inserted, in `sorted_names`."""
+    wkeys = prefix_keys(want)
+    at = np.searchsorted(keys, wkeys, side="left")
+    # Names sharing the 8-byte prefix (practically never) are placed by full comparison.
+    if keys.shape[0] == 0:
+        return at
+    near = np.minimum(at, keys.shape[0] - 1)
+    clash = np.flatnonzero((keys[near] == wkeys) & (sorted_names[near] != want))
+    if clash.shape[0]:
+        at[clash] = np.searchsorted(sorted_names, want[clash])
+    return at
+
+
+def _search(sorted_names: Bytes, keys: U64, ids: I32, want: Bytes) -> I32:
+    if sorted_names.shape[0] == 0:
+        return np.full(want.shape[0], -1, np.int32)
+    at = np.minimum(_position(sorted_names, keys, want), sorted_names.shape[0] - 1)
+    return np.where(sorted_names[at] == want, ids[at], -1).astype(np.int32)
 
 
 def _raw(hexname: str, hash_len: int) -> bytes | None:
@@ -83,6 +116,37 @@ def _raw(hexname: str, hash_len: int) -> bytes | None:
         return bytes.fromhex(hexname)
     except ValueError:
         return None
+
+
+_HEX = np.full(256, 255, np.uint8)
+_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def parse_rev_list(out: bytes, hash_len: int) -> tuple[Bytes, npt.NDArray[np.intp], Bytes]:
+    """`git rev-list --parents` output as arrays, without a Python loop per line.
+
+    Every name in that output is 2*hash_len hex digits followed by a space or a
+    newline, so the output is a table of fixed-width cells: the cell after a newline
+    starts a line (a commit), the others are the parents of the last commit.
+    Returns (commit names, for each parent cell its line, parent names).
+    """
+    width = 2 * hash_len + 1
+    buf = np.frombuffer(out, np.uint8)
+    if buf.shape[0] % width:
+        raise ValueError("unexpected git rev-list output")
+    cells = buf.reshape(-1, width)
+    ends = cells[:, -1] == ord("\n")
+    if cells.shape[0] and (not (ends | (cells[:, -1] == ord(" "))).all() or not ends[-1]):
+        raise ValueError("unexpected git rev-list output")
+    nib = _HEX[cells[:, :-1]]
+    if (nib == 255).any():
+        raise ValueError("unexpected git rev-list output")
+    raw = np.ascontiguousarray((nib[:, 0::2] << 4) | nib[:, 1::2])
+    names = raw.view(f"S{hash_len}").ravel()
+    starts = np.ones(cells.shape[0], dtype=bool)
+    starts[1:] = ends[:-1]
+    line = np.cumsum(starts) - 1
+    return names[starts], line[~starts], names[~starts]
 
 
 def extend(
@@ -100,38 +164,39 @@ def extend(
     becomes one long chain.
     """
     progress = progress or Silent()
-    lines = [line.split() for line in rev_list.split(b"\n")]
-    lines = [toks for toks in lines if toks]
-    if graph.size:
-        # rev-list may list indexed commits again (those reachable only from tips
-        # that are no longer refs): their place is already known.
-        seen = graph.lookup([toks[0].decode() for toks in lines])
-        lines = [toks for toks, i in zip(lines, seen.tolist(), strict=True) if i < 0]
-    new_ids: dict[bytes, int] = {}
-    parents: list[list[bytes]] = []
-    n0 = graph.size
-    for toks in lines:
-        if toks[0] in new_ids:
-            continue
-        new_ids[toks[0]] = n0 + len(parents)
-        parents.append(toks[1:])
-    m = len(parents)
+    hl = graph.hash_len
+    commits, parent_line, parent_names = parse_rev_list(rev_list, hl)
+    # rev-list may list indexed commits again (those reachable only from tips that
+    # are no longer refs): their place is already known. It never lists one twice.
+    keep = graph.lookup_raw(commits) < 0
+    if not keep.all():
+        renumber = np.cumsum(keep) - 1
+        cell_keep = keep[parent_line]
+        commits = commits[keep]
+        parent_line, parent_names = renumber[parent_line[cell_keep]], parent_names[cell_keep]
+    m = int(commits.shape[0])
     if m == 0:
         return graph
+    n0 = graph.size
     progress.start("indexing commits", m)
 
-    # Parents that are not new must already be indexed; look them up in one batch.
-    outside = sorted({p for ps in parents for p in ps if p not in new_ids})
-    old_ids = dict(zip(outside, graph.lookup([p.decode() for p in outside]).tolist(), strict=True))
-    missing = [p for p, i in old_ids.items() if i < 0]
-    if missing:
-        raise ValueError(f"parent {missing[0].decode()} is neither new nor indexed")
-
-    def gid(name: bytes) -> int:
-        i = new_ids.get(name)
-        return old_ids[name] if i is None else i
-
-    first = [gid(ps[0]) if ps else -1 for ps in parents]
+    order = np.argsort(commits, kind="stable")
+    new_sorted, new_by_name = commits[order], (order + n0).astype(np.int32)
+    new_keys = prefix_keys(new_sorted)
+    pid = _search(new_sorted, new_keys, new_by_name, parent_names)
+    outside = pid < 0
+    if outside.any():
+        pid[outside] = graph.lookup_raw(parent_names[outside])
+        if (pid < 0).any():
+            raise ValueError("a parent is neither listed nor indexed")
+    # A parent cell's rank within its line: 0 for the first parent.
+    first_cell = np.ones(parent_line.shape[0], dtype=bool)
+    first_cell[1:] = parent_line[1:] != parent_line[:-1]
+    fp = np.full(m, -1, np.int64)
+    fp[parent_line[first_cell]] = pid[first_cell]
+    first = fp.tolist()
+    merge_child = (parent_line[~first_cell] + n0).astype(np.int64)
+    merge_parent = pid[~first_cell].astype(np.int64)
 
     old_chain, old_pos = graph.chain, graph.pos
     chain_len = graph.chain_len.tolist()
@@ -144,10 +209,12 @@ def extend(
             return new_chain[i - n0], new_pos[i - n0]
         return int(old_chain[i]), int(old_pos[i])
 
-    starts = [new_ids[t.encode()] for t in preferred if t.encode() in new_ids]
-    order = starts + list(range(n0, n0 + m))
+    pref = [int(i) for i in _search(new_sorted, new_keys, new_by_name, np.array(
+        [r for r in (_raw(t, hl) for t in preferred) if r is not None], dtype=f"S{hl}"))
+        if i >= 0]
+    walk_order = pref + list(range(n0, n0 + m))
     done = 0
-    for start in order:
+    for start in walk_order:
         if new_chain[start - n0] >= 0:
             continue
         path = []
@@ -182,35 +249,25 @@ def extend(
     pos = np.concatenate([old_pos, np.array(new_pos, np.int32)])
 
     # Jumps: chain bottoms to their first parent, merges to their other parents.
-    src: list[int] = []
-    dst: list[int] = []
-    for ch, parent in bottoms:
-        src.append(-1 - ch)  # marks "bottom of chain ch" (position 0)
-        dst.append(parent)
-    for i, ps in enumerate(parents):
-        for p in ps[1:]:
-            src.append(n0 + i)
-            dst.append(gid(p))
-    s = np.array(src, np.int64)
-    d = np.array(dst, np.int64)
-    is_bottom = s < 0
-    s_chain = np.where(is_bottom, -1 - s, chain[np.maximum(s, 0)]).astype(np.int32)
-    s_pos = np.where(is_bottom, 0, pos[np.maximum(s, 0)]).astype(np.int32)
-    d_chain, d_pos = chain[d], pos[d]
+    b = np.array(bottoms, np.int64).reshape(-1, 2)
+    s_chain = np.concatenate([b[:, 0], chain[merge_child]]).astype(np.int32)
+    s_pos = np.concatenate([np.zeros(b.shape[0], np.int64), pos[merge_child]]).astype(np.int32)
+    dst = np.concatenate([b[:, 1], merge_parent])
+    d_chain, d_pos = chain[dst], pos[dst]
 
     down = _merge_jumps(graph.down_key, graph.down_chain, graph.down_pos,
                         key(s_chain, s_pos), d_chain, d_pos)
     up = _merge_jumps(graph.up_key, graph.up_chain, graph.up_pos,
                       key(d_chain, d_pos), s_chain, s_pos)
 
-    names = np.array([bytes.fromhex(n.decode()) for n in new_ids], dtype=f"S{graph.hash_len}")
-    sorted_names, by_name = _merge_sorted(graph, names, n0)
-
-    shallow_ids = [new_ids[s.encode()] for s in shallow if s.encode() in new_ids]
+    sorted_names, by_name, name_keys = _merge_sorted(graph, new_sorted, new_keys, new_by_name)
+    found = _search(new_sorted, new_keys, new_by_name, np.array(
+        [r for r in (_raw(h, hl) for h in shallow) if r is not None], dtype=f"S{hl}"))
+    shallow_ids = found[found >= 0]
     progress.finish()
     return Graph(
-        graph.hash_len, sorted_names, by_name, chain, pos, np.array(chain_len, np.int32),
-        *down, *up, np.concatenate([graph.shallow, np.array(shallow_ids, np.int32)]),
+        graph.hash_len, sorted_names, by_name, name_keys, chain, pos, np.array(chain_len, np.int32),
+        *down, *up, np.concatenate([graph.shallow, shallow_ids]).astype(np.int32),
     )
 
 
@@ -222,13 +279,13 @@ def _merge_jumps(okey: I64, oc: I32, op: I32, nkey: I64, nc: I32, np_: I32) -> t
     return k[order], c[order], p[order]
 
 
-def _merge_sorted(graph: Graph, names: Bytes, n0: int) -> tuple[Bytes, I32]:
+def _merge_sorted(
+    graph: Graph, new_sorted: Bytes, new_keys: U64, new_ids: I32
+) -> tuple[Bytes, I32, U64]:
     """Insert the new names into the sorted order without re-sorting the old ones."""
-    order = np.argsort(names, kind="stable")
-    new_sorted = names[order]
-    ids = (order + n0).astype(np.int32)
-    if n0 == 0:
-        return new_sorted, ids
-    at = np.searchsorted(graph.sorted_names, new_sorted)
+    if graph.size == 0:
+        return new_sorted, new_ids, new_keys
+    at = _position(graph.sorted_names, graph.name_keys, new_sorted)
     return (np.insert(graph.sorted_names, at, new_sorted),
-            np.insert(graph.by_name, at, ids).astype(np.int32))
+            np.insert(graph.by_name, at, new_ids).astype(np.int32),
+            np.insert(graph.name_keys, at, new_keys))
