@@ -133,7 +133,9 @@ def blame_text(
     blamed on them as boundaries). `lines`: 0-based inclusive range to blame.
     """
     _check_text(text)
-    args = ["blame", "--incremental", "--contents", "-"]
+    # --root: lines of a root commit are that commit's, not an unnamed boundary's
+    # (a poison may well be the first commit).
+    args = ["blame", "--incremental", "--root", "--contents", "-"]
     if lines is not None:
         args += ["-L", f"{lines[0] + 1},{lines[1] + 1}"]
     excluded = list(dict.fromkeys(exclude))

@@ -101,6 +101,15 @@ def test_lines_older_than_the_poison_are_not_blamed_on_it(tmp_path: Path):
     assert [(run.start, run.end) for run in ann.runs] == [(9, 9)]
 
 
+def test_lines_of_a_poisoned_root_commit_are_found(tmp_path: Path):
+    r = Repo(tmp_path / "svc")
+    root = r.commit("root", {"app.py": TEN})
+    r.commit("later", {"app.py": lines_with({0: "later 0"})})
+    record = r.add_poison(root)
+    ann = annotations(r, "app.py", (r.path / "app.py").read_text())
+    assert [(run.start, run.end, run.record_id) for run in ann.runs] == [(1, 9, record)]
+
+
 def test_two_poisons_one_descending_from_the_other_are_both_found(tmp_path: Path):
     r = Repo(tmp_path / "svc")
     r.commit("root", {"app.py": TEN})

@@ -1,0 +1,172 @@
+"""What the `gitPoison.*` commands do, on the core, in a worker thread.
+
+Each returns the JSON object the client gets: at least `{"ok": bool, "message": str}`.
+Writing records follows `git poison add` / `git poison cure` (same fields, same
+refusals, same `PoisonStore.write`), so a record made in the editor is the record
+the CLI would have made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from git_poison_lsp.repos import RepoState
+from poison_tools.blame import BlameUnavailable, check_head, line_commit
+from poison_tools.cherry_pick import cherry_pick
+from poison_tools.errors import FatalError
+from poison_tools.reach import reachability
+from poison_tools.record import MAX_SHORT, MAX_TEXT, SEVERITIES, Record, new_id, now_iso
+from poison_tools.store import PoisonStore, Snapshot, WriteResult
+
+Result = dict[str, Any]
+
+
+def fail(message: str, **extra: Any) -> Result:
+    return {"ok": False, "message": message, **extra}
+
+
+def _offline_note(result: WriteResult) -> str:
+    if result.offline is None:
+        return ""
+    return (f" (locally only: the poisons remote is unreachable ({result.offline}); "
+            "run gitPoison.sync when it is back)")
+
+
+def _editor(state: RepoState) -> tuple[tuple[str, str], str]:
+    name, email = state.repo.identity()
+    return (name, email), f"{name} <{email}>"
+
+
+def cherry_pick_cure(state: RepoState, record_id: str, cure: str) -> Result:
+    record = state.snapshot().find(record_id)
+    if cure not in record.cures:
+        return fail(f"{cure[:12]} is not a cure of record {record.id}")
+    result = cherry_pick(state.repo, cure)
+    return {"ok": result.ok, "message": result.message, "status": result.status,
+            "commit": result.commit, "paths": list(result.paths)}
+
+
+def sync(state: RepoState) -> Result:
+    store = PoisonStore(state.repo)
+    if not store.remote:
+        n = len(store.load().records)
+        return {"ok": True, "records": n,
+                "message": f"no poisons remote configured; {n} local records in {store.path}"}
+
+    def nothing(_snap: Snapshot) -> list[Record]:
+        return []
+
+    result = store.write(nothing, "sync", state.repo.identity())
+    if result.offline is not None:
+        return fail(f"poisons remote unreachable: {result.offline}",
+                    records=len(PoisonStore(state.repo, fetch=False).load().records))
+    n = len(PoisonStore(state.repo, fetch=False).load().records)
+    done = "pushed local records" if result.pushed else "up to date"
+    return {"ok": True, "records": n, "message": f"{done}: {n} records for {store.project}"}
+
+
+def check_branch(state: RepoState) -> Result:
+    report = check_head(state.repo, PoisonStore(state.repo).load())
+    verdict = report.verdict
+    n = len(report.poisoned)
+    text = {"poisoned": f"HEAD carries {n} uncured poison{'s' if n != 1 else ''}",
+            "undecided": "could not decide whether HEAD is poisoned"}.get(
+                verdict, "HEAD carries no uncured poison")
+    return {"ok": True, "message": text, "report": report.to_json()}
+
+
+def list_records(state: RepoState) -> Result:
+    store = PoisonStore(state.repo)
+    snap = store.load()
+    records = sorted(snap.active, key=lambda r: (r.created, r.id))
+    return {"ok": True, "message": f"{len(records)} records for {store.project}", "records": {
+        "project": store.project,
+        "records": [r.to_json() for r in records],
+        "problems": [p.to_json() for p in snap.problems],
+        "stale": None if snap.stale is None else snap.stale.describe(),
+    }}
+
+
+def _text_arg(value: Any, name: str, limit: int, *, required: bool) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise FatalError(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise FatalError(f"{name} must be a string")
+    if len(value) > limit:
+        raise FatalError(f"{name} is longer than {limit} characters")
+    return value.strip()
+
+
+def poison_line(state: RepoState, rel: str, text: str, line: Any, comment: Any,
+                bug: Any = None, severity: Any = None) -> Result:
+    if not isinstance(line, int) or isinstance(line, bool):
+        return fail("line must be a 0-based line number")
+    comment_text = _text_arg(comment, "comment", MAX_TEXT, required=True)
+    bug_text = _text_arg(bug, "bug", MAX_SHORT, required=False)
+    if severity is not None and severity not in SEVERITIES:
+        return fail(f"severity must be one of {', '.join(SEVERITIES)}")
+    try:
+        poison = line_commit(state.repo, rel, text.encode("utf-8", "surrogatepass"), line)
+    except BlameUnavailable as e:
+        return fail(f"cannot blame line {line + 1}: {e.reason}")
+    if poison is None:
+        return fail(f"line {line + 1} is not committed yet; commit it before recording a poison")
+    author, editor = _editor(state)
+    stamp = now_iso()
+    record = Record(id=new_id(), poisons=(poison,), comment=comment_text or "", bug=bug_text,
+                    severity=severity, editor=editor, created=stamp, updated=stamp)
+
+    def change(snap: Snapshot) -> list[Record]:
+        nonlocal record
+        while record.id in snap.records:
+            record = Record(**{**record.__dict__, "id": new_id()})
+        return [record]
+
+    first = record.comment.splitlines()[0] if record.comment else ""
+    result = PoisonStore(state.repo).write(change, f"poison {record.id}: {first}", author)
+    state.invalidate()
+    return {"ok": True, "id": record.id, "poison": poison,
+            "message": f"recorded poison {record.id} on {poison[:12]}" + _offline_note(result)}
+
+
+def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
+    if not isinstance(revs, list) or not revs or not all(isinstance(r, str) for r in revs):
+        return fail("revs must be a non-empty list of revisions")
+    cures = list(dict.fromkeys(state.repo.resolve_commit(r) for r in revs))
+    author, editor = _editor(state)
+    before = PoisonStore(state.repo).load().find(record_id)
+    _refuse_cures_older_than_poison(state, before, cures)
+    added: list[str] = []
+
+    def change(snap: Snapshot) -> list[Record]:
+        rec = snap.find(before.id)
+        if rec.withdrawn:
+            raise FatalError(f"record {rec.id} was withdrawn: {rec.withdrawn.reason}")
+        new = rec.with_cures(cures, editor)
+        added[:] = [c for c in new.cures if c not in rec.cures]
+        return [new] if added else []
+
+    result = PoisonStore(state.repo).write(
+        change, f"cure {before.id}: {', '.join(c[:12] for c in cures)}", author)
+    state.invalidate()
+    if result.commit is None:
+        return {"ok": True, "message": f"{before.id}: already cured by "
+                + ", ".join(c[:12] for c in cures)}
+    return {"ok": True, "message": f"{before.id}: cured by {', '.join(c[:12] for c in added)}"
+            + _offline_note(result)}
+
+
+def _refuse_cures_older_than_poison(state: RepoState, record: Record, cures: list[str]) -> None:
+    """As `git poison cure` refuses: the poison itself, or one of its ancestors."""
+    reach = reachability(state.repo)
+    for poison in record.poisons:
+        if poison in cures:
+            raise FatalError(f"{poison[:12]} is the poison itself; a cure must be the fixing commit")
+        if not reach.present([poison]):
+            continue
+        answer = reach.ancestors(poison, cures)
+        for c in cures:
+            if answer.status(c):
+                raise FatalError(f"{c[:12]} is an ancestor of the poison {poison[:12]}: it cannot cure it")

@@ -1,0 +1,132 @@
+"""Core data -> lsprotocol types. Wording comes from `poison_tools.render`, so a
+poison reads the same in the editor as in `git poison check`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from git_poison_lsp.repos import Status
+from poison_tools.blame import PoisonedRun
+from poison_tools.check import CureElsewhere
+from poison_tools.render import cure_line, finding_lines, short, short_ref, title
+
+SOURCE = "git-poison"
+CHERRY_PICK = "gitPoison.cherryPickCure"
+CHECK_BRANCH = "gitPoison.checkBranch"
+STATUS = "gitPoison/status"
+_URL = re.compile(r"\Ahttps?://[^\s<>()\[\]]+\Z")
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def line_range(lines: Sequence[str], start: int, end: int) -> types.Range:
+    """Whole lines start..end (inclusive), ending at the last line's end."""
+    last = lines[end].rstrip("\r\n") if end < len(lines) else ""
+    return types.Range(types.Position(start, 0), types.Position(end, _utf16_len(last)))
+
+
+def cure_data(cure: CureElsewhere) -> dict[str, Any]:
+    return {"commit": cure.cure, "refs": list(cure.refs), "cherryPick": cure.cherry_pick}
+
+
+def message(run: PoisonedRun) -> str:
+    f, r = run.finding, run.finding.record
+    sev = f" ({r.severity})" if r.severity else ""
+    via = "" if run.evidence.via == "ancestry" else f", a copy of {short(run.evidence.recorded)}"
+    lines = [f"poison {r.id}{sev}: {title(r)}",
+             f"from commit {short(run.commit)}{via}, not cured on this branch"]
+    lines += [cure_line(c) for c in f.cures_elsewhere]
+    if not r.cures:
+        lines.append("no cure recorded yet (known unfixed bug)")
+    return "\n".join(lines)
+
+
+def diagnostic(run: PoisonedRun, lines: Sequence[str]) -> types.Diagnostic:
+    r = run.finding.record
+    return types.Diagnostic(
+        range=line_range(lines, run.start, run.end),
+        message=message(run),
+        severity=types.DiagnosticSeverity.Warning,
+        source=SOURCE,
+        code=r.id,
+        data={
+            "recordId": r.id,
+            "poison": run.commit,
+            "recordedPoison": run.evidence.recorded,
+            "cures": [cure_data(c) for c in run.finding.cures_elsewhere],
+        },
+    )
+
+
+def hover_markdown(runs: Sequence[PoisonedRun]) -> str:
+    parts = []
+    for run in runs:
+        r = run.finding.record
+        head = f"**git-poison {r.id}**" + (f" ({r.severity})" if r.severity else "")
+        body = [f"{head}: {title(r)}", ""]
+        if r.bug:
+            bug = f"[{r.bug}]({r.bug})" if _URL.match(r.bug) else f"`{r.bug}`"
+            body += [f"Bug: {bug}", ""]
+        body += ["```text", *finding_lines(run.finding), "```"]
+        more = r.comment.splitlines()[1:]
+        if any(line.strip() for line in more):
+            body += ["", *more]
+        parts.append("\n".join(body))
+    return "\n\n---\n\n".join(parts)
+
+
+def best_ref(cure: CureElsewhere) -> str | None:
+    """Where to say the cure comes from: a local branch first, then a remote one."""
+    for prefix in ("refs/heads/", "refs/remotes/", ""):
+        for ref in cure.refs:
+            if ref.startswith(prefix):
+                return short_ref(ref)
+    return None
+
+
+def code_actions(uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[types.Diagnostic]
+                 ) -> list[types.CodeAction]:
+    actions: list[types.CodeAction] = []
+    seen: set[tuple[str, str]] = set()
+    for run in runs:
+        rid = run.finding.record.id
+        diags = [d for d in diagnostics if d.source == SOURCE and d.code == rid]
+        for cure in run.finding.cures_elsewhere:
+            branch = best_ref(cure)
+            if branch is None or (rid, cure.cure) in seen:
+                continue  # not in this clone: nothing to pick from
+            seen.add((rid, cure.cure))
+            label = f"Cherry-pick cure {short(cure.cure)} from {branch}"
+            actions.append(types.CodeAction(
+                title=label,
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=diags or None,
+                is_preferred=len(actions) == 0,
+                command=types.Command(
+                    label, CHERRY_PICK, arguments=[{"uri": uri, "recordId": rid, "cure": cure.cure}]),
+            ))
+    return actions
+
+
+def code_lens(uri: str, runs: Sequence[PoisonedRun]) -> list[types.CodeLens]:
+    ids = list(dict.fromkeys(r.finding.record.id for r in runs))
+    if not ids:
+        return []
+    n = len(ids)
+    label = f"{n} uncured poison{'s' if n != 1 else ''} in this file"
+    return [types.CodeLens(
+        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+        command=types.Command(label, CHECK_BRANCH, arguments=[{"uri": uri}]),
+    )]
+
+
+def status_params(status: Status) -> dict[str, Any]:
+    return {"root": from_fs_path(status.root), "branch": status.branch, "head": status.head,
+            "uncured": status.uncured, "undecided": status.undecided}
