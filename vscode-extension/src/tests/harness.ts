@@ -136,6 +136,12 @@ export async function activate(folders: string[], settings: Record<string, unkno
     const extension = loadBundle();
     const context = { subscriptions: [] as { dispose(): unknown }[] };
     await extension.activate(context);
+    const status = standin.statusBarItems.find((i) => i.id === 'gitPoison.status');
+    if (settings.expectStartFailure !== true && status?.text.includes('circle-slash') === true) {
+        throw new Error(
+            `the language server did not start: ${JSON.stringify(standin.messages)}\n${serverLog().slice(-3000)}`,
+        );
+    }
     return {
         context,
         async close() {
