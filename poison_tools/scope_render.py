@@ -38,7 +38,8 @@ def missing_text(m: MissingCure) -> str:
 def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]:
     t = cell.target
     label = t.label + (f" = {t.ref}" if t.kind == "deployment" else "")
-    status = style(f"{cell.status:<9}", _MARK.get(cell.status, "dim"))
+    word = "unknown" if cell.status == "unknown-revision" else cell.status
+    status = style(f"{word:<9}", _MARK.get(cell.status, "dim"))
     head = f"  {status} {label:<{width}}"
     f = cell.finding
     if cell.status == "unknown-revision":

@@ -5,6 +5,7 @@ import click
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import default_equivalence
+from poison_tools.reach import reachability
 from poison_tools.scope import Scope, backports, ref_targets, select_records
 from poison_tools.scope_render import backport_lines
 from poison_tools.term import StderrProgress
@@ -29,7 +30,9 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     with the cherry-pick line that carries the cure over."""
     snapshot = app.snapshot()
     targets = ref_targets(app.repo, patterns)
-    checker = Checker(app.repo, snapshot, equivalence=default_equivalence(app.repo, StderrProgress()))
+    progress = StderrProgress()
+    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress),
+                      equivalence=default_equivalence(app.repo, progress))
     report = Scope(app.repo, checker, probe_applies=not no_apply_check).run(
         select_records(snapshot, ()), targets)
     todo = backports(report)

@@ -7,6 +7,8 @@ import click
 
 from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
+from poison_tools.record import Record
+from poison_tools.store import Snapshot
 
 
 @click.command(
@@ -48,15 +50,18 @@ def export(app: App, osv: bool, output: str | None, no_versions: bool) -> int:
     return 2 if snapshot.problems else 0
 
 
-def _affected_tags(app: App, snapshot: object, records: list[object]) -> dict[str, list[str]]:
+def _affected_tags(app: App, snapshot: Snapshot, records: list[Record]) -> dict[str, list[str]]:
     from poison_tools.check import Checker
     from poison_tools.equivalence import default_equivalence
+    from poison_tools.reach import reachability
     from poison_tools.scope import AFFECTED, Scope, ref_targets
     from poison_tools.term import StderrProgress
 
     tags = ref_targets(app.repo, branches=False, tags=True)
     if not records or not tags:
         return {}
-    checker = Checker(app.repo, snapshot, equivalence=default_equivalence(app.repo, StderrProgress()))  # type: ignore[arg-type]
-    report = Scope(app.repo, checker, probe_applies=False).run(records, tags)  # type: ignore[arg-type]
+    progress = StderrProgress()
+    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress),
+                      equivalence=default_equivalence(app.repo, progress))
+    report = Scope(app.repo, checker, probe_applies=False).run(records, tags)
     return {rs.record.id: [c.target.label for c in rs.of(AFFECTED)] for rs in report.records}

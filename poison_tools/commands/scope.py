@@ -6,6 +6,7 @@ from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import default_equivalence
 from poison_tools.errors import FatalError
+from poison_tools.reach import reachability
 from poison_tools.scope import Scope, Target, ref_targets, select_records
 from poison_tools.term import StderrProgress
 
@@ -49,7 +50,9 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         from poison_tools.deployments import deployment_targets
 
         targets += deployment_targets(app.repo, inventory)
-    checker = Checker(app.repo, snapshot, equivalence=default_equivalence(app.repo, StderrProgress()))
+    progress = StderrProgress()
+    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress),
+                      equivalence=default_equivalence(app.repo, progress))
     report = Scope(app.repo, checker, probe_applies=not no_apply_check).run(records, targets)
     if fmt == "json":
         import json
