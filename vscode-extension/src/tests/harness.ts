@@ -127,8 +127,13 @@ export interface Activated {
 }
 
 /** Activates the bundled extension in a workspace, as VS Code does on opening the folder. */
-export async function activate(folders: string[], settings: Record<string, unknown> = {}): Promise<Activated> {
+export async function activate(
+    folders: string[],
+    settings: Record<string, unknown> = {},
+    options: { prepare?: () => void; expectStartFailure?: boolean } = {},
+): Promise<Activated> {
     standin.reset();
+    options.prepare?.();
     standin.setWorkspaceFolders(folders);
     for (const [key, value] of Object.entries(settings)) {
         standin.settings.set(key, value);
@@ -137,7 +142,7 @@ export async function activate(folders: string[], settings: Record<string, unkno
     const context = { subscriptions: [] as { dispose(): unknown }[] };
     await extension.activate(context);
     const status = standin.statusBarItems.find((i) => i.id === 'gitPoison.status');
-    if (settings.expectStartFailure !== true && status?.text.includes('circle-slash') === true) {
+    if (options.expectStartFailure !== true && status?.text.includes('circle-slash') === true) {
         throw new Error(
             `the language server did not start: ${JSON.stringify(standin.messages)}\n${serverLog().slice(-3000)}`,
         );
