@@ -96,7 +96,8 @@ class IndexedReach:
         self.path = index_path(repo)
         self._stored: index_file.Stored | None = None
         self._fallback = GitWalk(repo)
-        self._present: dict[str, bool] = {}
+        self._peeled_changed = False
+        self._tips: dict[tuple[str, ...], list[tuple[str, str]]] = {}
 
     # -- the index itself -------------------------------------------------------------
 
@@ -139,14 +140,15 @@ class IndexedReach:
         self, fp: str, base: index_file.Stored | None, extra: Sequence[str] = ()
     ) -> index_file.Stored:
         graph = base.graph if base else index_graph.Graph.empty(self._hash_len())
-        refs = self._ref_tips(())
+        peeled = dict(base.peeled) if base else {}
+        refs = self._ref_tips((), graph, peeled)
         preferred = [sha for name, sha in refs if name in _PREFERRED]
         head = self._head()
         tips = list(dict.fromkeys([*([head] if head else []), *preferred,
                                    *(sha for _, sha in refs), *extra]))
         known = graph.lookup(tips)
         todo = [t for t, i in zip(tips, known.tolist(), strict=True) if i < 0]
-        if base is not None and not todo:
+        if base is not None and not todo and not self._peeled_changed:
             return base
         if todo:
             negatives = [t for t, i in zip(tips, known.tolist(), strict=True) if i >= 0]
@@ -159,13 +161,22 @@ class IndexedReach:
                 raise IndexUnavailable(str(e)) from None
         stored = index_file.Stored(
             graph, fp, [t for t in tips if t],
-            base.chains_at_build if base else int(graph.chain_len.shape[0]),
+            base.chains_at_build if base else int(graph.chain_len.shape[0]), peeled,
         )
+        self._peeled_changed = False
         try:
             index_file.write(self.path, stored)
         except OSError:
             pass  # a read-only repository: answer from memory this time
         return stored
+
+    def _save_peeled(self) -> None:
+        stored = self._load()
+        self._peeled_changed = False
+        try:
+            index_file.write(self.path, stored)
+        except OSError:
+            pass
 
     def _rev_list(self, stdin: bytes) -> bytes:
         """`git rev-list --parents --stdin`, its output read in one piece.
@@ -196,20 +207,38 @@ class IndexedReach:
         sha = out.stdout.decode().strip()
         return sha or None
 
-    def _ref_tips(self, patterns: Iterable[str]) -> list[tuple[str, str]]:
-        """(refname, commit) of every ref that points, directly or via a tag, at a commit."""
-        out = self.repo.git(["for-each-ref", f"--format={_FOR_EACH_REF}", *patterns],
+    def _ref_tips(
+        self, patterns: Iterable[str], graph: index_graph.Graph, peeled: dict[str, str]
+    ) -> list[tuple[str, str]]:
+        """(refname, commit) of every ref that points, directly or via tags, at a commit.
+
+        Asking for-each-ref to peel reads every tag object (0.15 s for 3,000 refs);
+        instead, names already indexed are commits, tags seen before are in `peeled`
+        (a tag object never changes), and only the rest are peeled by one cat-file.
+        """
+        out = self.repo.git(["for-each-ref", "--format=%(objectname) %(refname)", *patterns],
                             check=False).stdout.decode(errors="replace")
+        pairs = [tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line]
+        objs = list(dict.fromkeys(o for o, _ in pairs))
+        commits = {o for o, i in zip(objs, graph.lookup(objs).tolist(), strict=True) if i >= 0}
+        unknown = [o for o in objs if o not in commits and o not in peeled]
+        if unknown:
+            lines = self.repo.git(
+                ["cat-file", "--batch-check=%(objecttype) %(objectname)"],
+                input="".join(f"{o}^{{commit}}\n" for o in unknown).encode(), check=False,
+            ).stdout.decode(errors="replace").splitlines()
+            for o, line in zip(unknown, lines, strict=False):
+                kind, _, sha = line.partition(" ")
+                if kind == "commit" and sha == o:
+                    commits.add(o)  # a commit not indexed yet
+                else:
+                    peeled[o] = sha if kind == "commit" else ""
+                    self._peeled_changed = True
         tips = []
-        for line in out.splitlines():
-            parts = line.split(" ", 4)
-            if len(parts) != 5:
-                continue
-            obj, kind, peeled, peeled_kind, name = parts
-            if kind == "commit":
-                tips.append((name, obj))
-            elif kind == "tag" and peeled_kind == "commit":
-                tips.append((name, peeled))
+        for o, name in pairs:
+            commit = o if o in commits else peeled.get(o, "")
+            if commit:
+                tips.append((name, commit))
         return tips
 
     def _ids(self, commits: Sequence[str]) -> np.ndarray:
@@ -217,14 +246,11 @@ class IndexedReach:
         ids = self.graph.lookup(commits)
         missing = [c for c, i in zip(commits, ids.tolist(), strict=True) if i < 0]
         if missing:
-            real = [c for c in missing if self._is_commit(c)]
+            real = list(self._fallback.present(missing))
             if real:
                 self.update(real)
                 ids = self.graph.lookup(commits)
         return ids
-
-    def _is_commit(self, sha: str) -> bool:
-        return sha in self._fallback.present([sha])
 
     # -- Reachability -----------------------------------------------------------------
 
@@ -289,26 +315,20 @@ class IndexedReach:
         except IndexUnavailable:
             return self._fallback.ancestors_many(targets, cands)
         graph = self.graph
-        if len(cands) >= len(targets) or graph.shallow.shape[0] or (tids < 0).any():
+        few_targets = len(targets) <= max(4, len(cands) // 200)
+        if few_targets or graph.shallow.shape[0] or (tids < 0).any():
             return {t: self.ancestors(t, cands) for t in targets}
-        # Fewer candidates than targets (records x every ref): walk up from each
-        # candidate once instead of down from each target.
-        reached: dict[str, set[str]] = {t: set() for t in targets}
-        for c, cid in zip(cands, cids.tolist(), strict=True):
-            if cid < 0:
-                continue
-            hit = index_query.above(graph, index_query.reach_up(graph, cid), tids)
-            for t, h in zip(targets, hit.tolist(), strict=True):
-                if h:
-                    reached[t].add(c)
+        # Many targets (records x every ref): one matrix, walking up from the
+        # candidates (see `contains_matrix`) rather than down from every target.
+        known = cids >= 0
+        known_cands = [c for c, k in zip(cands, known.tolist(), strict=True) if k]
+        matrix = index_query.contains_matrix(graph, cids[known], tids)
         present = self.present(cands)
+        missing = [c for c in cands if c not in present]  # never reached by anything
         result = {}
-        for t in targets:
-            answer = Answer(t, reachable=reached[t])
-            for c in cands:
-                if c in reached[t] or c in present:
-                    continue
-                (answer.unknown if self.repo.partial else answer.absent).add(c)
+        for j, t in enumerate(targets):
+            answer = Answer(t, reachable={known_cands[i] for i in np.flatnonzero(matrix[:, j])})
+            (answer.unknown if self.repo.partial else answer.absent).update(missing)
             result[t] = answer
         return result
 
@@ -323,22 +343,25 @@ class IndexedReach:
         """For each commit, the refs (matching `patterns`) whose history contains it."""
         patterns = list(patterns)
         commits = list(dict.fromkeys(commits))
-        tips = [(n, s) for n, s in self._ref_tips(patterns) if not n.endswith("/HEAD")]
         try:
+            tips = self._tips.get(tuple(patterns))
+            if tips is None:
+                stored = self._load()
+                tips = [(n, s) for n, s in self._ref_tips(patterns, stored.graph, stored.peeled)
+                        if not n.endswith("/HEAD")]
+                self._tips[tuple(patterns)] = tips
             tip_ids = self._ids([s for _, s in tips])
+            if self._peeled_changed:
+                self._save_peeled()
             cids = self._ids(commits)
         except IndexUnavailable:
             return {c: self._fallback.refs_containing(c, patterns) for c in commits}
         graph = self.graph
-        result: dict[str, list[str]] = {}
-        known = tip_ids >= 0
-        for c, cid in zip(commits, cids.tolist(), strict=True):
-            if cid < 0:
-                result[c] = []
-                continue
-            hit = np.zeros(len(tips), dtype=bool)
-            if known.any():
-                hit[known] = index_query.above(graph, index_query.reach_up(graph, cid),
-                                               tip_ids[known])
-            result[c] = [n for (n, _), h in zip(tips, hit.tolist(), strict=True) if h]
+        result: dict[str, list[str]] = {c: [] for c in commits}
+        ok_tips, ok_commits = tip_ids >= 0, cids >= 0
+        names = [n for (n, _), k in zip(tips, ok_tips.tolist(), strict=True) if k]
+        matrix = index_query.contains_matrix(graph, cids[ok_commits], tip_ids[ok_tips])
+        found = [c for c, k in zip(commits, ok_commits.tolist(), strict=True) if k]
+        for c, row in zip(found, matrix.tolist(), strict=True):
+            result[c] = [n for n, h in zip(names, row, strict=True) if h]
         return result

@@ -16,7 +16,7 @@ import json
 import mmap
 import os
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ import numpy as np
 from poison_tools.index_graph import Graph
 
 MAGIC = b"git-poison-index\n"
-VERSION = 2
+VERSION = 3
 _ARRAYS = [f.name for f in fields(Graph) if f.name != "hash_len"]
 
 
@@ -34,6 +34,7 @@ class Stored:
     fingerprint: str
     tips: list[str]
     chains_at_build: int
+    peeled: dict[str, str] = field(default_factory=dict)  # tag object -> commit ("" if none)
 
 
 class CorruptIndex(ValueError):
@@ -81,8 +82,11 @@ def _parse(mm: mmap.mmap) -> Stored:
         raise CorruptIndex("jump tables disagree")
     if n and (int(graph.chain.max()) >= k or int(graph.chain.min()) < 0):
         raise CorruptIndex("chain ids out of range")
+    peeled = header.get("peeled", {})
+    if not isinstance(peeled, dict):
+        raise CorruptIndex("peeled tags are not a mapping")
     return Stored(graph, str(header["fingerprint"]), list(header["tips"]),
-                  int(header["chains_at_build"]))
+                  int(header["chains_at_build"]), {str(k): str(v) for k, v in peeled.items()})
 
 
 def write(path: str, stored: Stored) -> None:
@@ -96,6 +100,7 @@ def write(path: str, stored: Stored) -> None:
         "fingerprint": stored.fingerprint,
         "tips": stored.tips,
         "chains_at_build": stored.chains_at_build,
+        "peeled": stored.peeled,
         "arrays": layout,
     }
     # Offsets depend on the header's own length: lay out once with room to spare.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from poison_tools.index_graph import SHIFT, Graph, key
+from poison_tools.index_graph import Graph, key
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -64,23 +64,70 @@ def reach_down(graph: Graph, start: int) -> I32:
 def reach_up(graph: Graph, start: int) -> I32:
     """For each chain, the lowest position that reaches `start` (NONE_UP: none)."""
     bound = np.full(graph.chain_len.shape[0], NONE_UP, np.int32)
-    c0, p0 = int(graph.chain[start]), int(graph.pos[start])
+    _climb(graph, bound, int(graph.chain[start]), int(graph.pos[start]))
+    return bound
+
+
+def _climb(graph: Graph, bound: I32, c0: int, p0: int, frozen: int = -1) -> None:
+    """Lower `bound[c0]` to `p0` and propagate upwards; `frozen` is lowered, not followed."""
+    old = np.array([min(int(bound[c0]), int(graph.chain_len[c0]))], np.int32)
+    if p0 >= old[0]:
+        return
     bound[c0] = p0
+    if c0 == frozen:
+        return
     chains = np.array([c0], np.int32)
-    old = np.array([graph.chain_len[c0]], np.int32)  # exclusive: nothing covered above
     new = np.array([p0], np.int32)
     while chains.shape[0]:
         lo = key(chains, new)
-        hi = key(chains, np.minimum(old.astype(np.int64) - 1, (1 << SHIFT) - 1))
+        hi = key(chains, old.astype(np.int64) - 1)
         hit = _ranges(graph.up_key, lo, hi)
         if hit.shape[0] == 0:
             break
         tc, tp = _best_per_chain(graph.up_chain[hit], graph.up_pos[hit], highest=False)
         better = tp < bound[tc]
-        chains, new = tc[better], tp[better]
-        old = np.minimum(bound[chains], graph.chain_len[chains])
-        bound[chains] = new
-    return bound
+        tc, tp = tc[better], tp[better]
+        old = np.minimum(bound[tc], graph.chain_len[tc])
+        bound[tc] = tp
+        follow = tc != frozen
+        chains, new, old = tc[follow], tp[follow], old[follow]
+
+
+def contains_matrix(graph: Graph, commits: I32, tips: I32) -> npt.NDArray[np.bool_]:
+    """m[i, j]: does the history of `tips[j]` contain `commits[i]`? (all ids indexed)
+
+    Asked one commit at a time, an old commit costs a walk over most of the graph.
+    But nearly everything above an old commit is reached through the longest chain
+    (the mainline), so each commit is followed only until it enters that chain, at
+    some lowest position q; what lies above the mainline from q is computed once for
+    all commits, in one sweep down the mainline, reusing each step's work.
+    """
+    result = np.zeros((commits.shape[0], tips.shape[0]), dtype=bool)
+    if commits.shape[0] == 0 or tips.shape[0] == 0:
+        return result
+    hub = int(np.argmax(graph.chain_len))
+    tip_chain, tip_pos = graph.chain[tips], graph.pos[tips]
+    entry = np.full(commits.shape[0], NONE_UP, np.int64)
+    blank = np.full(graph.chain_len.shape[0], NONE_UP, np.int32)
+    for i, c in enumerate(commits.tolist()):
+        bound = blank.copy()
+        _climb(graph, bound, int(graph.chain[c]), int(graph.pos[c]), frozen=hub)
+        result[i] = tip_pos >= bound[tip_chain]
+        entry[i] = bound[hub]
+    # The sweep: from the mainline's top down to the lowest entry point.
+    bound = np.full(graph.chain_len.shape[0], NONE_UP, np.int32)
+    order = np.argsort(-entry, kind="stable")
+    last_q, row = -1, np.zeros(tips.shape[0], dtype=bool)
+    for i in order.tolist():
+        q = int(entry[i])
+        if q == NONE_UP:
+            continue
+        if q != last_q:
+            _climb(graph, bound, hub, q)
+            row = tip_pos >= bound[tip_chain]
+            last_q = q
+        result[i] |= row
+    return result
 
 
 def below(graph: Graph, bound: I32, ids: I32) -> npt.NDArray[np.bool_]:
