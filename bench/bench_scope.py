@@ -54,6 +54,11 @@ def _commit(ref: str, mark: int, when: int, msg: str, parent: str | None, path: 
     return out + b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data)
 
 
+def _path(i: int) -> str:
+    # 1,000 files in 32 directories: small trees keep fast-import quick.
+    return f"src/d{i % 1000 // 32}/f{i % 1000}.txt"
+
+
 def build(root: Path, commits: int, n_records: int, n_refs: int, seed: int) -> tuple[Path, list[dict[str, str]]]:
     rng = random.Random(seed)
     svc = root / "svc"
@@ -62,27 +67,31 @@ def build(root: Path, commits: int, n_records: int, n_refs: int, seed: int) -> t
     chunks = []
     for i in range(1, commits + 1):
         chunks.append(_commit("refs/heads/master", i, 1_600_000_000 + i, f"change {i}",
-                              f":{i - 1}" if i > 1 else None, f"src/f{i % 1000}.txt", f"line {i}\n"))
+                              f":{i - 1}" if i > 1 else None, _path(i), f"line {i}\n"))
     marks = root / "marks"
     git(svc, "fast-import", "--quiet", f"--export-marks={marks}", input=b"".join(chunks))
     sha = {int(m[1:]): s for m, s in (line.split() for line in marks.read_text().splitlines())}
     # 2. Records: poison at p, cure a little later on the mainline.
+    forks = [commits * (k + 1) // (LTS + 1) for k in range(LTS)]
     pairs = []
-    for _ in range(n_records):
+    for i in range(n_records):
+        if i % 5 == 0:  # a fifth straddle an LTS fork: the bugs LTS branches inherit
+            fork = rng.choice(forks)
+            pairs.append((fork - rng.randint(0, 100), fork + rng.randint(1, 100)))
+            continue
         p = rng.randint(commits // 20, commits - 200)
         pairs.append((p, p + rng.randint(1, 150)))
     # 3. LTS branches fork along the mainline; each gets -x copies of some cures.
     chunks, mark, tags = [], commits, []
-    forks = [commits * (k + 1) // (LTS + 1) for k in range(LTS)]
     for k, fork in enumerate(forks, 1):
         tip, ref = sha[fork], f"refs/heads/lts/{k}"
-        later = sorted(c for p, c in pairs if p < fork < c)[:60]  # cures this branch lacks
+        later = sorted(c for p, c in pairs if p <= fork < c)  # cures this branch lacks
         for j, c in enumerate(later):
             if rng.random() < 0.5:
                 continue  # half are left to `backports`
             mark += 1
             msg = f"change {c}\n\n(cherry picked from commit {sha[c]})"
-            chunks.append(_commit(ref, mark, 1_700_000_000 + mark, msg, tip, f"src/f{c % 1000}.txt", f"line {c}\n"))
+            chunks.append(_commit(ref, mark, 1_700_000_000 + mark, msg, tip, _path(c), f"line {c}\n"))
             tip = f":{mark}"
             if j % 10 == 0:
                 tags.append((f"refs/tags/v{k}.{j}", tip))

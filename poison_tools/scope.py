@@ -208,28 +208,42 @@ class Scope:
                         judged[t.commit] = self.checker.judge(record, answers[t.commit])
                     f = judged[t.commit]
                     cells.append(Cell(t, _STATUS[f.status], f))
-                for cell in cells:
-                    if cell.status == AFFECTED and record.cures:
-                        cell.missing = self._missing(record, cell, cells, answers)
+                affected = [c for c in cells if c.status == AFFECTED]
+                if affected and record.cures:
+                    holders = self._holders(record, cells, answers)
+                    for cell in affected:
+                        cell.missing = self._missing(record, cell, holders)
                 report.records.append(RecordScope(record, cells))
             return report
         finally:
             if self.probe is not None:
                 self.probe.close()
 
-    def _missing(self, record: Record, cell: Cell, cells: list[Cell], answers: dict[str, Any]) -> list[MissingCure]:
+    def _holders(self, record: Record, cells: list[Cell], answers: dict[str, Any]) -> dict[str, list[str]]:
+        """cure -> the scanned branches that hold it or a copy of it (else any ref here)."""
+        present = self.checker.reach.present(record.cures)
+        branches = [(c.target.ref, c.target.commit) for c in cells
+                    if c.target.kind == "branch" and c.target.commit]
+        holders = {}
+        for cure in record.cures:
+            copies = {cure, *(c for c, _ in self.checker.equivalents.get(cure, []))}
+            refs = [ref for ref, tip in branches if any(answers[tip].status(x) for x in copies)]
+            if not refs and cure in present:
+                refs = self._refs_containing(cure)
+            holders[cure] = refs
+        return holders
+
+    def _missing(self, record: Record, cell: Cell, holders: dict[str, list[str]]) -> list[MissingCure]:
         present = self.checker.reach.present(record.cures)
         result = []
         for cure in record.cures:
-            copies = {cure, *(c for c, _ in self.checker.equivalents.get(cure, []))}
-            refs = [c.target.ref for c in cells if c.target.kind == "branch" and c.target.commit
-                    and any(answers[c.target.commit].status(x) for x in copies)]
-            if not refs and cure in present:
-                refs = self._refs_containing(cure)
             applies = None
-            if self.probe is not None and cure in present and cell.target.commit:
+            # Only a branch takes a cherry-pick; a tag or a deployment is fixed by a new
+            # release from its branch, so probing it would only cost time.
+            if (self.probe is not None and cure in present and cell.target.commit
+                    and cell.target.kind == "branch"):
                 applies = self.probe.applies(cell.target.commit, cure)
-            result.append(MissingCure(cure, refs, cure in present, applies))
+            result.append(MissingCure(cure, holders[cure], cure in present, applies))
         return result
 
     def _refs_containing(self, commit: str) -> list[str]:

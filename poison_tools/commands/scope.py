@@ -8,6 +8,7 @@ from poison_tools.equivalence import default_equivalence
 from poison_tools.errors import FatalError
 from poison_tools.reach import reachability
 from poison_tools.scope import Scope, Target, ref_targets, select_records
+from poison_tools.store import Snapshot
 from poison_tools.term import StderrProgress
 
 
@@ -50,6 +51,9 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         from poison_tools.deployments import deployment_targets
 
         targets += deployment_targets(app.repo, inventory)
+    if ids:
+        # Only the records asked about: their copies are all the matrix needs.
+        snapshot = Snapshot({r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale)
     progress = StderrProgress()
     checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress),
                       equivalence=default_equivalence(app.repo, progress))
