@@ -262,3 +262,15 @@ def test_tag_of_a_tree_is_skipped_and_tag_of_lts_is_checked(svc: Service) -> Non
     r = push(svc.repo, "origin", "v2.1.1")
     assert r.rc != 0
     assert "push blocked: refs/tags/v2.1.1 is protected" in r.err
+
+
+def test_repository_without_any_records_pushes_cleanly(tmp_path: Path) -> None:
+    origin = bare(tmp_path / "origin.git")
+    repo = Repo(tmp_path / "fresh")
+    repo.git("remote", "add", "origin", str(origin))
+    tip = repo.commit("initial")
+    assert repo.poison("install-hook").rc == 0
+    r = push(repo, "origin", "master")
+    assert r.rc == 0, r.err
+    assert f"git-poison: master ({tip[:12]}) carries no poison cured elsewhere" in r.err
+    assert remote_tip(origin, "master") == tip

@@ -1,0 +1,170 @@
+"""What the pre-push hook adds to a `git push` on a large repository.
+
+Builds (in a temporary folder) a service repository with --commits commits on master,
+an lts branch forked near the start, --records poison records whose cures sit on
+master (so the walk from the lts tip can never stop early: the worst case), a shared
+poisons repository and a bare origin. Then it times, interleaved, a `git push` of one
+new lts commit with the installed hook and the same push with `--no-verify` (the
+baseline, measured in the same run), and prints both medians, the difference and the
+ratio.
+
+    .venv/bin/python bench/bench_hook.py [--commits 100000] [--records 200] [--missing 5] [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def git(
+    cwd: Path, *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
+    return proc.stdout.decode().strip()
+
+
+def fast_import_history(repo: Path, commits: int) -> None:
+    """A linear master of `commits` commits, each touching one of 1000 files."""
+    out = []
+    ident = "Bench <bench@example.com>"
+    for i in range(1, commits + 1):
+        data = f"line {i}\n".encode()
+        msg = f"commit {i}".encode()
+        out.append(b"commit refs/heads/master\n")
+        out.append(f"mark :{i}\ncommitter {ident} {1_600_000_000 + i} +0000\n".encode())
+        out.append(b"data %d\n%s\n" % (len(msg), msg))
+        if i > 1:
+            out.append(f"from :{i - 1}\n".encode())
+        out.append(b"M 100644 inline src/f%d.txt\ndata %d\n%s\n" % (i % 1000, len(data), data))
+    git(repo, "fast-import", "--quiet", input=b"".join(out))
+
+
+def setup(root: Path, commits: int, records: int, missing: int) -> tuple[Path, Path]:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    svc, origin, poisons = root / "svc", root / "origin.git", root / "poisons.git"
+    git(root, "init", "-q", "--bare", str(origin))
+    git(root, "init", "-q", "--bare", str(poisons))
+    git(root, "init", "-q", "-b", "master", str(svc))
+    git(svc, "config", "user.name", "Bench")
+    git(svc, "config", "user.email", "bench@example.com")
+    t = time.perf_counter()
+    fast_import_history(svc, commits)
+    shas = git(svc, "rev-list", "--reverse", "master").split()
+    fork = shas[commits // 100]
+    git(svc, "branch", "lts/1.0", fork)
+    git(svc, "reset", "-q", "--hard", "master")
+    git(svc, "remote", "add", "origin", str(origin))
+    git(svc, "push", "-q", "origin", "master", "lts/1.0")
+    # What `git maintenance` / gc leave behind on any repository people work in daily.
+    git(svc, "commit-graph", "write", "--reachable")
+    print(f"built {commits} commits in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from poison_tools.git import SourceRepo
+    from poison_tools.record import Record, new_id, now_iso
+    from poison_tools.store import PoisonStore, Snapshot
+
+    git(svc, "config", "poison.remote", str(poisons))
+    repo = SourceRepo.discover(str(svc))
+
+    # `missing` poisons before the fork whose cures are only on master (missed
+    # backports the hook must report); the others poison and cure master after the
+    # fork. Every cure is on master, so the walk from the lts tip never stops early.
+    def poison_at(k: int) -> str:
+        return shas[(k * 7) % (commits // 100)] if k < missing else shas[commits // 100 + 1 + k]
+
+    made = [
+        Record(
+            id=new_id(),
+            poisons=(poison_at(k),),
+            cures=(shas[commits // 2 + k],),
+            comment=f"bug {k}",
+            editor="Bench <bench@example.com>",
+            created=now_iso(),
+            updated=now_iso(),
+        )
+        for k in range(records)
+    ]
+
+    def change(_snap: Snapshot) -> list[Record]:
+        return made
+
+    PoisonStore(repo).write(change, f"{records} bench records", ("Bench", "bench@example.com"))
+    proc = subprocess.run(
+        ["git", "poison", "install-hook"], cwd=svc, env=env, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return svc, origin
+
+
+def timed_push(svc: Path, n: int, *, hook: bool, walk: bool = False) -> tuple[float, int, str]:
+    tree = git(svc, "rev-parse", "lts/1.0^{tree}")
+    new = git(svc, "commit-tree", tree, "-p", "lts/1.0", "-m", f"lts work {n}")
+    git(svc, "update-ref", "refs/heads/lts/1.0", new)
+    args = ["git", "push", "-q", "origin", "lts/1.0"] + ([] if hook else ["--no-verify"])
+    env = {**os.environ, "GIT_POISON_INDEX": "0"} if walk else None
+    t = time.perf_counter()
+    proc = subprocess.run(args, cwd=svc, capture_output=True, text=True, env=env)
+    return time.perf_counter() - t, proc.returncode, proc.stderr
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--commits", type=int, default=100_000)
+    p.add_argument("--records", type=int, default=200)
+    p.add_argument("--missing", type=int, default=5, help="records whose cure the lts branch lacks")
+    p.add_argument("--runs", type=int, default=15)
+    p.add_argument("--dir", type=Path, help="build here and keep it; reuse it if already built")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
+        root = args.dir or Path(tmp)
+        if (root / "svc" / ".git" / "hooks" / "pre-push").exists():
+            svc = root / "svc"  # built by an earlier run with --dir: same sizes assumed
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+            svc, _origin = setup(root, args.commits, args.records, args.missing)
+        with_hook, with_walk, without = [], [], []
+        rc, err = 0, ""
+        # The first run builds the reachability index and the copy (patch-id) cache.
+        cold = timed_push(svc, 0, hook=True)[0]
+        for n in range(1, args.runs + 1):
+            d, rc, err = timed_push(svc, 3 * n, hook=True)
+            with_hook.append(d)
+            with_walk.append(timed_push(svc, 3 * n + 1, hook=True, walk=True)[0])
+            without.append(timed_push(svc, 3 * n + 2, hook=False)[0])
+        if rc != 0 or f"lacks the cure of {args.missing} poisons" not in err:
+            print(
+                f"the hook did not report what it should (rc {rc}):\n{err[:2000]}", file=sys.stderr
+            )
+            return 1
+    h, w, b = statistics.median(with_hook), statistics.median(with_walk), statistics.median(without)
+    print(
+        f"pre-push hook, {args.commits} commits, {args.records} records ({args.missing} missed "
+        f"backports), {args.runs} runs each"
+    )
+    print(f"  git push --no-verify (baseline): median {b * 1000:7.1f} ms")
+    print(f"  git push with the hook:          median {h * 1000:7.1f} ms")
+    print(f"  added by the hook:               {(h - b) * 1000:7.1f} ms   ratio {h / b:.2f}x")
+    print(
+        f"  hook, GIT_POISON_INDEX=0 (walk): median {w * 1000:7.1f} ms   added {(w - b) * 1000:.1f} ms"
+    )
+    print(f"  first push with the hook (cold caches): {cold:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
