@@ -15,16 +15,24 @@ let server: PoisonServer | undefined;
 export async function activate(context: ExtensionContext): Promise<void> {
     const output = createOutputChannel(SERVER_NAME);
     const status = new StatusIndicator(Command.showPoisoned);
-    server = new PoisonServer(output, (s) => {
-        status.update(s);
+    const notRunning = 'not running (see the "git-poison" output)';
+    server = new PoisonServer(output, {
+        status: (s) => {
+            status.update(s);
+        },
+        stopped: () => {
+            status.stopped(notRunning);
+        },
     });
     const current = server;
     context.subscriptions.push(output, status, current, ...registerCommands(current, status));
 
     const restart = async (): Promise<void> => {
         status.stopped('restarting');
-        if (!(await current.restart())) {
-            status.stopped('not running (see the "git-poison" output)');
+        if (await current.restart()) {
+            status.ready();
+        } else {
+            status.stopped(notRunning);
         }
     };
     context.subscriptions.push(
@@ -46,8 +54,10 @@ export async function activate(context: ExtensionContext): Promise<void> {
         context.subscriptions.push(pythonChanged);
     }
 
-    if (!(await current.start())) {
-        status.stopped('not running (see the "git-poison" output)');
+    if (await current.start()) {
+        status.ready();
+    } else {
+        status.stopped(notRunning);
     }
 }
 

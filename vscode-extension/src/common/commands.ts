@@ -13,6 +13,7 @@ import {
     ServerCommand,
 } from './contract';
 import { PoisonServer } from './server';
+import { getExtensionSettings, serverNotifies } from './settings';
 import { rootPath, StatusIndicator } from './status';
 import {
     activeTextEditor,
@@ -161,10 +162,8 @@ class CommandHandlers {
         }
         if (result.report.verdict === 'poisoned') {
             await this.pickFinding(uri, result.report.poisoned, result.message);
-        } else if (result.report.verdict === 'undecided') {
-            void showWarningMessage(`git-poison: ${result.message}`);
         } else {
-            void showInformationMessage(`git-poison: ${result.message}`);
+            this.say(result, result.report.verdict === 'undecided' ? 'warning' : 'information');
         }
         return result;
     }
@@ -201,7 +200,9 @@ class CommandHandlers {
     async restart(): Promise<boolean> {
         this.status.stopped('restarting');
         const started = await this.server.restart();
-        if (!started) {
+        if (started) {
+            this.status.ready();
+        } else {
             this.status.stopped('not running (see the "git-poison" output)');
         }
         return started;
@@ -217,7 +218,7 @@ class CommandHandlers {
         }
         const findings = result.report.poisoned;
         if (findings.length === 0) {
-            void showInformationMessage(`git-poison: ${result.message}`);
+            this.say(result, 'information');
             return result;
         }
         await this.pickFinding(uri, findings, result.message);
@@ -272,12 +273,17 @@ class CommandHandlers {
     }
 
     private report<T extends CommandResult>(result: T): T {
-        if (result.ok) {
-            void showInformationMessage(`git-poison: ${result.message}`);
-        } else {
-            void showErrorMessage(`git-poison: ${result.message}`);
-        }
+        this.say(result, result.ok ? 'information' : 'error');
         return result;
+    }
+
+    /** Shows a result's message unless the server already showed it. */
+    private say(result: CommandResult, severity: 'information' | 'warning' | 'error'): void {
+        if (serverNotifies(result.ok, getExtensionSettings(getWorkspaceFolders().at(0)))) {
+            return;
+        }
+        const show = { information: showInformationMessage, warning: showWarningMessage, error: showErrorMessage }[severity];
+        void show(`git-poison: ${result.message}`);
     }
 }
 

@@ -10,6 +10,7 @@ import {
     LanguageClientOptions,
     RevealOutputChannelOn,
     ServerOptions,
+    State,
     TransportKind,
 } from 'vscode-languageclient/node';
 import { CommandResult, CONFIG_SECTION, PoisonStatus, SERVER_MODULE, STATUS_NOTIFICATION } from './contract';
@@ -21,6 +22,12 @@ export const SERVER_NAME = 'git-poison';
 
 export class ServerNotRunning extends Error {}
 
+export interface ServerEvents {
+    status(status: PoisonStatus): void;
+    /** The client gave up on a server that kept crashing, or was stopped. */
+    stopped(): void;
+}
+
 export class PoisonServer implements Disposable {
     private client: LanguageClient | undefined;
     // Starts and stops run one after the other, however fast the user clicks "Restart".
@@ -28,7 +35,7 @@ export class PoisonServer implements Disposable {
 
     constructor(
         private readonly output: OutputChannel,
-        private readonly onStatus: (status: PoisonStatus) => void,
+        private readonly events: ServerEvents,
     ) {}
 
     get isRunning(): boolean {
@@ -102,7 +109,12 @@ export class PoisonServer implements Disposable {
         this.log(`git-poison language server ${probe.version}`);
         const client = this.createClient(python, cwd);
         client.onNotification(STATUS_NOTIFICATION, (status: PoisonStatus) => {
-            this.onStatus(status);
+            this.events.status(status);
+        });
+        client.onDidChangeState((e) => {
+            if (e.newState === State.Stopped && this.client === client) {
+                this.events.stopped();
+            }
         });
         this.client = client;
         try {

@@ -37,6 +37,15 @@ export function serverSettings(settings: ExtensionSettings): ServerSettings {
     return { codeLens: settings.codeLens, showNotifications: settings.showNotifications };
 }
 
+/**
+ * Does the server show a command's result itself? It follows `showNotifications`
+ * ("always": every result, "onError": failures); the extension then stays quiet so
+ * the user never reads the same sentence twice.
+ */
+export function serverNotifies(ok: boolean, settings: ExtensionSettings): boolean {
+    return settings.showNotifications === 'always' || (settings.showNotifications === 'onError' && !ok);
+}
+
 /** `${workspaceFolder}`, `${userHome}` and `${env:NAME}`, as the Python tools extensions allow. */
 export function resolveVariables(values: string[], folder?: WorkspaceFolder): string[] {
     return values.map((value) =>

@@ -31,6 +31,15 @@ export class StatusIndicator implements Disposable {
         this.render();
     }
 
+    /** Running, but no repository has been reported yet (no file open). */
+    ready(): void {
+        if (this.current() === undefined) {
+            this.item.text = '$(git-commit) git-poison';
+            this.item.tooltip = 'git-poison: running. Click to check the branch of the first folder.';
+            this.item.backgroundColor = undefined;
+        }
+    }
+
     stopped(reason: string): void {
         this.statuses.clear();
         this.item.text = '$(circle-slash) git-poison';

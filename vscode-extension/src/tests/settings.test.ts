@@ -63,3 +63,17 @@ test('the code lens is off by default and appears when the setting is switched o
     standin.changeSettings({ 'gitPoison.codeLens.enabled': false });
     await eventually('the code lens to go', async () => ((await lenses(editor.document)).length === 0 ? true : undefined));
 });
+
+test('with showNotifications "always" a command\'s result is said once, by the server', async () => {
+    standin.changeSettings({ 'gitPoison.showNotifications': 'always' });
+    await eventually('the server to say the sync result', async () => {
+        standin.messages.length = 0;
+        const result = (await vscode.commands.executeCommand('gitPoison.syncRecords')) as { ok: boolean } | undefined;
+        assert.equal(result?.ok, true);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return standin.messages.length > 0 ? true : undefined;
+    });
+    const said = standin.messages.filter((m) => /no poisons remote configured/.test(m.message));
+    assert.equal(said.length, 1, JSON.stringify(standin.messages));
+    assert.equal(said[0].severity, 'information');
+});
