@@ -15,7 +15,10 @@ would itself be a descendant of nothing we keep; see `_walk_limits`).
 
 from __future__ import annotations
 
+import difflib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +31,10 @@ UNCOMMITTED = "0" * 40
 # would cost seconds and help nobody.
 MAX_BYTES = 4 * 1024 * 1024
 MAX_LINES = 100_000
+
+# A commit whose diff is larger than this is not searched for its added lines: its
+# files are blamed instead (correct, only slower).
+MAX_DIFF_BYTES = 32 * 1024 * 1024
 
 _GROUP = re.compile(r"\A([0-9a-f]{40}|[0-9a-f]{64}) (\d+) (\d+) (\d+)\Z")
 
@@ -71,11 +78,140 @@ class FileAnnotations:
     path: str
     report: CheckReport
     runs: list[PoisonedRun] = field(default_factory=list)
-    blamed: bool = False  # False: blame was not needed (no uncured poison on HEAD)
+    # None: blame was not needed (no uncured poison on HEAD, or none of the lines a
+    # poisoned commit added is in the text).
+    blame: TextBlame | None = None
+
+    @property
+    def blamed(self) -> bool:
+        return self.blame is not None
 
     @property
     def record_ids(self) -> list[str]:
         return list(dict.fromkeys(r.record_id for r in self.runs))
+
+
+@dataclass(frozen=True)
+class TextBlame:
+    """The blame of one text, line by line, so that an edit can be followed without
+    asking git again (`edited`)."""
+
+    lines: tuple[str, ...]
+    commits: tuple[str, ...]  # per line; UNCOMMITTED for lines not in HEAD
+    boundaries: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, text: bytes, runs: Iterable[BlameRun]) -> TextBlame:
+        lines = tuple(_lines(text))
+        commits = [UNCOMMITTED] * len(lines)
+        boundaries = set()
+        for run in runs:
+            commits[run.start : run.start + run.count] = [run.commit] * run.count
+            if run.boundary:
+                boundaries.add(run.commit)
+        return cls(lines, tuple(commits[: len(lines)]), frozenset(boundaries))
+
+    def runs(self) -> list[BlameRun]:
+        result: list[BlameRun] = []
+        for i, commit in enumerate(self.commits):
+            last = result[-1] if result else None
+            if last is not None and last.commit == commit and last.start + last.count == i:
+                result[-1] = BlameRun(last.start, last.count + 1, commit, last.boundary)
+            else:
+                result.append(BlameRun(i, 1, commit, commit in self.boundaries))
+        return result
+
+    def edited(self, text: bytes) -> TextBlame:
+        """The blame after an edit: unchanged lines keep their commit, changed and new
+        lines are uncommitted, as `git blame --contents` says of lines that differ from
+        HEAD. (A line typed back to its committed content stays uncommitted until the
+        next full blame, on save.)"""
+        new = tuple(_lines(text))
+        old = self.lines
+        # Edits are local: match the common ends cheaply, diff only the middle.
+        head = 0
+        while head < min(len(old), len(new)) and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while (tail < min(len(old), len(new)) - head
+               and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]):
+            tail += 1
+        commits = [UNCOMMITTED] * len(new)
+        commits[:head] = self.commits[:head]
+        if tail:
+            commits[len(new) - tail :] = self.commits[len(old) - tail :]
+        a, b = old[head : len(old) - tail], new[head : len(new) - tail]
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for k in range(block.size):
+                commits[head + block.b + k] = self.commits[head + block.a + k]
+        return TextBlame(new, tuple(commits), self.boundaries)
+
+
+def _lines(text: bytes) -> list[str]:
+    lines = text.decode("utf-8", "surrogateescape").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+class _AddedLines:
+    """commit -> the lines its diff adds (to its first parent), in any file; cached,
+    since commits never change."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._cache: OrderedDict[str, frozenset[str] | None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, repo: SourceRepo, commit: str) -> frozenset[str] | None:
+        with self._lock:
+            if commit in self._cache:
+                self._cache.move_to_end(commit)
+                return self._cache[commit]
+        found = self._read(repo, commit)
+        with self._lock:
+            self._cache[commit] = found
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return found
+
+    @staticmethod
+    def _read(repo: SourceRepo, commit: str) -> frozenset[str] | None:
+        # Plumbing: no textconv, no external diff, no rename detection (a rename
+        # shows as all lines added, which only makes the set larger: still safe).
+        proc = repo.git(["diff-tree", "-p", "-U0", "--no-color", "--root",
+                         "--diff-merges=first-parent", "--no-commit-id", commit], check=False)
+        if proc.returncode != 0 or len(proc.stdout) > MAX_DIFF_BYTES:
+            return None
+        added, in_hunk = set(), False
+        for line in proc.stdout.decode("utf-8", "surrogateescape").split("\n"):
+            if line.startswith("diff --git "):
+                in_hunk = False
+            elif line.startswith("@@"):
+                in_hunk = True
+            elif in_hunk and line.startswith("+"):
+                added.add(line[1:].rstrip("\r"))
+        return frozenset(added)
+
+
+_ADDED = _AddedLines()
+
+
+def could_hold_lines_of(repo: SourceRepo, commits: Iterable[str], text: bytes) -> list[str]:
+    """The commits some line of `text` could be blamed on.
+
+    Blame gives a line to commit C only when C's diff added exactly that line, so a
+    commit none of whose added lines is in the text needs no blame at all: the quick
+    answer for most files of a repository that carries a poison.
+    """
+    present = {line.rstrip("\r") for line in _lines(text)}
+    result = []
+    for commit in commits:
+        added = _ADDED.get(repo, commit)
+        if added is None or added & present:
+            result.append(commit)
+    return result
 
 
 def make_checker(repo: SourceRepo, snapshot: Snapshot) -> Checker:
@@ -105,7 +241,7 @@ def parse_incremental(out: str) -> list[BlameRun]:
     runs: list[BlameRun] = []
     boundaries: set[str] = set()
     current: list[str] | None = None
-    for line in out.splitlines():
+    for line in out.split("\n"):
         m = _GROUP.match(line)
         if m:
             current = [m.group(1), m.group(3), m.group(4)]
@@ -211,16 +347,27 @@ def poisoned_runs(report: CheckReport, runs: Iterable[BlameRun]) -> list[Poisone
     return result
 
 
-def annotate(repo: SourceRepo, path: str, text: bytes, report: CheckReport) -> FileAnnotations:
-    """The poisoned runs of `text` (the editor's copy of `path`) for HEAD's `report`."""
+def annotate(repo: SourceRepo, path: str, text: bytes, report: CheckReport,
+             previous: TextBlame | None = None) -> FileAnnotations:
+    """The poisoned runs of `text` (the editor's copy of `path`) for HEAD's `report`.
+
+    `previous`: the blame of an earlier version of this text at the same HEAD; the
+    edit is followed through it instead of running git blame again.
+    """
     result = FileAnnotations(path, report)
+    _check_text(text)
     poisoned = {e.commit for f in report.poisoned for e in f.poison_evidence}
     if not poisoned:
-        _check_text(text)
         return result
-    runs = blame_text(repo, path, text, exclude=_walk_limits(repo, poisoned))
-    result.runs = poisoned_runs(report, runs)
-    result.blamed = True
+    if previous is not None:
+        result.blame = previous.edited(text)
+    else:
+        suspects = could_hold_lines_of(repo, sorted(poisoned), text)
+        if not suspects:
+            return result
+        runs = blame_text(repo, path, text, exclude=_walk_limits(repo, set(suspects)))
+        result.blame = TextBlame.of(text, runs)
+    result.runs = poisoned_runs(report, result.blame.runs())
     return result
 
 

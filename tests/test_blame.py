@@ -7,9 +7,11 @@ import pytest
 from poison_tools.blame import (
     UNCOMMITTED,
     BlameUnavailable,
+    TextBlame,
     annotate,
     blame_text,
     check_head,
+    could_hold_lines_of,
     line_commit,
 )
 from poison_tools.git import SourceRepo
@@ -170,3 +172,44 @@ def test_line_commit_names_the_poison_and_refuses_uncommitted_lines(poisoned):
     assert line_commit(src, "app.py", text.encode(), 10) is None
     with pytest.raises(BlameUnavailable, match="outside"):
         line_commit(src, "app.py", text.encode(), 11)
+
+
+def test_following_an_edit_agrees_with_blaming_the_edited_text(poisoned):
+    """`TextBlame.edited` (no git) must give what `git blame --contents` gives."""
+    r, poison, _ = poisoned
+    src = SourceRepo.discover(str(r.path))
+    committed = (r.path / "app.py").read_bytes()
+    first = TextBlame.of(committed, blame_text(src, "app.py", committed))
+    edits = [
+        committed.replace(b"bad 4\n", b"typed over\n"),
+        b"inserted at the top\n" + committed,
+        committed.replace(b"line 1\n", b"").replace(b"bad 5\n", b"bad 5\nnew below\n"),
+        committed + b"appended\n",
+        b"",
+    ]
+    for text in edits:
+        followed = first.edited(text)
+        exact = TextBlame.of(text, blame_text(src, "app.py", text))
+        assert followed.commits == exact.commits, text
+
+
+def test_file_without_any_line_the_poison_added_is_not_blamed(poisoned):
+    r, poison, _ = poisoned
+    src = SourceRepo.discover(str(r.path))
+    assert could_hold_lines_of(src, [poison], b"line 0\nunrelated\n") == []
+    assert could_hold_lines_of(src, [poison], b"line 0\nbad 4\n") == [poison]
+    r.commit("another file", {"other.py": "print('hello')\n"})
+    ann = annotations(r, "other.py", "print('hello')\n")
+    assert ann.runs == [] and not ann.blamed
+
+
+def test_edit_is_followed_without_git_when_a_previous_blame_is_given(poisoned):
+    r, poison, record = poisoned
+    src = SourceRepo.discover(str(r.path))
+    report = check_head(src, PoisonStore(src).load())
+    text = (r.path / "app.py").read_bytes()
+    first = annotate(src, "app.py", text, report)
+    assert first.blame is not None
+    edited = annotate(src, "app.py", b"new top line\n" + text.replace(b"bad 4\n", b"mine\n"),
+                      report, previous=first.blame)
+    assert [(run.start, run.end) for run in edited.runs] == [(4, 4), (6, 6)]

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from git_poison_lsp.repos import Repos, RepoState, Status
-from poison_tools.blame import BlameUnavailable, PoisonedRun, annotate
+from poison_tools.blame import BlameUnavailable, PoisonedRun, TextBlame, annotate
 from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError
 from poison_tools.git import GitError
@@ -29,6 +29,8 @@ class Analysis:
     status: Status | None = None
     runs: list[PoisonedRun] = field(default_factory=list)
     skipped: str | None = None
+    blame: TextBlame | None = None
+    fingerprint: str | None = None  # of the repository state the blame belongs to
 
     def runs_at(self, line: int) -> list[PoisonedRun]:
         return [r for r in self.runs if r.start <= line <= r.end]
@@ -45,7 +47,10 @@ def relative_path(state: RepoState, path: str) -> str | None:
     return rel.replace(os.sep, "/")
 
 
-def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None) -> Analysis:
+def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None,
+            previous: Analysis | None = None) -> Analysis:
+    """Annotate `text`. With `previous` (an analysis of an earlier version of the same
+    document), follow the edit through its blame if HEAD and records did not move."""
     result = Analysis(uri, version)
     state = repos.for_path(path)
     if state is None:
@@ -57,12 +62,15 @@ def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None) -
         result.skipped = "outside the work tree"
         return result
     try:
-        report, branch = state.report()
-        result.report = report
+        report, branch, fingerprint = state.report()
+        result.report, result.fingerprint = report, fingerprint
         result.status = Status(state.toplevel, branch, report.target, len(report.poisoned),
                                len(report.undecided))
-        annotations = annotate(state.repo, rel, text.encode("utf-8", "surrogatepass"), report)
-        result.runs = annotations.runs
+        before = (previous.blame if previous is not None and previous.state is state
+                  and previous.fingerprint == fingerprint else None)
+        annotations = annotate(state.repo, rel, text.encode("utf-8", "surrogatepass"), report,
+                               previous=before)
+        result.runs, result.blame = annotations.runs, annotations.blame
     except BlameUnavailable as e:
         result.skipped = e.reason
     except (FatalError, GitError, OSError) as e:

@@ -78,12 +78,13 @@ class RepoState:
     def snapshot(self) -> Snapshot:
         return self.store.load()
 
-    def report(self) -> tuple[CheckReport, str | None]:
-        """HEAD's report and branch, recomputed only when the fingerprint moved."""
+    def report(self) -> tuple[CheckReport, str | None, str]:
+        """HEAD's report, branch and the fingerprint they belong to; recomputed only
+        when the fingerprint moved."""
         with self._lock:
             fp = self.seen = self.fingerprint()
             if self._report is not None and self._report[0] == fp:
-                return self._report[1], self._report[2]
+                return self._report[1], self._report[2], fp
             started = time.monotonic()
             self.reload_config()
             report = check_head(self.repo, self.snapshot())
@@ -91,7 +92,7 @@ class RepoState:
             self._report = (fp, report, branch)
             log.info("%s: %s at %s in %.2fs", self.toplevel, report.verdict, report.target[:12],
                      time.monotonic() - started)
-            return report, branch
+            return report, branch, fp
 
     def reload_config(self) -> None:
         """Read the config again: `git poison init --remote` may have run meanwhile."""
@@ -111,7 +112,7 @@ class RepoState:
         return proc.stdout.decode().strip() or None
 
     def status(self) -> Status:
-        report, branch = self.report()
+        report, branch, _ = self.report()
         return Status(self.toplevel, branch, report.target, len(report.poisoned), len(report.undecided))
 
     # -- the shared poisons remote ----------------------------------------------------

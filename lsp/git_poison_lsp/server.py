@@ -65,16 +65,18 @@ class PoisonServer(LanguageServer):
 
     # -- annotations ------------------------------------------------------------------
 
-    def schedule(self, uri: str, delay: float = 0.0) -> asyncio.Task[None]:
+    def schedule(self, uri: str, delay: float = 0.0, edit: bool = False) -> asyncio.Task[None]:
+        """Annotate `uri` after `delay`; `edit`: follow the edit through the last
+        blame instead of blaming again (open, save and HEAD moves blame afresh)."""
         gen = self.generation[uri] = self.generation.get(uri, 0) + 1
         old = self.pending.pop(uri, None)
         if old is not None and not old.done():
             old.cancel()
-        task = asyncio.ensure_future(self._annotate(uri, gen, delay))
+        task = asyncio.ensure_future(self._annotate(uri, gen, delay, edit))
         self.pending[uri] = task
         return task
 
-    async def _annotate(self, uri: str, gen: int, delay: float) -> None:
+    async def _annotate(self, uri: str, gen: int, delay: float, edit: bool) -> None:
         if delay:
             await asyncio.sleep(delay)
         path = to_fs_path(uri)
@@ -83,7 +85,9 @@ class PoisonServer(LanguageServer):
             return
         started = time.monotonic()
         try:
-            result = await self.in_thread(analyse, self.repos, uri, path, doc.source, doc.version)
+            previous = self.results.get(uri) if edit else None
+            result = await self.in_thread(analyse, self.repos, uri, path, doc.source, doc.version,
+                                          previous)
         except Exception:  # a bug must cost one annotation, not the server
             log.exception("annotating %s failed", uri)
             return
@@ -220,7 +224,7 @@ def register(ls: PoisonServer) -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PoisonServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, CHANGE_DELAY)
+        ls.schedule(params.text_document.uri, CHANGE_DELAY, edit=True)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: PoisonServer, params: types.DidSaveTextDocumentParams) -> None:
