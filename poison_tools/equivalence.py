@@ -23,7 +23,6 @@ from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.patchid import PatchIdCache
 from poison_tools.progress import Progress
-from poison_tools.trailers import CHANGE_ID, PATCH_ID
 
 if TYPE_CHECKING:
     from poison_tools.check import Equivalence
@@ -32,6 +31,8 @@ MODES = ("full", "trailers", "none")
 # A patch that recurs this often ("bump version", a one-line revert) says nothing
 # about one change: stop before it links unrelated commits.
 MAX_COPIES = 200
+# Picks of picks of picks: a chain longer than this is not one change any more.
+MAX_HOPS = 16
 
 
 class Copies:
@@ -55,33 +56,48 @@ class Copies:
             return {}
         cache = self.cache
         cache.ensure(commits)
+        graph = self._graph(cache, set(commits))
+        known = cache.known(graph)
         result = {}
         for recorded in commits:
-            found = self._component(cache, recorded)
+            found = self._component(graph, recorded, known)
             if found:
                 result[recorded] = found
         return result
 
-    def _neighbours(self, cache: PatchIdCache, sha: str) -> list[tuple[str, str]]:
-        links = [*cache.sources(sha), *cache.copies(sha)]
-        if self.patch_ids:
-            links += [(c, PATCH_ID) for c in cache.same_patch(sha)]
-        links += [(c, CHANGE_ID) for c in cache.same_change(sha)]
-        return links
+    def _graph(self, cache: PatchIdCache, start: set[str]) -> dict[str, dict[str, str]]:
+        """Every copy link reachable from the recorded commits, one batch per hop."""
+        graph: dict[str, dict[str, str]] = {}
+        visited: set[str] = set()
+        frontier = set(start)
+        budget = MAX_COPIES * len(start)
+        for _hop in range(MAX_HOPS):
+            if not frontier or len(visited) > budget:
+                break
+            found = cache.links(frontier, patch_ids=self.patch_ids, max_group=MAX_COPIES)
+            visited |= frontier
+            frontier = set()
+            for sha, links in found.items():
+                for other, how in links:
+                    graph.setdefault(sha, {}).setdefault(other, how)
+                    graph.setdefault(other, {}).setdefault(sha, how)
+                    if other not in visited:
+                        frontier.add(other)
+        return graph
 
-    def _component(self, cache: PatchIdCache, recorded: str) -> list[tuple[str, str]]:
+    @staticmethod
+    def _component(graph: dict[str, dict[str, str]], recorded: str, known: set[str]) -> list[tuple[str, str]]:
         seen: dict[str, str] = {recorded: ""}
         todo = [recorded]
         while todo and len(seen) <= MAX_COPIES:
             sha = todo.pop()
-            for other, how in self._neighbours(cache, sha):
+            for other, how in graph.get(sha, {}).items():
                 if other not in seen:
                     seen[other] = how
                     todo.append(other)
         # Only commits in this repository's history can stand for anything; a source
         # named by a trailer but never fetched (another fork's SHA) is left out rather
         # than turned into "cannot decide".
-        known = cache.known(seen)
         return [(c, how) for c, how in seen.items() if c != recorded and c in known]
 
 

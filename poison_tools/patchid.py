@@ -110,13 +110,10 @@ class PatchIdCache:
     def ensure(self, commits: Collection[str]) -> None:
         """Make sure these commits (e.g. recorded ones on no ref) have their facts."""
         self.update()
-        missing = [c for c in commits if not self._known(c)]
-        missing = sorted(_present(self.repo, missing))
+        known = self.known(commits)
+        missing = sorted(_present(self.repo, [c for c in commits if c not in known]))
         if missing:
             self._scan(missing, walk=False)
-
-    def _known(self, sha: str) -> bool:
-        return self.db.execute("SELECT 1 FROM commits WHERE sha=?", (sha,)).fetchone() is not None
 
     def _scan(self, spec: list[str], *, walk: bool) -> int:
         stdin = "".join(s + "\n" for s in spec).encode()
@@ -177,6 +174,42 @@ class PatchIdCache:
 
     # -- asking -----------------------------------------------------------------------
 
+    def links(self, shas: Collection[str], *, patch_ids: bool = True,
+              max_group: int = 200) -> dict[str, list[tuple[str, str]]]:
+        """Every direct copy link of these commits, in a few batched queries.
+
+        A patch-id or Change-Id shared by more than `max_group` commits (an empty
+        file added everywhere, a version bump) says nothing about one change: skipped.
+        """
+        out: dict[str, list[tuple[str, str]]] = {s: [] for s in shas}
+        for chunk in _chunks(sorted(shas)):
+            marks = ",".join("?" * len(chunk))
+            for sha, src, how in self.db.execute(
+                    f"SELECT sha, source, how FROM copies WHERE sha IN ({marks})", chunk):
+                out[sha].append((src, how))
+            for sha, src, how in self.db.execute(
+                    f"SELECT sha, source, how FROM copies WHERE source IN ({marks})", chunk):
+                out[src].append((sha, how))
+            columns = (("patch_id", trailers.PATCH_ID),) if patch_ids else ()
+            for column, how in (*columns, ("change_id", trailers.CHANGE_ID)):
+                keys: dict[str, list[str]] = {}
+                for sha, key in self.db.execute(
+                        f"SELECT sha, {column} FROM commits WHERE sha IN ({marks}) "
+                        f"AND {column} IS NOT NULL", chunk):
+                    keys.setdefault(key, []).append(sha)
+                for kchunk in _chunks(sorted(keys)):
+                    kmarks = ",".join("?" * len(kchunk))
+                    groups: dict[str, list[str]] = {}
+                    for sha, key in self.db.execute(
+                            f"SELECT sha, {column} FROM commits WHERE {column} IN ({kmarks})", kchunk):
+                        groups.setdefault(key, []).append(sha)
+                    for key, members in groups.items():
+                        if len(members) > max_group:
+                            continue
+                        for sha in keys[key]:
+                            out[sha] += [(m, how) for m in members if m != sha]
+        return out
+
     def patch_id(self, sha: str) -> str | None:
         row = self.db.execute("SELECT patch_id FROM commits WHERE sha=?", (sha,)).fetchone()
         return row[0] if row else None
@@ -187,22 +220,19 @@ class PatchIdCache:
             return []
         return [r[0] for r in self.db.execute("SELECT sha FROM commits WHERE patch_id=?", (pid,))]
 
-    def same_change(self, sha: str) -> list[str]:
-        row = self.db.execute("SELECT change_id FROM commits WHERE sha=?", (sha,)).fetchone()
-        if not row or not row[0]:
-            return []
-        return [r[0] for r in self.db.execute("SELECT sha FROM commits WHERE change_id=?", (row[0],))]
-
-    def sources(self, sha: str) -> list[tuple[str, str]]:
-        """The commits `sha` says it was copied from."""
-        return [(r[0], r[1]) for r in self.db.execute("SELECT source, how FROM copies WHERE sha=?", (sha,))]
-
-    def copies(self, sha: str) -> list[tuple[str, str]]:
-        """The commits that say they were copied from `sha`."""
-        return [(r[0], r[1]) for r in self.db.execute("SELECT sha, how FROM copies WHERE source=?", (sha,))]
-
     def known(self, shas: Iterable[str]) -> set[str]:
-        return {s for s in shas if self._known(s)}
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(shas))):
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT sha FROM commits WHERE sha IN ({marks})", chunk))
+        return found
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    # SQLite before 3.32 allows 999 parameters per statement.
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _present(repo: SourceRepo, shas: Iterable[str]) -> set[str]:

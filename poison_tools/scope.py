@@ -214,6 +214,7 @@ class Scope:
                     for cell in affected:
                         cell.missing = self._missing(record, cell, holders)
                 report.records.append(RecordScope(record, cells))
+            self._probe(report)
             return report
         finally:
             if self.probe is not None:
@@ -235,16 +236,20 @@ class Scope:
 
     def _missing(self, record: Record, cell: Cell, holders: dict[str, list[str]]) -> list[MissingCure]:
         present = self.checker.reach.present(record.cures)
-        result = []
-        for cure in record.cures:
-            applies = None
-            # Only a branch takes a cherry-pick; a tag or a deployment is fixed by a new
-            # release from its branch, so probing it would only cost time.
-            if (self.probe is not None and cure in present and cell.target.commit
-                    and cell.target.kind == "branch"):
-                applies = self.probe.applies(cell.target.commit, cure)
-            result.append(MissingCure(cure, holders[cure], cure in present, applies))
-        return result
+        return [MissingCure(cure, holders[cure], cure in present, None) for cure in record.cures]
+
+    def _probe(self, report: ScopeReport) -> None:
+        """Would each missing cure apply cleanly? All asked in one batch."""
+        if self.probe is None:
+            return
+        # Only a branch takes a cherry-pick; a tag or a deployment is fixed by a new
+        # release from its branch, so probing it would only cost time.
+        asks = [(cell.target.commit, m) for rs in report.records for cell in rs.of(AFFECTED)
+                if cell.target.kind == "branch" for m in cell.missing if m.present]
+        answers = self.probe.applies_many([(t, m.cure) for t, m in asks if t])
+        for t, m in asks:
+            if t:
+                m.applies = answers.get((t, m.cure))
 
     def _refs_containing(self, commit: str) -> list[str]:
         if commit not in self._refs_of:

@@ -63,3 +63,17 @@ def test_unwritable_cache_place_falls_back_to_memory(repo: Repo, tmp_path: os.Pa
     cache = PatchIdCache(src, path=os.path.join(blocker, "x.sqlite3"))
     assert cache.update() == 1
     assert cache.patch_id(repo.rev("HEAD"))
+
+
+def test_a_patch_shared_by_too_many_commits_links_nothing(repo: Repo) -> None:
+    base = repo.commit("base", {"f": "a\n"})
+    shas = []
+    for name in ("x", "y", "z"):
+        repo.branch(name, base)
+        repo.checkout(name)
+        shas.append(repo.commit(f"same change on {name}", {"f": "a\nb\n"}))
+    cache = PatchIdCache(SourceRepo.discover(str(repo.path)))
+    cache.update()
+    linked = cache.links([shas[0]])[shas[0]]
+    assert sorted(s for s, how in linked if how == "patch-id") == sorted(shas[1:])
+    assert cache.links([shas[0]], max_group=2)[shas[0]] == []
