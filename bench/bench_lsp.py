@@ -8,8 +8,11 @@ the poison and the cure, receives its own commits and is checked out. The record
 made with the real `git poison add` / `git poison cure`.
 
 Figures (median of --runs, wall clock, from the client's side of the pipe):
-- open, cold server: a fresh server process, from didOpen to the diagnostics;
+- open: a fresh server process, from didOpen to the diagnostics (the first open
+  ever also builds the patch-id cache of the copy rules: printed on its own);
 - edit: didChange of one line to the diagnostics of that version (debounce included);
+- reopen: the same file closed and opened again in the running server (a fresh blame);
+- other: a file of the same size and history that holds no poisoned line;
 - baseline: `git blame --incremental` of the whole file at HEAD, the full history.
 
     .venv/bin/python bench/bench_lsp.py [--lines 5000] [--commits 3000] [--age 1500] [--runs 5]
@@ -58,6 +61,8 @@ def build(root: Path, n_lines: int, commits: int, age: int, seed: int) -> tuple[
     poison_at = commits - age
     lts_at = poison_at + age // 2
 
+    other = [f"other {i} initial\n" for i in range(n_lines)]
+
     def commit(ref: str, n: int, msg: str, parent: str | None) -> None:
         data = "".join(lines).encode()
         body = msg.encode()
@@ -65,6 +70,10 @@ def build(root: Path, n_lines: int, commits: int, age: int, seed: int) -> tuple[
                       + b"data %d\n%s\n" % (len(body), body)
                       + (f"from {parent}\n".encode() if parent else b"")
                       + b"M 100644 inline big.txt\ndata %d\n%s\n" % (len(data), data))
+        if n == 1 or n % 10 == 0:  # a second file, same size, that the poison never touched
+            other[rng.randrange(n_lines)] = f"other changed in {n}\n"
+            more = "".join(other).encode()
+            stream.append(b"M 100644 inline other.txt\ndata %d\n%s\n" % (len(more), more))
 
     for n in range(1, commits + 1):
         if n == poison_at:
@@ -154,32 +163,41 @@ class Client:
         await self.proc.wait()
 
 
-async def measure(svc: Path, runs: int) -> tuple[list[float], list[float], int]:
+async def open_and_wait(client: Client, path: Path, version: int = 1) -> tuple[float, int]:
+    uri = path.as_uri()
+    t0 = time.perf_counter()
+    client.send("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "plaintext", "version": version, "text": path.read_text()}})
+    diags = await client.until("textDocument/publishDiagnostics",
+                               lambda p: p["uri"] == uri and p.get("version") == version)
+    return time.perf_counter() - t0, len(diags["diagnostics"])
+
+
+async def measure(svc: Path, runs: int) -> tuple[dict[str, list[float]], int]:
     path = svc / "big.txt"
     uri = path.as_uri()
     text = path.read_text()
-    opens, edits, count = [], [], 0
+    times: dict[str, list[float]] = {k: [] for k in ("open", "edit", "reopen", "other")}
+    count = 0
     for _ in range(runs):
         client = await Client.start(svc)
         await client.initialize(svc)
-        t0 = time.perf_counter()
-        client.send("textDocument/didOpen", {"textDocument": {
-            "uri": uri, "languageId": "plaintext", "version": 1, "text": text}})
-        diags = await client.until("textDocument/publishDiagnostics", lambda p: p["uri"] == uri)
-        opens.append(time.perf_counter() - t0)
-        count = len(diags["diagnostics"])
+        elapsed, count = await open_and_wait(client, path)
+        times["open"].append(elapsed)
         lines = text.splitlines(keepends=True)
-        first = diags["diagnostics"][0]["range"]["start"]["line"] if count else 0
-        lines[first] = "edited in the editor\n"
+        lines[next(i for i, t in enumerate(lines) if "POISON" in t)] = "edited in the editor\n"
         t0 = time.perf_counter()
         client.send("textDocument/didChange", {
             "textDocument": {"uri": uri, "version": 2},
             "contentChanges": [{"text": "".join(lines)}]})
         await client.until("textDocument/publishDiagnostics",
                            lambda p: p["uri"] == uri and p.get("version") == 2)
-        edits.append(time.perf_counter() - t0)
+        times["edit"].append(time.perf_counter() - t0)
+        client.send("textDocument/didClose", {"textDocument": {"uri": uri}})
+        times["reopen"].append((await open_and_wait(client, path, 3))[0])
+        times["other"].append((await open_and_wait(client, svc / "other.txt"))[0])
         await client.stop()
-    return opens, edits, count
+    return times, count
 
 
 def baseline(svc: Path, runs: int) -> list[float]:
@@ -208,15 +226,19 @@ def main() -> None:
         svc, _record = build(Path(tmp), args.lines, args.commits, args.age, args.seed)
         built = time.perf_counter() - t0
         base = baseline(svc, args.runs)
-        opens, edits, count = asyncio.run(measure(svc, args.runs))
+        times, count = asyncio.run(measure(svc, args.runs))
     b = statistics.median(base)
     print(f"repository: {args.lines} lines, {args.commits} commits, poison {args.age} commits "
           f"before master's tip, on lts (built in {built:.1f}s)")
-    print(f"diagnostics published: {count} (runs of poisoned lines)")
-    print(f"{'':32}{'median':>10}{'baseline':>10}{'ratio':>8}")
-    for name, xs in (("open, fresh server process", opens), ("edit one line (incl. 0.4s debounce)", edits)):
-        m = statistics.median(xs)
-        print(f"{name:38}{m:>9.3f}s{b:>9.3f}s{m / b:>8.2f}")
+    print(f"diagnostics published for big.txt: {count} (runs of poisoned lines)")
+    print(f"first open ever (cold patch-id cache of the copy rules): {times['open'][0]:.3f}s")
+    print(f"{'':44}{'median':>9}{'baseline':>10}{'ratio':>7}")
+    for key, name in (("open", "open big.txt, fresh server process"),
+                      ("edit", "edit one line (incl. 0.4 s debounce)"),
+                      ("reopen", "reopen big.txt, running server"),
+                      ("other", "open other.txt (no poisoned line), running")):
+        m = statistics.median(times[key])
+        print(f"{name:44}{m:>8.3f}s{b:>9.3f}s{m / b:>7.2f}")
     print(f"baseline: git blame --incremental big.txt (whole history), median of {args.runs}")
 
 
