@@ -122,7 +122,7 @@ def write(path: str, stored: Stored) -> None:
             f.write(blob)
             for name, arr in arrays.items():
                 f.seek(layout[name][0])
-                f.write(arr.tobytes())
+                f.write(arr.data)
             f.truncate(max(offset, f.tell()))
         os.replace(tmp, path)
     except BaseException:
