@@ -37,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         handlers=handlers,
     )
+    if not args.verbose:
+        # pygls logs every message it sends at INFO: that is for debugging the protocol.
+        logging.getLogger("pygls").setLevel(logging.WARNING)
     from git_poison_lsp.server import build_server
 
     build_server().start_io()

@@ -79,10 +79,10 @@ class PoisonServer(LanguageServer):
     async def _annotate(self, uri: str, gen: int, delay: float, edit: bool) -> None:
         if delay:
             await asyncio.sleep(delay)
-        path = to_fs_path(uri)
+        path = to_fs_path(uri) if uri.startswith("file:") else None
         doc = self.workspace.text_documents.get(uri)
         if path is None or doc is None:
-            return
+            return  # untitled buffers and other schemes have no blame
         started = time.monotonic()
         try:
             previous = self.results.get(uri) if edit else None
@@ -186,7 +186,9 @@ class PoisonServer(LanguageServer):
             except Exception as e:  # answer, and keep serving
                 log.exception("command failed")
                 result = actions.fail(f"internal error: {e.__class__.__name__}: {e}")
-        self.notify_user(bool(result.get("ok")), str(result.get("message", "")))
+        # A cancelled pick is the user's own answer, not an error worth a pop-up.
+        ok = bool(result.get("ok")) or result.get("status") == "cancelled"
+        self.notify_user(ok, str(result.get("message", "")))
         return result
 
     async def confirm(self, message: str) -> bool:
