@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from poison_tools.blame import (
+    MAX_LINES,
     UNCOMMITTED,
     BlameUnavailable,
     TextBlame,
@@ -213,3 +214,9 @@ def test_edit_is_followed_without_git_when_a_previous_blame_is_given(poisoned):
     edited = annotate(src, "app.py", b"new top line\n" + text.replace(b"bad 4\n", b"mine\n"),
                       report, previous=first.blame)
     assert [(run.start, run.end) for run in edited.runs] == [(4, 4), (6, 6)]
+
+
+def test_huge_text_is_not_blamed(poisoned):
+    r, *_ = poisoned
+    with pytest.raises(BlameUnavailable, match="larger than"):
+        annotations(r, "app.py", "x\n" * (MAX_LINES + 1))
