@@ -34,6 +34,7 @@ COMMANDS = {
     "export": "poison_tools.commands.export:export",
     "init": "poison_tools.commands.init:init",
     "install-hook": "poison_tools.commands.install_hook:install_hook",
+    "index": "poison_tools.commands.index:index_cmd",
 }
 
 

@@ -153,10 +153,14 @@ class IndexedReach:
         if todo:
             negatives = [t for t, i in zip(tips, known.tolist(), strict=True) if i >= 0]
             stdin = "".join(f"{t}\n" for t in todo) + "".join(f"^{t}\n" for t in negatives)
+            # Only a build from scratch takes long enough to be worth a progress line.
+            progress = self.progress if base is None else Silent()
             try:
+                progress.start("reading history (git rev-list)")
                 out = self._rev_list(stdin.encode())
+                progress.finish()
                 graph = index_graph.extend(graph, out, [head, *preferred] if head else preferred,
-                                           self.repo.shallow_commits(), self.progress)
+                                           self.repo.shallow_commits(), progress)
             except ValueError as e:
                 raise IndexUnavailable(str(e)) from None
         stored = index_file.Stored(

@@ -124,6 +124,10 @@ def write(path: str, stored: Stored) -> None:
                 f.seek(layout[name][0])
                 f.write(arr.data)
             f.truncate(max(offset, f.tell()))
+        # mkstemp makes the file private; the index is as readable as the repository.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -104,3 +104,14 @@ def test_index_is_rebuilt_when_git_replace_changes_the_parents(repo: Repo) -> No
     assert same_verdict(repo, tip)[0] == 0
     repo.git("replace", "--graft", tip, other)
     assert same_verdict(repo, tip)[0] == 1
+
+
+def test_index_command_builds_quietly_off_a_terminal(repo: Repo) -> None:
+    repo.branch("side")
+    repo.commit()
+    r = repo.poison("index", "--json")
+    assert r.rc == 0 and r.err == ""  # progress is drawn only on a terminal
+    data = json.loads(r.out)
+    assert data["commits"] == int(repo.git("rev-list", "--all", "--count"))
+    rebuilt = repo.poison("index", "--rebuild")
+    assert rebuilt.rc == 0 and rebuilt.out.startswith(f"{data['commits']} commits")

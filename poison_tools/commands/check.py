@@ -4,7 +4,9 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
+from poison_tools.reach import reachability
 from poison_tools.render import check_lines, release_lines
+from poison_tools.term import StderrProgress
 
 
 @click.command(
@@ -31,7 +33,8 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     """Does REV (default HEAD) carry an uncured poison?"""
     target = app.repo.resolve_commit(rev)
     base = app.repo.resolve_commit(since) if since else None
-    checker = Checker(app.repo, app.snapshot())
+    # A first check on a large repository builds the reachability index: show it.
+    checker = Checker(app.repo, app.snapshot(), reach=reachability(app.repo, StderrProgress()))
     if base is not None:
         report = checker.release(target, rev, base, since or "")
         lines = release_lines(report, app.out)
