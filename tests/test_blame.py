@@ -220,3 +220,21 @@ def test_huge_text_is_not_blamed(poisoned):
     r, *_ = poisoned
     with pytest.raises(BlameUnavailable, match="larger than"):
         annotations(r, "app.py", "x\n" * (MAX_LINES + 1))
+
+
+def test_poison_cherry_picked_onto_lts_is_found_in_the_copy(tmp_path: Path):
+    """The record names master's poison; lts holds a -x copy of it. The checker's
+    copy rules make the copy stand for the poison, and blame finds the copy's lines."""
+    r = Repo(tmp_path / "svc")
+    r.commit("base", {"app.py": TEN})
+    r.branch("lts")
+    poison = r.commit("poison", {"app.py": lines_with({2: "bad 2", 3: "bad 3"})})
+    record = r.add_poison(poison)
+    r.checkout("lts")
+    r.commit("lts only", {"other.py": "x\n"})
+    r.git("cherry-pick", "-x", poison)
+    copy = r.rev("HEAD")
+    ann = annotations(r, "app.py", (r.path / "app.py").read_text())
+    [run] = ann.runs
+    assert (run.start, run.end, run.commit, run.record_id) == (2, 3, copy, record)
+    assert run.evidence.recorded == poison and run.evidence.via != "ancestry"

@@ -181,6 +181,9 @@ async def test_poisoned_lines_on_lts_get_one_warning_with_the_record_and_its_cur
     assert action.command is not None and action.command.command == "gitPoison.cherryPickCure"
     assert list(action.command.arguments or []) == [
         {"uri": uri, "recordId": lts.record, "cure": lts.cure}]
+    # Nothing moved: the once-a-second watch must not refresh on its own work.
+    await asyncio.sleep(2.5)
+    assert not [m for m in client.log_messages if "refreshing" in m.message]
 
 
 async def test_quick_fix_cherry_picks_the_cure_after_confirmation_and_the_warning_goes(
@@ -269,6 +272,7 @@ async def test_commit_outside_the_editor_and_new_records_refresh_the_annotations
     # The cure cherry-picked from a terminal: HEAD moves, the first warning goes.
     lts.repo.git("cherry-pick", "-x", lts.cure)
     assert await diagnostics(client, uri, 0) == []
+    assert [m for m in client.log_messages if "refreshing" in m.message]
 
 
 async def test_files_it_cannot_annotate_get_nothing_and_the_server_keeps_serving(
