@@ -6,11 +6,13 @@ that `Checker.check` found poisoned on HEAD matter (the commit itself or, throug
 the checker's equivalence, a cherry-picked copy of it), so the editor and
 `git poison check` can never disagree.
 
-Blame is the expensive part, so it is skipped when HEAD carries no uncured poison,
-and otherwise walks only from HEAD down to the oldest poisoned commit: the parents
-of the oldest poisons are excluded (`--not`), and lines older than them are blamed
-on those boundary commits, which are never poisons (a proper ancestor of a poison
-would itself be a descendant of nothing we keep; see `_walk_limits`).
+Blame is the expensive part, so it is avoided when it cannot find anything: when
+HEAD carries no uncured poison, and when the text holds none of the lines the
+poisoned commits added (`could_hold_lines_of`). Otherwise it walks only from HEAD
+down to the oldest poisoned commits: their parents are excluded (`--not`), lines
+older than them are blamed on those boundary commits, which are never poisons
+(see `_walk_limits`), and boundary lines are ignored. While the user types, the last
+blame is followed through the edit (`TextBlame.edited`) instead of asking git again.
 """
 
 from __future__ import annotations
