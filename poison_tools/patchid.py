@@ -140,6 +140,13 @@ class PatchIdCache:
                 "INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
                 ((sha, full.get(s, s), how) for sha, f in facts.items() for s, how in f.copied_from),
             )
+        # A trailer may name a commit that is here but on no ref (a security fix made
+        # in a private fork, then picked onto each release branch; redis's
+        # CVE-2023-45145): its patch-id is what links those picks to the fix on master.
+        named = set(full.values())
+        unscanned = sorted(named - self.known(named))
+        if unscanned:
+            return len(messages) + self._scan(unscanned, walk=False)
         return len(messages)
 
     def _messages(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:

@@ -228,3 +228,37 @@ def test_check_without_records_touches_no_cache(repo: Repo) -> None:
     r = repo.poison("check")
     assert r.rc == 0, r.err
     assert not (Path(repo.path) / ".git" / "poison-cache").exists()
+
+
+def test_picks_of_a_private_fix_on_no_ref_cure_every_branch(repo: Repo) -> None:
+    """redis CVE-2023-45145: the fix was made off-tree and picked with -x onto each
+    release branch; master got a pick of one of those picks. Only the off-tree
+    commit's patch-id ties the release branches to the cure recorded on master."""
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("7.0")
+    repo.branch("7.2")
+    repo.branch("private")
+    repo.checkout("private")
+    private = _fix(repo)
+    repo.checkout("master")
+    repo.git("branch", "-D", "private")  # the object stays, on no ref
+    repo.checkout("7.2")
+    repo.commit("7.2 work", {"7.2.txt": "x\n"})
+    repo.git("cherry-pick", private)  # no -x: only the patch-id says where it came from
+    repo.checkout("7.0")
+    repo.commit("7.0 work", {"7.0.txt": "x\n"})
+    repo.git("cherry-pick", "-x", private)
+    # Other context on 7.0: a different patch-id, and a trailer naming the off-tree fix.
+    text = (repo.path / "lib.c").read_text().replace("line 6\n", "line 6 (7.0)\n")
+    (repo.path / "lib.c").write_text(text)
+    repo.git("commit", "-q", "--amend", "-a", "--no-edit")
+    on_72 = repo.rev("7.2")
+    repo.checkout("master")
+    repo.git("cherry-pick", "-x", on_72)
+    cure = repo.rev("HEAD")
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    for branch in ("7.0", "7.2", "master"):
+        rc, report = _check(repo, branch)
+        assert rc == 0, (branch, report)
