@@ -97,7 +97,8 @@ class IndexedReach:
         self._stored: index_file.Stored | None = None
         self._fallback = GitWalk(repo)
         self._peeled_changed = False
-        self._tips: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self._tips: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray,
+                                                index_graph.Graph]] = {}
 
     # -- the index itself -------------------------------------------------------------
 
@@ -314,8 +315,9 @@ class IndexedReach:
         targets = list(dict.fromkeys(targets))
         cands = list(dict.fromkeys(candidates))
         try:
-            tids = self._ids(targets)
-            cids = self._ids([c for c in cands])
+            # One call, so that both sets of ids come from the same index.
+            ids = self._ids([*targets, *cands])
+            tids, cids = ids[: len(targets)], ids[len(targets):]
         except IndexUnavailable:
             return self._fallback.ancestors_many(targets, cands)
         graph = self.graph
@@ -348,16 +350,25 @@ class IndexedReach:
         patterns = list(patterns)
         commits = list(dict.fromkeys(commits))
         try:
-            tips = self._tips.get(tuple(patterns))
-            if tips is None:
+            # The refs and their ids are read once per process: `check` asks this for
+            # every poisoned record's cures.
+            cached = self._tips.get(tuple(patterns))
+            if cached is None:
                 stored = self._load()
                 tips = [(n, s) for n, s in self._ref_tips(patterns, stored.graph, stored.peeled)
                         if not n.endswith("/HEAD")]
-                self._tips[tuple(patterns)] = tips
-            tip_ids = self._ids([s for _, s in tips])
-            if self._peeled_changed:
-                self._save_peeled()
+                tip_ids = self._ids([s for _, s in tips])
+                if self._peeled_changed:
+                    self._save_peeled()
+            else:
+                tips, tip_ids, graph_then = cached
+                if graph_then is not self.graph:  # rebuilt meanwhile: ids changed
+                    tip_ids = self._ids([s for _, s in tips])
+            before = self.graph
             cids = self._ids(commits)
+            if self.graph is not before:  # indexing the commits rebuilt the index
+                tip_ids = self._ids([s for _, s in tips])
+            self._tips[tuple(patterns)] = (tips, tip_ids, self.graph)
         except IndexUnavailable:
             return {c: self._fallback.refs_containing(c, patterns) for c in commits}
         graph = self.graph
