@@ -48,6 +48,24 @@ test('line from a poisoned commit gets a git-poison warning through the real cli
     assert.deepEqual(data.cures, []);
 });
 
+test('hovering the poisoned line shows the record from the server', async () => {
+    const editor = standin.openEditor(repo.file('app.py'), 1, 'python');
+    const providers = standin.providers.get('HoverProvider') as
+        | { provideHover(...args: unknown[]): Promise<vscode.Hover | undefined> }[]
+        | undefined;
+    assert.ok(providers?.length, 'the client registered no hover provider');
+    const token = new vscode.CancellationTokenSource().token;
+    const hover = await waitFor('the diagnostic first', () => standin.diagnostics(editor.document.uri).length > 0).then(() =>
+        providers[0].provideHover(editor.document, new vscode.Position(1, 4), token),
+    );
+    assert.ok(hover, 'no hover on the poisoned line');
+    const text = (hover.contents as vscode.MarkdownString[]).map((m) => m.value).join('\n');
+    assert.match(text, new RegExp(`git-poison ${recordId}`));
+    assert.match(text, /JIRA-7/);
+    const none = await providers[0].provideHover(editor.document, new vscode.Position(0, 1), token);
+    assert.equal(none ?? undefined, undefined, 'a hover on a line no poison wrote');
+});
+
 test('status-bar item counts the uncured poison and lists it on click', async () => {
     const item = statusItem();
     await waitFor('the uncured count in the status bar', () => item.text.includes('1 uncured'));

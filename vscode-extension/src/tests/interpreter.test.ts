@@ -121,6 +121,10 @@ test('the Python extension\'s interpreter starts the server when nothing is conf
     opened = await activate([repo.root], {}, { prepare: () => { pythonExtension(python()); } });
     assert.match(serverLog(), /\(from python-extension\)/);
     assert.doesNotMatch(statusItem().text, /circle-slash/);
+    // Picking another interpreter in the Python extension restarts the server with it.
+    standin.emitter('python.onDidChangeActiveEnvironmentPath').fire({ id: python(), path: python() });
+    await waitFor('a second start', () => (serverLog().match(/\(from python-extension\)/g) ?? []).length === 2);
+    await waitFor('the server running again', () => statusItem().text === '$(git-commit) git-poison');
 });
 
 test('"Restart git-poison" starts a fresh server that still answers', async () => {

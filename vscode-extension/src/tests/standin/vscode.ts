@@ -294,10 +294,14 @@ export class MarkdownString {
 }
 
 export class Hover {
+    contents: unknown[];
+    // As in VS Code: one content becomes a list of one.
     constructor(
-        public contents: unknown,
+        contents: unknown,
         public range?: Range,
-    ) {}
+    ) {
+        this.contents = Array.isArray(contents) ? contents : [contents];
+    }
 }
 
 export class TextEdit {
