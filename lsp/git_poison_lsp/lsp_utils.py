@@ -4,7 +4,7 @@ poison reads the same in the editor as in `git poison check`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lsprotocol import types
@@ -26,10 +26,13 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def line_range(lines: Sequence[str], start: int, end: int) -> types.Range:
+Units = Callable[[str], int]  # length of a string in the negotiated position encoding
+
+
+def line_range(lines: Sequence[str], start: int, end: int, units: Units = _utf16_len) -> types.Range:
     """Whole lines start..end (inclusive), ending at the last line's end."""
     last = lines[end].rstrip("\r\n") if end < len(lines) else ""
-    return types.Range(types.Position(start, 0), types.Position(end, _utf16_len(last)))
+    return types.Range(types.Position(start, 0), types.Position(end, units(last)))
 
 
 def cure_data(cure: CureElsewhere) -> dict[str, Any]:
@@ -48,10 +51,10 @@ def message(run: PoisonedRun) -> str:
     return "\n".join(lines)
 
 
-def diagnostic(run: PoisonedRun, lines: Sequence[str]) -> types.Diagnostic:
+def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len) -> types.Diagnostic:
     r = run.finding.record
     return types.Diagnostic(
-        range=line_range(lines, run.start, run.end),
+        range=line_range(lines, run.start, run.end, units),
         message=message(run),
         severity=types.DiagnosticSeverity.Warning,
         source=SOURCE,

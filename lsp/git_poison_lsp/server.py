@@ -96,7 +96,8 @@ class PoisonServer(LanguageServer):
             return
         self.results[uri] = result
         lines = doc.lines
-        diagnostics = [lsp_utils.diagnostic(run, lines) for run in result.runs]
+        units = doc.position_codec.client_num_units
+        diagnostics = [lsp_utils.diagnostic(run, lines, units) for run in result.runs]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=result.version))
         if result.status is not None:
