@@ -299,6 +299,7 @@ async def test_files_it_cannot_annotate_get_nothing_and_the_server_keeps_serving
         assert await diagnostics(client, uri, 0) == []
     uri = open_doc(client, lts.app)
     assert lines_of(await diagnostics(client, uri, 1)) == [(3, 5)]
+    await until(lambda: [m for m in client.log_messages if "poisons remote unreachable" in m.message])
     result = await run(client, "gitPoison.checkBranch", uri=outside.as_uri())
     assert result["ok"] is False and "not in a git work tree" in result["message"]
 

@@ -94,7 +94,10 @@ class PoisonServer(LanguageServer):
         if self.generation.get(uri) != gen or uri not in self.workspace.text_documents:
             log.debug("dropped overtaken annotations for %s", uri)
             return
+        before = self.results.get(uri)
         self.results[uri] = result
+        if before is None or {r.record_id for r in before.runs} != {r.record_id for r in result.runs}:
+            self.refresh_code_lens()
         lines = doc.lines
         units = doc.position_codec.client_num_units
         diagnostics = [lsp_utils.diagnostic(run, lines, units) for run in result.runs]
