@@ -25,16 +25,17 @@ export async function activate(context: ExtensionContext): Promise<void> {
         },
     });
     const current = server;
-    context.subscriptions.push(output, status, current, ...registerCommands(current, status));
-
-    const restart = async (): Promise<void> => {
+    const restart = async (): Promise<boolean> => {
         status.stopped('restarting');
-        if (await current.restart()) {
+        const started = await current.restart();
+        if (started) {
             status.ready();
         } else {
             status.stopped(notRunning);
         }
+        return started;
     };
+    context.subscriptions.push(output, status, current, ...registerCommands(current, status, restart));
     context.subscriptions.push(
         onDidChangeConfiguration((e) => {
             if (needsRestart(e)) {

@@ -39,7 +39,11 @@ export const Command = {
 
 export class UserError extends Error {}
 
-export function registerCommands(server: PoisonServer, status: StatusIndicator): Disposable[] {
+export function registerCommands(
+    server: PoisonServer,
+    status: StatusIndicator,
+    restart: () => Promise<boolean>,
+): Disposable[] {
     const ui = new CommandHandlers(server, status);
     const table: [string, (arg?: unknown) => Promise<unknown>][] = [
         [Command.poisonLine, (arg) => ui.poisonLine(arg)],
@@ -47,7 +51,7 @@ export function registerCommands(server: PoisonServer, status: StatusIndicator):
         [Command.checkBranch, (arg) => ui.checkBranch(arg)],
         [Command.sync, (arg) => ui.sync(arg)],
         [Command.cherryPick, (arg) => ui.cherryPick(arg)],
-        [Command.restart, () => ui.restart()],
+        [Command.restart, restart],
         [Command.showPoisoned, () => ui.showPoisoned()],
     ];
     return table.map(([id, handler]) => registerCommand(id, (arg?: unknown) => guarded(() => handler(arg))));
@@ -195,17 +199,6 @@ class CommandHandlers {
         }
         const picked = await showQuickPick(items, { title: 'Cherry-pick which missing cure?', matchOnDetail: true });
         return picked === undefined ? undefined : this.cherryPickCure(uri, picked.finding, picked.cure);
-    }
-
-    async restart(): Promise<boolean> {
-        this.status.stopped('restarting');
-        const started = await this.server.restart();
-        if (started) {
-            this.status.ready();
-        } else {
-            this.status.stopped('not running (see the "git-poison" output)');
-        }
-        return started;
     }
 
     /** The status-bar click: the poisoned findings of the repository it counts. */

@@ -74,6 +74,7 @@ export class PoisonServer implements Disposable {
 
     /** Runs one of the server's commands and returns its answer. */
     async execute<T extends CommandResult>(command: string, argument: object): Promise<T> {
+        await this.queue; // a command run during a (re)start waits for it
         const client = this.client;
         if (client?.isRunning() !== true) {
             throw new ServerNotRunning('the git-poison language server is not running (see the "git-poison" output)');
