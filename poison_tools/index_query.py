@@ -33,12 +33,38 @@ def _ranges(keys: I64, lo: I64, hi: I64) -> npt.NDArray[np.intp]:
     return np.arange(total) + offsets
 
 
-def _best_per_chain(chains: I32, positions: I32, highest: bool) -> tuple[I32, I32]:
-    order = np.lexsort((positions if highest else -positions.astype(np.int64), chains))
-    c, p = chains[order], positions[order]
-    last = np.ones(c.shape[0], dtype=bool)
-    last[:-1] = c[1:] != c[:-1]
-    return c[last], p[last]
+def _improve(bound: I32, chains: I32, positions: I32, highest: bool) -> tuple[I32, I32, I32]:
+    """Raise (or lower) `bound` by the jumps' targets; return the chains that moved,
+    their new and their old bounds."""
+    # Many jumps at once (the first round from a mainline tip): a scatter over a copy
+    # of the bounds beats sorting the jumps; a few: sorting them beats the copy.
+    pick = _scatter if chains.shape[0] * 16 > bound.shape[0] else _sorted
+    which, new = pick(bound, chains, positions, highest)
+    old = bound[which].copy()
+    bound[which] = new
+    return which, new, old
+
+
+def _scatter(bound: I32, chains: I32, positions: I32, highest: bool) -> tuple[I32, I32]:
+    moved = bound.copy()
+    (np.maximum if highest else np.minimum).at(moved, chains, positions)
+    which = np.flatnonzero(moved != bound).astype(np.int32)
+    return which, moved[which]
+
+
+def _sorted(bound: I32, chains: I32, positions: I32, highest: bool) -> tuple[I32, I32]:
+    # One sort of (chain, position) packed in an int64, best position last in each
+    # chain: far faster than a lexsort on two arrays.
+    p64 = positions.astype(np.int64) if highest else NONE_UP - positions.astype(np.int64)
+    packed = np.sort((chains.astype(np.int64) << 32) | p64)
+    last = np.ones(packed.shape[0], dtype=bool)
+    last[:-1] = (packed[1:] >> 32) != (packed[:-1] >> 32)
+    packed = packed[last]
+    c = (packed >> 32).astype(np.int32)
+    low = packed & 0xFFFFFFFF
+    p = (low if highest else NONE_UP - low).astype(np.int32)
+    better = p > bound[c] if highest else p < bound[c]
+    return c[better], p[better]
 
 
 def reach_down(graph: Graph, start: int) -> I32:
@@ -53,11 +79,7 @@ def reach_down(graph: Graph, start: int) -> I32:
         hit = _ranges(graph.down_key, key(chains, old + 1), key(chains, new))
         if hit.shape[0] == 0:
             break
-        tc, tp = _best_per_chain(graph.down_chain[hit], graph.down_pos[hit], highest=True)
-        better = tp > bound[tc]
-        chains, new = tc[better], tp[better]
-        old = bound[chains].copy()
-        bound[chains] = new
+        chains, new, old = _improve(bound, graph.down_chain[hit], graph.down_pos[hit], True)
     return bound
 
 
@@ -84,11 +106,8 @@ def _climb(graph: Graph, bound: I32, c0: int, p0: int, frozen: int = -1) -> None
         hit = _ranges(graph.up_key, lo, hi)
         if hit.shape[0] == 0:
             break
-        tc, tp = _best_per_chain(graph.up_chain[hit], graph.up_pos[hit], highest=False)
-        better = tp < bound[tc]
-        tc, tp = tc[better], tp[better]
-        old = np.minimum(bound[tc], graph.chain_len[tc])
-        bound[tc] = tp
+        tc, tp, old = _improve(bound, graph.up_chain[hit], graph.up_pos[hit], False)
+        old = np.minimum(old, graph.chain_len[tc])
         follow = tc != frozen
         chains, new, old = tc[follow], tp[follow], old[follow]
 

@@ -6,7 +6,10 @@ that case (the lookup's slow path) is tested on hand-written rev-list output.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from poison_tools import index_graph, index_query
 from poison_tools.index_graph import Graph, extend
@@ -44,3 +47,20 @@ def test_merge_with_an_unindexed_parent_is_refused() -> None:
     text = f"{name('22', '')} {name('33', '')}\n".encode()
     with pytest.raises(ValueError):
         extend(Graph.empty(20), text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_both_ways_of_moving_chain_bounds_agree(data: st.DataObject) -> None:
+    # The scatter and the sort are picked by size; both must give the same bounds.
+    n = data.draw(st.integers(1, 40))
+    highest = data.draw(st.booleans())
+    start = data.draw(st.lists(st.integers(0, 50), min_size=n, max_size=n))
+    jumps = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 50)), max_size=60))
+    chains = np.array([c for c, _ in jumps], np.int32)
+    positions = np.array([p for _, p in jumps], np.int32)
+    bound = np.array(start, np.int32)
+    a = index_query._scatter(bound, chains, positions, highest)
+    b = index_query._sorted(bound, chains, positions, highest)
+    assert a[0].tolist() == sorted(b[0].tolist())
+    assert dict(zip(*map(np.ndarray.tolist, a), strict=True)) == dict(zip(*map(np.ndarray.tolist, b), strict=True))
