@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from poison_tools.check import POISONED, Checker, CheckReport, Evidence, Finding
 from poison_tools.git import GitError, SourceRepo
+from poison_tools.progress import Progress
 from poison_tools.store import Snapshot
 
 UNCOMMITTED = "0" * 40
@@ -216,18 +217,24 @@ def could_hold_lines_of(repo: SourceRepo, commits: Iterable[str], text: bytes) -
     return result
 
 
-def make_checker(repo: SourceRepo, snapshot: Snapshot) -> Checker:
-    """The checker exactly as `git poison check` builds it."""
-    return Checker(repo, snapshot)
+def make_checker(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> Checker:
+    """The checker exactly as `git poison check` builds it; `progress` reports the
+    first scan of the copy rules (patch-ids), which can take a while."""
+    if progress is None or not snapshot.active:
+        return Checker(repo, snapshot)
+    # The same default the Checker picks for itself, only with someone to tell.
+    from poison_tools.equivalence import default_equivalence
+
+    return Checker(repo, snapshot, equivalence=default_equivalence(repo, progress))
 
 
-def check_head(repo: SourceRepo, snapshot: Snapshot) -> CheckReport:
+def check_head(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> CheckReport:
     """`git poison check HEAD`, as data. Raises BlameUnavailable on an unborn HEAD."""
     proc = repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
     head = proc.stdout.decode().strip()
     if proc.returncode != 0 or not head:
         raise BlameUnavailable("the repository has no commit yet")
-    return make_checker(repo, snapshot).check(head, "HEAD")
+    return make_checker(repo, snapshot, progress).check(head, "HEAD")
 
 
 def _check_text(text: bytes) -> None:

@@ -154,6 +154,11 @@ async def test_poisoned_lines_on_lts_get_one_warning_with_the_record_and_its_cur
         "cures": [{"commit": lts.cure, "refs": ["refs/heads/master"],
                    "cherryPick": f"git cherry-pick -x {lts.cure}"}],
     }
+    # The first check scanned the history for copies: shown as work-done progress.
+    scans = await until(lambda: [r for r in client.progress_reports.values()
+                                 if r and isinstance(r[-1], types.WorkDoneProgressEnd)])
+    assert any(isinstance(r[0], types.WorkDoneProgressBegin) and r[0].title == "git-poison"
+               and "app.py" in (r[0].message or "") for r in scans)
     status = await until(lambda: client.statuses)  # type: ignore[attr-defined]
     assert status[-1].root == lts.repo.path.resolve().as_uri()
     assert (status[-1].branch, status[-1].head) == ("lts", lts.poison)

@@ -16,6 +16,7 @@ from poison_tools.blame import BlameUnavailable, PoisonedRun, TextBlame, annotat
 from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError
 from poison_tools.git import GitError
+from poison_tools.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def relative_path(state: RepoState, path: str) -> str | None:
 
 
 def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None,
-            previous: Analysis | None = None) -> Analysis:
+            previous: Analysis | None = None, progress: Progress | None = None) -> Analysis:
     """Annotate `text`. With `previous` (an analysis of an earlier version of the same
     document), follow the edit through its blame if HEAD and records did not move."""
     result = Analysis(uri, version)
@@ -62,7 +63,7 @@ def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None,
         result.skipped = "outside the work tree"
         return result
     try:
-        report, branch, fingerprint = state.report()
+        report, branch, fingerprint = state.report(progress)
         result.report, result.fingerprint = report, fingerprint
         result.status = Status(state.toplevel, branch, report.target, len(report.poisoned),
                                len(report.undecided))

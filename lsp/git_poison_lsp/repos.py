@@ -19,6 +19,7 @@ from poison_tools.blame import check_head
 from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo, parse_config
+from poison_tools.progress import Progress
 from poison_tools.store import PoisonStore, Snapshot
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class RepoState:
     def snapshot(self) -> Snapshot:
         return self.store.load()
 
-    def report(self) -> tuple[CheckReport, str | None, str]:
+    def report(self, progress: Progress | None = None) -> tuple[CheckReport, str | None, str]:
         """HEAD's report, branch and the fingerprint they belong to; recomputed only
         when the fingerprint moved."""
         with self._lock:
@@ -87,7 +88,7 @@ class RepoState:
                 return self._report[1], self._report[2], fp
             started = time.monotonic()
             self.reload_config()
-            report = check_head(self.repo, self.snapshot())
+            report = check_head(self.repo, self.snapshot(), progress)
             branch = self.branch()
             self._report = (fp, report, branch)
             log.info("%s: %s at %s in %.2fs", self.toplevel, report.verdict, report.target[:12],

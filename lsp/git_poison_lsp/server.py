@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from pygls.uris import to_fs_path
 
 from git_poison_lsp import __version__, actions, lsp_utils
 from git_poison_lsp.analysis import Analysis, analyse, relative_path
+from git_poison_lsp.progress_utils import ClientProgress
 from git_poison_lsp.repos import Repos, RepoState
 from git_poison_lsp.settings import Settings
 from poison_tools.errors import FatalError
@@ -86,8 +88,9 @@ class PoisonServer(LanguageServer):
         started = time.monotonic()
         try:
             previous = self.results.get(uri) if edit else None
+            progress = ClientProgress(self, asyncio.get_running_loop(), os.path.basename(path))
             result = await self.in_thread(analyse, self.repos, uri, path, doc.source, doc.version,
-                                          previous)
+                                          previous, progress)
         except Exception:  # a bug must cost one annotation, not the server
             log.exception("annotating %s failed", uri)
             return
