@@ -58,7 +58,7 @@ test('the code lens is off by default and appears when the setting is switched o
         return found.length > 0 ? found : undefined;
     });
     assert.equal(shown.length, 1);
-    assert.equal(shown[0].command?.title, '1 uncured poison in this file');
+    assert.match(shown[0].command?.title ?? '', /\b1 uncured poison\b/);
 
     standin.changeSettings({ 'gitPoison.codeLens.enabled': false });
     await eventually('the code lens to go', async () => ((await lenses(editor.document)).length === 0 ? true : undefined));
@@ -66,14 +66,16 @@ test('the code lens is off by default and appears when the setting is switched o
 
 test('with showNotifications "always" a command\'s result is said once, by the server', async () => {
     standin.changeSettings({ 'gitPoison.showNotifications': 'always' });
+    let message = '';
     await eventually('the server to say the sync result', async () => {
         standin.messages.length = 0;
-        const result = (await vscode.commands.executeCommand('gitPoison.syncRecords')) as { ok: boolean } | undefined;
+        const result = (await vscode.commands.executeCommand('gitPoison.syncRecords')) as { ok: boolean; message: string } | undefined;
         assert.equal(result?.ok, true);
+        message = result.message;
         await new Promise((resolve) => setTimeout(resolve, 200));
         return standin.messages.length > 0 ? true : undefined;
     });
-    const said = standin.messages.filter((m) => /no poisons remote configured/.test(m.message));
+    const said = standin.messages.filter((m) => m.message.includes(message));
     assert.equal(said.length, 1, JSON.stringify(standin.messages));
     assert.equal(said[0].severity, 'information');
 });
