@@ -19,7 +19,8 @@ SOURCE = "git-poison"
 CHERRY_PICK = "gitPoison.cherryPickCure"
 CHECK_BRANCH = "gitPoison.checkBranch"
 STATUS = "gitPoison/status"
-_URL = re.compile(r"\Ahttps?://[^\s<>()\[\]]+\Z")
+_URL = re.compile(r"\Ahttps?://[^\s<>()\[\]`]+\Z")
+_MD_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-.!|<>~&]")
 
 
 def _utf16_len(text: str) -> int:
@@ -68,19 +69,34 @@ def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len
     )
 
 
+def escape_markdown(text: str) -> str:
+    """Record text is untrusted: shown literally, it can neither format nor link nor
+    load an image in the editor's hover."""
+    return _MD_SPECIAL.sub(r"\\\g<0>", text)
+
+
+def _fenced(lines: Sequence[str]) -> list[str]:
+    """A code block no line can close early: the fence is longer than any run of
+    backticks inside (CommonMark)."""
+    longest = max((len(m) for line in lines for m in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", *lines, fence]
+
+
 def hover_markdown(runs: Sequence[PoisonedRun]) -> str:
     parts = []
     for run in runs:
         r = run.finding.record
-        head = f"**git-poison {r.id}**" + (f" ({r.severity})" if r.severity else "")
-        body = [f"{head}: {title(r)}", ""]
+        head = f"**git-poison {escape_markdown(r.id)}**" + (f" ({r.severity})" if r.severity else "")
+        body = [f"{head}: {escape_markdown(title(r))}", ""]
         if r.bug:
-            bug = f"[{r.bug}]({r.bug})" if _URL.match(r.bug) else f"`{r.bug}`"
+            text = escape_markdown(r.bug)
+            bug = f"[{text}]({r.bug})" if _URL.match(r.bug) else text
             body += [f"Bug: {bug}", ""]
-        body += ["```text", *finding_lines(run.finding), "```"]
+        body += _fenced(finding_lines(run.finding))
         more = r.comment.splitlines()[1:]
         if any(line.strip() for line in more):
-            body += ["", *more]
+            body += ["", *_fenced(more)]
         parts.append("\n".join(body))
     return "\n\n---\n\n".join(parts)
 
