@@ -35,6 +35,7 @@ def test_neovim_shows_the_poison_on_lts_and_its_quick_fix_cherry_picks_the_cure(
     assert (warning["lnum"], warning["end_lnum"]) == (3, 5)
     assert warning["source"] == "git-poison" and warning["severity"] == 2  # Warning
     assert lts.record in warning["message"] and "JIRA-1234" in warning["message"]
+    assert lts.record in seen["hover"] and f"fixed on master by {lts.cure[:12]}" in seen["hover"]
     assert seen["offered"] == [f"Cherry-pick cure {lts.cure[:12]} from master"]
     [asked] = seen["asked"]
     assert asked["actions"] == ["Cherry-pick", "Cancel"] and lts.cure[:12] in asked["message"]

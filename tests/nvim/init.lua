@@ -1,6 +1,6 @@
 -- Headless Neovim 0.7 as a real LSP client of git-poison-lsp (driven by
--- tests/test_lsp_nvim.py). It opens GP_FILE, waits for the diagnostics, runs the
--- quick fix through Neovim's own code-action path (vim.lsp.buf.code_action ->
+-- tests/test_lsp_nvim.py). It opens GP_FILE, waits for the diagnostics, hovers, runs
+-- the quick fix through Neovim's own code-action path (vim.lsp.buf.code_action ->
 -- vim.ui.select -> workspace/executeCommand), answers the server's confirmation,
 -- waits for the warning to go, and writes what it saw to GP_OUT as JSON.
 local out = assert(os.getenv("GP_OUT"))
@@ -74,6 +74,15 @@ local function main()
 
   local first = results.before[1]
   vim.api.nvim_win_set_cursor(0, { first.lnum + 1, 0 })
+  -- Hover, as `K` asks it.
+  local hover = vim.lsp.buf_request_sync(bufnr, "textDocument/hover",
+    vim.lsp.util.make_position_params(), 30000)
+  for _, response in pairs(hover or {}) do
+    if response.result and response.result.contents then
+      results.hover = response.result.contents.value
+    end
+  end
+  step("hover")
   vim.lsp.buf.code_action()
   step("code action requested")
 
