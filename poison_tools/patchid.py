@@ -16,6 +16,7 @@ import os
 import sqlite3
 import subprocess
 from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
 from poison_tools import git, trailers
@@ -118,16 +119,17 @@ class PatchIdCache:
     def _scan(self, spec: list[str], *, walk: bool) -> int:
         stdin = "".join(s + "\n" for s in spec).encode()
         no_walk = [] if walk else ["--no-walk"]
-        self.progress.start("scanning commits for copies")
-        messages = dict(self._messages(stdin, no_walk))
-        self.progress.finish()
+        # Messages and patch-ids are two git processes; run them side by side.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(lambda: dict(self._messages(stdin, no_walk)))
+            patch = {}
+            if self.patch_ids:
+                self.progress.start("computing patch-ids")
+                patch = dict(self._patch_ids(stdin, no_walk))
+                self.progress.finish()
+            messages = reading.result()
         if not messages:
             return 0
-        patch = {}
-        if self.patch_ids:
-            self.progress.start("computing patch-ids", len(messages))
-            patch = dict(self._patch_ids(stdin, no_walk))
-            self.progress.finish()
         facts = {sha: trailers.facts(msg) for sha, msg in messages.items()}
         sources = {s for f in facts.values() for s, _ in f.copied_from}
         full = resolve_commits(self.repo, sources)
@@ -153,7 +155,6 @@ class PatchIdCache:
         out = self.repo.git(["log", "--stdin", *no_walk, "--format=%x01%H%x00%B"], input=stdin).stdout
         for chunk in out.split(b"\x01")[1:]:
             sha, _, body = chunk.partition(b"\x00")
-            self.progress.advance()
             yield sha.decode(), body.decode(errors="replace")
 
     def _patch_ids(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
