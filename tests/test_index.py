@@ -235,3 +235,33 @@ def test_commit_outside_every_ref_is_indexed_on_demand(tmp_path: Path) -> None:
     assert index.ancestors(shas[1], [shas[2]]).status(shas[2]) is False
     assert index.present([shas[2]]) == {shas[2]}
     assert index.ancestors(shas[2], [shas[0], shas[1]]).reachable == {shas[0]}
+
+
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 2**16))
+def test_benchmark_shaped_history_with_lts_branches_answers_equal_git(  # type: ignore[no-untyped-def]
+    tmp_path_factory, seed
+) -> None:
+    # The benchmark's shape (mainline, merged features, LTS branches, tags), big enough
+    # that chains nest and both ways of moving bounds are taken.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from gen_history import generate
+
+    path = tmp_path_factory.mktemp("gen") / "repo.git"
+    generate(str(path), 3000, seed=seed, refs=120)
+    repo = SourceRepo.discover(str(path))
+    index, walk = IndexedReach(repo), GitWalk(repo)
+    commits = git(path, "rev-list", "--all").split()
+    sample = commits[:: max(1, len(commits) // 60)]
+    tips = [line.split()[0] for line in git(path, "for-each-ref", "--format=%(objectname)").split()]
+    for target in [*tips[:: max(1, len(tips) // 15)], *sample[:10]]:
+        assert index.ancestors(target, sample).reachable == walk.ancestors(target, sample).reachable
+    for c in sample[:: 6]:
+        for patterns in (["refs/heads"], ["refs/heads", "refs/tags"]):
+            assert index.refs_containing(c, patterns) == walk.refs_containing(c, patterns)
+    matrix = index.ancestors_many(tips, sample[:40])
+    for t in tips[:: max(1, len(tips) // 10)]:
+        assert matrix[t].reachable == walk.ancestors(t, sample[:40]).reachable
+    x, y = sample[-1], tips[0]
+    assert index.ancestors(y, [x]).status(x) == git_is_ancestor(path, x, y)
