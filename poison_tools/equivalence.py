@@ -101,6 +101,11 @@ class Copies:
         return [(c, how) for c, how in seen.items() if c != recorded and c in known]
 
 
+    def probable(self, commit: str) -> list[str]:
+        """Commits with the same subject line as `commit`: a hint to confirm by hand."""
+        return self.cache.same_subject(commit)
+
+
 def default_equivalence(repo: SourceRepo, progress: Progress | None = None) -> Equivalence:
     from poison_tools.check import Identity
 

@@ -9,7 +9,7 @@ from html import escape
 
 from poison_tools.render import title
 from poison_tools.scope import Cell, ScopeReport
-from poison_tools.scope_render import evidence_text, missing_text
+from poison_tools.scope_render import evidence_text, missing_text, probable_text
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -36,6 +36,8 @@ def _tip(cell: Cell) -> str:
     best = cell.best
     if best is not None:
         parts += [missing_text(best), best.cherry_pick if best.present else ""]
+    if f is not None:
+        parts += [probable_text(f.record.id, c, cure) for c, cure in cell.probable]
     return "\n".join(p for p in parts if p)
 
 

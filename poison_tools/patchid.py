@@ -25,11 +25,12 @@ from poison_tools.progress import Progress, Silent
 
 CACHE_DIR = "poison-cache"
 CACHE_FILE = "copies.sqlite3"
-SCHEMA = 1
+SCHEMA = 2
 
 _DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT);
+CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT,
+                                    subject TEXT);
+CREATE INDEX IF NOT EXISTS commits_subject ON commits (subject);
 CREATE INDEX IF NOT EXISTS commits_patch ON commits (patch_id);
 CREATE INDEX IF NOT EXISTS commits_change ON commits (change_id);
 CREATE TABLE IF NOT EXISTS copies (sha TEXT, source TEXT, how TEXT, PRIMARY KEY (sha, source));
@@ -53,19 +54,21 @@ def _connect(path: str | None) -> sqlite3.Connection:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             db = sqlite3.connect(path, timeout=30)
-            db.executescript(_DDL)
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-                db.commit()
-            elif row[0] != str(SCHEMA):
+            if row is not None and row[0] != str(SCHEMA):
                 db.close()
                 os.replace(path, path + ".old")  # written by another version: start over
                 return _connect(path)
+            db.executescript(_DDL)
+            if row is None:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+                db.commit()
             return db
         except (OSError, sqlite3.Error):
             pass
     db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     db.executescript(_DDL)
     return db
 
@@ -135,8 +138,8 @@ class PatchIdCache:
         full = resolve_commits(self.repo, sources)
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO commits VALUES (?, ?, ?)",
-                ((sha, patch.get(sha), f.change_id) for sha, f in facts.items()),
+                "INSERT OR REPLACE INTO commits VALUES (?, ?, ?, ?)",
+                ((sha, patch.get(sha), f.change_id, _subject(messages[sha])) for sha, f in facts.items()),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
@@ -218,6 +221,17 @@ class PatchIdCache:
                             out[sha] += [(m, how) for m in members if m != sha]
         return out
 
+    def same_subject(self, sha: str, limit: int = 20) -> list[str]:
+        """Other commits with this commit's subject line: a hint, never evidence.
+
+        A subject shared by more than `limit` commits ("fix typo") hints at nothing."""
+        row = self.db.execute("SELECT subject FROM commits WHERE sha=?", (sha,)).fetchone()
+        if not row or not row[0]:
+            return []
+        found = [r[0] for r in self.db.execute(
+            "SELECT sha FROM commits WHERE subject=? LIMIT ?", (row[0], limit + 1))]
+        return [] if len(found) > limit else [f for f in found if f != sha]
+
     def patch_id(self, sha: str) -> str | None:
         row = self.db.execute("SELECT patch_id FROM commits WHERE sha=?", (sha,)).fetchone()
         return row[0] if row else None
@@ -235,6 +249,14 @@ class PatchIdCache:
             found.update(r[0] for r in self.db.execute(
                 f"SELECT sha FROM commits WHERE sha IN ({marks})", chunk))
         return found
+
+
+def _subject(message: str) -> str | None:
+    """The subject, folded so that case and spacing do not hide a match."""
+    first = message.strip().split("\n", 1)[0]
+    folded = " ".join(first.lower().split())
+    # Merges and reverts say which commit they merge or revert, not what they change.
+    return None if not folded or folded.startswith(("merge ", "revert ")) else folded
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

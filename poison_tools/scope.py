@@ -10,7 +10,7 @@ whether it would apply cleanly (`applies.py`, without touching the work tree).
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,8 @@ class Cell:
     status: str  # affected, cured, clean, undecided, unknown-revision
     finding: Finding | None = None
     missing: list[MissingCure] = field(default_factory=list)
+    # (commit here, recorded cure) with the cure's subject line: never evidence, a hint.
+    probable: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def best(self) -> MissingCure | None:
@@ -91,6 +93,11 @@ class Cell:
             "cure_evidence": [e.to_json() for e in f.cure_evidence] if f else [],
             "undecided_commits": list(f.undecided_commits) if f else [],
             "missing_cures": [m.to_json() for m in self.missing],
+            "probable_cures": [
+                {"commit": c, "same_subject_as": cure,
+                 "confirm": f"git poison cure {f.record.id} {c}" if f else ""}
+                for c, cure in self.probable
+            ],
         }
 
 
@@ -185,9 +192,11 @@ def select_records(snapshot: Snapshot, ids: Sequence[str]) -> list[Record]:
 class Scope:
     """The records x targets matrix for one snapshot."""
 
-    def __init__(self, repo: SourceRepo, checker: Checker, *, probe_applies: bool = True) -> None:
+    def __init__(self, repo: SourceRepo, checker: Checker, *, probe_applies: bool = True,
+                 hints: Callable[[str], list[str]] | None = None) -> None:
         self.repo = repo
         self.checker = checker
+        self.hints = hints
         self.probe = CherryPickProbe(repo) if probe_applies else None
         self._refs_of: dict[str, list[str]] = {}
 
@@ -213,6 +222,7 @@ class Scope:
                     holders = self._holders(record, cells, answers)
                     for cell in affected:
                         cell.missing = self._missing(record, cell, holders)
+                    self._hint(record, affected)
                 report.records.append(RecordScope(record, cells))
             self._probe(report)
             return report
@@ -237,6 +247,22 @@ class Scope:
     def _missing(self, record: Record, cell: Cell, holders: dict[str, list[str]]) -> list[MissingCure]:
         present = self.checker.reach.present(record.cures)
         return [MissingCure(cure, holders[cure], cure in present, None) for cure in record.cures]
+
+    def _hint(self, record: Record, affected: list[Cell]) -> None:
+        """Commits on affected targets that share a cure's subject: "probable cure, confirm?"."""
+        if self.hints is None:
+            return
+        copies = {c for cure in record.cures for c, _ in self.checker.equivalents.get(cure, [])}
+        like = {h: cure for cure in record.cures for h in self.hints(cure)
+                if h not in copies and h not in record.cures}
+        if not like:
+            return
+        tips = [c.target.commit for c in affected if c.target.commit]
+        answers = self.checker.reach.ancestors_many(tips, like)
+        for cell in affected:
+            if cell.target.commit:
+                answer = answers[cell.target.commit]
+                cell.probable = [(h, cure) for h, cure in like.items() if answer.status(h)]
 
     def _probe(self, report: ScopeReport) -> None:
         """Would each missing cure apply cleanly? All asked in one batch."""

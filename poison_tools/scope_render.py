@@ -35,6 +35,11 @@ def missing_text(m: MissingCure) -> str:
     return f"missing cure {short(m.cure)} (on {where}{more}), {applies}"
 
 
+def probable_text(record_id: str, commit: str, cure: str) -> str:
+    return (f"probable cure {short(commit)} (same subject as {short(cure)}), confirm? "
+            f"git poison cure {record_id} {short(commit)}")
+
+
 def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]:
     t = cell.target
     label = t.label + (f" = {t.ref}" if t.kind == "deployment" else "")
@@ -55,6 +60,8 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
                 lines.append(" " * 16 + style(best.cherry_pick, "blue"))
         elif not cell.finding or not cell.finding.record.cures:
             lines.append(" " * 14 + "no cure recorded yet")
+        for commit, cure in cell.probable:
+            lines.append(" " * 14 + probable_text(f.record.id, commit, cure))
         return lines
     if cell.status == "cured":
         return [f"{head} by {', '.join(evidence_text(e) for e in f.cure_evidence)}"]

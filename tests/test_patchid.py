@@ -77,3 +77,19 @@ def test_a_patch_shared_by_too_many_commits_links_nothing(repo: Repo) -> None:
     linked = cache.links([shas[0]])[shas[0]]
     assert sorted(s for s, how in linked if how == "patch-id") == sorted(shas[1:])
     assert cache.links([shas[0]], max_group=2)[shas[0]] == []
+
+
+def test_cache_from_an_older_version_is_set_aside_and_rebuilt_on_disk(repo: Repo) -> None:
+    import sqlite3
+
+    src = SourceRepo.discover(str(repo.path))
+    path = cache_path(src)
+    os.makedirs(os.path.dirname(path))
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                      "INSERT INTO meta VALUES ('schema', '1');"
+                      "CREATE TABLE commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT);")
+    old.close()
+    assert PatchIdCache(src).update() == 1
+    assert os.path.isfile(path + ".old")
+    assert PatchIdCache(src).update() == 0  # the rebuilt cache is on disk, not in memory

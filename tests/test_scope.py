@@ -199,3 +199,23 @@ def test_shallow_clone_scope_is_undecided_not_clean(history: History, tmp_path: 
     # lts/0.9 never had the bug, but nothing here shows it: doubt, never "clean".
     assert statuses["refs/remotes/origin/lts/0.9"] == "undecided"
     assert "clean" not in statuses.values()
+
+
+def test_same_subject_on_an_affected_branch_is_a_hint_never_a_cure(history: History) -> None:
+    repo = history.repo
+    repo.checkout("lts/3.0")
+    # The fix redone by hand under the same subject, but a different change: no evidence.
+    guess = repo.commit("Fix parser  overflow", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")})
+    repo.checkout("master")
+    r = repo.poison("scope", history.id, "--branches", "lts/3.0", "--json")
+    assert r.rc == 1, r.err
+    cell = _cells(json.loads(r.out))["refs/heads/lts/3.0"]
+    assert cell["status"] == "affected"
+    assert cell["probable_cures"] == [{"commit": guess, "same_subject_as": history.cure,
+                                       "confirm": f"git poison cure {history.id} {guess}"}]
+    text = repo.poison("scope", history.id, "--branches", "lts/3.0").out
+    assert f"probable cure {guess[:12]} (same subject as {history.cure[:12]}), confirm?" in text
+    # Confirmed by hand, it becomes a recorded cure and the branch is cured.
+    repo.add_cure(history.id, guess)
+    after = json.loads(repo.poison("scope", history.id, "--branches", "lts/3.0", "--json").out)
+    assert _cells(after)["refs/heads/lts/3.0"]["status"] == "cured"

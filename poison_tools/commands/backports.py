@@ -4,7 +4,7 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
-from poison_tools.equivalence import default_equivalence
+from poison_tools.equivalence import Copies, default_equivalence
 from poison_tools.reach import reachability
 from poison_tools.scope import Scope, backports, ref_targets, select_records
 from poison_tools.scope_render import backport_lines
@@ -31,9 +31,10 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     snapshot = app.snapshot()
     targets = ref_targets(app.repo, patterns)
     progress = StderrProgress()
-    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress),
-                      equivalence=default_equivalence(app.repo, progress))
-    report = Scope(app.repo, checker, probe_applies=not no_apply_check).run(
+    equivalence = default_equivalence(app.repo, progress)
+    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress), equivalence=equivalence)
+    hints = equivalence.probable if isinstance(equivalence, Copies) else None
+    report = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).run(
         select_records(snapshot, ()), targets)
     todo = backports(report)
     if as_json:

@@ -4,7 +4,7 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
-from poison_tools.equivalence import default_equivalence
+from poison_tools.equivalence import Copies, default_equivalence
 from poison_tools.errors import FatalError
 from poison_tools.reach import reachability
 from poison_tools.scope import Scope, Target, ref_targets, select_records
@@ -55,9 +55,10 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         # Only the records asked about: their copies are all the matrix needs.
         snapshot = Snapshot({r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale)
     progress = StderrProgress()
-    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress),
-                      equivalence=default_equivalence(app.repo, progress))
-    report = Scope(app.repo, checker, probe_applies=not no_apply_check).run(records, targets)
+    equivalence = default_equivalence(app.repo, progress)
+    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress), equivalence=equivalence)
+    hints = equivalence.probable if isinstance(equivalence, Copies) else None
+    report = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).run(records, targets)
     if fmt == "json":
         import json
 
