@@ -101,4 +101,6 @@ def backport_lines(todo: dict[str, list[Backport]], style: Styler = _plain) -> l
             if best is not None:
                 lines.append(f"    {missing_text(best)}")
                 lines.append(f"    {style(best.cherry_pick, 'blue')}")
+            for commit, cure in b.cell.probable:
+                lines.append(f"    {probable_text(b.record.id, commit, cure)}")
     return lines
