@@ -1,9 +1,8 @@
 """What the `gitPoison.*` commands do, on the core, in a worker thread.
 
 Each returns the JSON object the client gets: at least `{"ok": bool, "message": str}`.
-Writing records follows `git poison add` / `git poison cure` (same fields, same
-refusals, same `PoisonStore.write`), so a record made in the editor is the record
-the CLI would have made.
+Writing records goes through `poison_tools.edits`, the same code as `git poison add` /
+`git poison cure`, so a record made in the editor is the record the CLI would have made.
 """
 
 from __future__ import annotations
@@ -11,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from git_poison_lsp.repos import RepoState
+from poison_tools import edits
 from poison_tools.blame import BlameUnavailable, check_head, line_commit
 from poison_tools.cherry_pick import cherry_pick
 from poison_tools.errors import FatalError
-from poison_tools.reach import reachability
-from poison_tools.record import MAX_SHORT, MAX_TEXT, SEVERITIES, Record, new_id, now_iso
-from poison_tools.store import PoisonStore, Snapshot, WriteResult
+from poison_tools.record import MAX_SHORT, MAX_TEXT, SEVERITIES
+from poison_tools.store import PoisonStore, WriteResult
 
 Result = dict[str, Any]
 
@@ -30,11 +29,6 @@ def _offline_note(result: WriteResult) -> str:
         return ""
     return (f" (locally only: the poisons remote is unreachable ({result.offline}); "
             "run gitPoison.sync when it is back)")
-
-
-def _editor(state: RepoState) -> tuple[tuple[str, str], str]:
-    name, email = state.repo.identity()
-    return (name, email), f"{name} <{email}>"
 
 
 def cherry_pick_cure(state: RepoState, record_id: str, cure: str) -> Result:
@@ -52,15 +46,10 @@ def sync(state: RepoState) -> Result:
         n = len(store.load().records)
         return {"ok": True, "records": n,
                 "message": f"no poisons remote configured; {n} local records in {store.path}"}
-
-    def nothing(_snap: Snapshot) -> list[Record]:
-        return []
-
-    result = store.write(nothing, "sync", state.repo.identity())
-    if result.offline is not None:
-        return fail(f"poisons remote unreachable: {result.offline}",
-                    records=len(PoisonStore(state.repo, fetch=False).load().records))
+    result = edits.sync(state.repo, store)
     n = len(PoisonStore(state.repo, fetch=False).load().records)
+    if result.offline is not None:
+        return fail(f"poisons remote unreachable: {result.offline}", records=n)
     done = "pushed local records" if result.pushed else "up to date"
     return {"ok": True, "records": n, "message": f"{done}: {n} records for {store.project}"}
 
@@ -113,60 +102,22 @@ def poison_line(state: RepoState, rel: str, text: str, line: Any, comment: Any,
         return fail(f"cannot blame line {line + 1}: {e.reason}")
     if poison is None:
         return fail(f"line {line + 1} is not committed yet; commit it before recording a poison")
-    author, editor = _editor(state)
-    stamp = now_iso()
-    record = Record(id=new_id(), poisons=(poison,), comment=comment_text or "", bug=bug_text,
-                    severity=severity, editor=editor, created=stamp, updated=stamp)
-
-    def change(snap: Snapshot) -> list[Record]:
-        nonlocal record
-        while record.id in snap.records:
-            record = Record(**{**record.__dict__, "id": new_id()})
-        return [record]
-
-    first = record.comment.splitlines()[0] if record.comment else ""
-    result = PoisonStore(state.repo).write(change, f"poison {record.id}: {first}", author)
+    edit = edits.add_poison(state.repo, PoisonStore(state.repo), [poison], comment_text or "",
+                            bug=bug_text, severity=severity)
     state.invalidate()
-    return {"ok": True, "id": record.id, "poison": poison,
-            "message": f"recorded poison {record.id} on {poison[:12]}" + _offline_note(result)}
+    return {"ok": True, "id": edit.record.id, "poison": poison,
+            "message": f"recorded poison {edit.record.id} on {poison[:12]}"
+            + _offline_note(edit.result)}
 
 
 def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
     if not isinstance(revs, list) or not revs or not all(isinstance(r, str) for r in revs):
         return fail("revs must be a non-empty list of revisions")
     cures = list(dict.fromkeys(state.repo.resolve_commit(r) for r in revs))
-    author, editor = _editor(state)
-    before = PoisonStore(state.repo).load().find(record_id)
-    _refuse_cures_older_than_poison(state, before, cures)
-    added: list[str] = []
-
-    def change(snap: Snapshot) -> list[Record]:
-        rec = snap.find(before.id)
-        if rec.withdrawn:
-            raise FatalError(f"record {rec.id} was withdrawn: {rec.withdrawn.reason}")
-        new = rec.with_cures(cures, editor)
-        added[:] = [c for c in new.cures if c not in rec.cures]
-        return [new] if added else []
-
-    result = PoisonStore(state.repo).write(
-        change, f"cure {before.id}: {', '.join(c[:12] for c in cures)}", author)
+    edit = edits.add_cures(state.repo, PoisonStore(state.repo), record_id, cures)
     state.invalidate()
-    if result.commit is None:
-        return {"ok": True, "message": f"{before.id}: already cured by "
+    if not edit.changed:
+        return {"ok": True, "message": f"{edit.record.id}: already cured by "
                 + ", ".join(c[:12] for c in cures)}
-    return {"ok": True, "message": f"{before.id}: cured by {', '.join(c[:12] for c in added)}"
-            + _offline_note(result)}
-
-
-def _refuse_cures_older_than_poison(state: RepoState, record: Record, cures: list[str]) -> None:
-    """As `git poison cure` refuses: the poison itself, or one of its ancestors."""
-    reach = reachability(state.repo)
-    for poison in record.poisons:
-        if poison in cures:
-            raise FatalError(f"{poison[:12]} is the poison itself; a cure must be the fixing commit")
-        if not reach.present([poison]):
-            continue
-        answer = reach.ancestors(poison, cures)
-        for c in cures:
-            if answer.status(c):
-                raise FatalError(f"{c[:12]} is an ancestor of the poison {poison[:12]}: it cannot cure it")
+    return {"ok": True, "message": f"{edit.record.id}: cured by "
+            + ", ".join(c[:12] for c in edit.added) + _offline_note(edit.result)}

@@ -3,8 +3,8 @@ from __future__ import annotations
 import click
 
 from poison_tools.cli import App, pass_app
-from poison_tools.record import SEVERITIES, Record, new_id, now_iso
-from poison_tools.store import Snapshot
+from poison_tools.edits import add_poison
+from poison_tools.record import SEVERITIES
 
 
 @click.command(
@@ -28,38 +28,13 @@ def add(
     as_json: bool,
 ) -> int:
     """Record a poison: the commit(s) that introduced a bug. Prints the record's id."""
-    poisons = tuple(dict.fromkeys(app.repo.resolve_commit(r) for r in revs))
-    editor = app.editor()
-    stamp = now_iso()
-    record = Record(
-        id=new_id(),
-        poisons=poisons,
-        comment=message.strip(),
-        bug=bug,
-        severity=severity,
-        editor=editor,
-        created=stamp,
-        updated=stamp,
-    )
-    seen: list[str] = []
-
-    def change(snap: Snapshot) -> list[Record]:
-        nonlocal record
-        while record.id in snap.records:  # fifty random bits: never in practice
-            record = Record(**{**record.__dict__, "id": new_id()})
-        seen[:] = [r.id for r in snap.active if set(r.poisons) & set(poisons)]
-        return [record]
-
-    result = app.store.write(
-        change,
-        f"poison {record.id}: {record.comment.splitlines()[0] if record.comment else ''}",
-        app.author(),
-    )
-    if seen:
-        app.warn(f"the same commit is already recorded in {', '.join(seen)}")
-    app.report_write(result, "recorded")
+    poisons = [app.repo.resolve_commit(r) for r in revs]
+    edit = add_poison(app.repo, app.store, poisons, message, bug=bug, severity=severity)
+    if edit.same_poison:
+        app.warn(f"the same commit is already recorded in {', '.join(edit.same_poison)}")
+    app.report_write(edit.result, "recorded")
     if as_json:
-        app.echo_json(record.to_json())
+        app.echo_json(edit.record.to_json())
     else:
-        app.echo(record.id)
+        app.echo(edit.record.id)
     return 0

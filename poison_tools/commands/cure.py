@@ -3,10 +3,7 @@ from __future__ import annotations
 import click
 
 from poison_tools.cli import App, pass_app
-from poison_tools.errors import FatalError
-from poison_tools.reach import reachability
-from poison_tools.record import Record
-from poison_tools.store import Snapshot
+from poison_tools.edits import add_cures
 
 
 @click.command(
@@ -21,42 +18,10 @@ Examples:
 def cure(app: App, record_id: str, revs: tuple[str, ...]) -> int:
     """Record the commit(s) that fix a poison, one per branch the fix landed on."""
     cures = list(dict.fromkeys(app.repo.resolve_commit(r) for r in revs))
-    editor = app.editor()
-    before = app.snapshot().find(record_id)
-    _refuse_cures_older_than_poison(app, before, cures)
-    added: list[str] = []
-
-    def change(snap: Snapshot) -> list[Record]:
-        rec = snap.find(before.id)
-        if rec.withdrawn:
-            raise FatalError(f"record {rec.id} was withdrawn: {rec.withdrawn.reason}")
-        new = rec.with_cures(cures, editor)
-        added[:] = [c for c in new.cures if c not in rec.cures]
-        return [new] if added else []
-
-    result = app.store.write(
-        change, f"cure {before.id}: {', '.join(c[:12] for c in cures)}", app.author()
-    )
-    app.report_write(result, "cure recorded")
-    if result.commit is None:
-        app.echo(f"{before.id}: already cured by {', '.join(c[:12] for c in cures)}")
+    edit = add_cures(app.repo, app.store, record_id, cures)
+    app.report_write(edit.result, "cure recorded")
+    if edit.changed:
+        app.echo(f"{edit.record.id}: cured by {', '.join(c[:12] for c in edit.added)}")
     else:
-        app.echo(f"{before.id}: cured by {', '.join(c[:12] for c in added)}")
+        app.echo(f"{edit.record.id}: already cured by {', '.join(c[:12] for c in cures)}")
     return 0
-
-
-def _refuse_cures_older_than_poison(app: App, record: Record, cures: list[str]) -> None:
-    reach = reachability(app.repo)
-    for poison in record.poisons:
-        if poison in cures:
-            raise FatalError(
-                f"{poison[:12]} is the poison itself; a cure must be the fixing commit"
-            )
-        if not reach.present([poison]):
-            continue
-        answer = reach.ancestors(poison, cures)
-        for c in cures:
-            if answer.status(c):
-                raise FatalError(
-                    f"{c[:12]} is an ancestor of the poison {poison[:12]}: it cannot cure it"
-                )

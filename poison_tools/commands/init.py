@@ -5,10 +5,9 @@ import subprocess
 
 import click
 
-from poison_tools import git
+from poison_tools import edits, git
 from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
-from poison_tools.store import Snapshot
 
 
 def _is_local_path(url: str) -> bool:
@@ -62,10 +61,7 @@ def init(app: App, url: str | None, create: bool) -> int:
     app.repo.config.setdefault("poison.remote", []).append(url)
     store.remote = url
 
-    def nothing(_snap: Snapshot) -> list[object]:
-        return []
-
-    result = store.write(nothing, "share records", app.author())
+    result = edits.sync(app.repo, store, "share records")
     snap = store.load()
     app.echo(
         f"poisons remote set to {url}; {len(snap.records)} records for {store.project}"

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import click
 
+from poison_tools import edits
 from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
-from poison_tools.store import Snapshot
 
 
 @click.command(
@@ -22,11 +22,7 @@ def sync(app: App) -> int:
             "(share them with `git poison init --remote URL`)"
         )
         return 0
-
-    def nothing(_snap: Snapshot) -> list[object]:
-        return []
-
-    result = store.write(nothing, "sync", app.author())
+    result = edits.sync(app.repo, store)
     if result.offline is not None:
         raise FatalError(f"poisons remote unreachable: {result.offline}")
     snap = store.load()

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 import click
 
 from poison_tools.cli import App, pass_app
-from poison_tools.record import Record, Withdrawal, now_iso
-from poison_tools.store import Snapshot
+from poison_tools.edits import withdraw as withdraw_record
 
 
 @click.command(
@@ -19,17 +16,7 @@ Example:
 @pass_app
 def withdraw(app: App, record_id: str, message: str) -> int:
     """Withdraw a record. It stays in the history; checks stop counting it."""
-    editor = app.editor()
-    target = app.snapshot().find(record_id)
-
-    def change(snap: Snapshot) -> list[Record]:
-        rec = snap.find(target.id)
-        if rec.withdrawn:
-            return []
-        stamp = now_iso()
-        return [replace(rec, withdrawn=Withdrawal(message.strip(), editor, stamp), updated=stamp)]
-
-    result = app.store.write(change, f"withdraw {target.id}: {message.strip()}", app.author())
-    app.report_write(result, "withdrawal recorded")
-    app.echo(f"{target.id}: {'withdrawn' if result.commit else 'was already withdrawn'}")
+    edit = withdraw_record(app.repo, app.store, record_id, message)
+    app.report_write(edit.result, "withdrawal recorded")
+    app.echo(f"{edit.record.id}: {'withdrawn' if edit.changed else 'was already withdrawn'}")
     return 0

@@ -1,0 +1,144 @@
+"""The edits a person makes to the records: add a poison, cure it, withdraw it, sync.
+
+One implementation for every face (the CLI, the language server), so a record made in
+the editor is exactly the record `git poison add` would have made, with the same
+refusals. Each edit is a `store.Change`: a function of the newest records, applied
+again on every retry of the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from poison_tools.errors import FatalError
+from poison_tools.git import SourceRepo
+from poison_tools.reach import reachability
+from poison_tools.record import Record, Withdrawal, new_id, now_iso
+from poison_tools.store import PoisonStore, Snapshot, WriteResult
+
+
+@dataclass
+class Edit:
+    record: Record  # as written (or as found, when nothing changed)
+    result: WriteResult
+    added: list[str] = field(default_factory=list)  # cures actually added
+    same_poison: list[str] = field(default_factory=list)  # other records of the same commit
+
+    @property
+    def changed(self) -> bool:
+        return self.result.commit is not None
+
+
+def _editor(author: tuple[str, str]) -> str:
+    return f"{author[0]} <{author[1]}>"
+
+
+def first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
+
+
+def add_poison(
+    repo: SourceRepo,
+    store: PoisonStore,
+    poisons: Sequence[str],
+    comment: str,
+    *,
+    bug: str | None = None,
+    severity: str | None = None,
+) -> Edit:
+    """Record a poison; `poisons` are full SHAs already resolved in `repo`."""
+    author = repo.identity()
+    stamp = now_iso()
+    record = Record(
+        id=new_id(),
+        poisons=tuple(dict.fromkeys(poisons)),
+        comment=comment.strip(),
+        bug=bug or None,
+        severity=severity,
+        editor=_editor(author),
+        created=stamp,
+        updated=stamp,
+    )
+    same: list[str] = []
+
+    def change(snap: Snapshot) -> list[Record]:
+        nonlocal record
+        while record.id in snap.records:  # fifty random bits: never in practice
+            record = replace(record, id=new_id())
+        same[:] = [r.id for r in snap.active if set(r.poisons) & set(record.poisons)]
+        return [record]
+
+    result = store.write(change, f"poison {record.id}: {first_line(record.comment)}", author)
+    return Edit(record, result, same_poison=same)
+
+
+def refuse_cures_older_than_poison(repo: SourceRepo, record: Record, cures: Sequence[str]) -> None:
+    """A cure must be the fixing commit: not the poison, not one of its ancestors."""
+    reach = reachability(repo)
+    for poison in record.poisons:
+        if poison in cures:
+            raise FatalError(
+                f"{poison[:12]} is the poison itself; a cure must be the fixing commit"
+            )
+        if not reach.present([poison]):
+            continue
+        answer = reach.ancestors(poison, cures)
+        for c in cures:
+            if answer.status(c):
+                raise FatalError(
+                    f"{c[:12]} is an ancestor of the poison {poison[:12]}: it cannot cure it"
+                )
+
+
+def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Sequence[str]) -> Edit:
+    """Record fixing commits (full SHAs) of the record `record_id` (or a unique prefix)."""
+    author = repo.identity()
+    editor = _editor(author)
+    before = store.load().find(record_id)
+    refuse_cures_older_than_poison(repo, before, cures)
+    added: list[str] = []
+    after = before
+
+    def change(snap: Snapshot) -> list[Record]:
+        nonlocal after
+        rec = snap.find(before.id)
+        if rec.withdrawn:
+            raise FatalError(f"record {rec.id} was withdrawn: {rec.withdrawn.reason}")
+        after = rec.with_cures(list(cures), editor)
+        added[:] = [c for c in after.cures if c not in rec.cures]
+        return [after] if added else []
+
+    message = f"cure {before.id}: {', '.join(c[:12] for c in cures)}"
+    result = store.write(change, message, author)
+    return Edit(after, result, added=added)
+
+
+def withdraw(repo: SourceRepo, store: PoisonStore, record_id: str, reason: str) -> Edit:
+    author = repo.identity()
+    target = store.load().find(record_id)
+    after = target
+
+    def change(snap: Snapshot) -> list[Record]:
+        nonlocal after
+        rec = snap.find(target.id)
+        if rec.withdrawn:
+            after = rec
+            return []
+        stamp = now_iso()
+        after = replace(
+            rec, withdrawn=Withdrawal(reason.strip(), _editor(author), stamp), updated=stamp
+        )
+        return [after]
+
+    result = store.write(change, f"withdraw {target.id}: {reason.strip()}", author)
+    return Edit(after, result)
+
+
+def sync(repo: SourceRepo, store: PoisonStore, message: str = "sync") -> WriteResult:
+    """Fetch the shared records and push those made offline (a write that changes nothing)."""
+
+    def nothing(_snap: Snapshot) -> list[Record]:
+        return []
+
+    return store.write(nothing, message, repo.identity())
