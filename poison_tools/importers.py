@@ -32,8 +32,8 @@ def scan_fixes(repo: SourceRepo, rev_range: str | None) -> FixesPlan:
     rng = rev_range or "HEAD"
     if rng.startswith("-") or "\n" in rng or "\0" in rng:
         raise FatalError(f"not a revision range: {rng!r}")
-    proc = repo.git(["log", "--no-merges", "--format=%x01%H%x00%s%x00%B", "--end-of-options", rng, "--"],
-                    check=False)
+    proc = repo.git(["-c", "log.showSignature=false", "log", "--no-merges",
+                     "--format=%x01%H%x00%s%x00%B", "--end-of-options", rng, "--"], check=False)
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         raise FatalError(f"cannot read history {rng}: {err[-1] if err else 'git log failed'}")

@@ -40,12 +40,16 @@ CREATE TABLE IF NOT EXISTS tips (sha TEXT PRIMARY KEY);
 
 # Diff settings that a user's config must not change: a patch-id computed under
 # diff.renames=copies would not match one computed without it.
-_DIFF_CONFIG = ("-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
-                "-c", "diff.renames=false", "-c", "core.quotePath=true")
+_DIFF_CONFIG = ("-c", "log.showSignature=false", "-c", "diff.noprefix=false",
+                "-c", "diff.mnemonicPrefix=false", "-c", "diff.renames=false",
+                "-c", "core.quotePath=true")
 
 
-def cache_path(repo: SourceRepo) -> str:
-    return os.path.join(repo.common_dir, CACHE_DIR, CACHE_FILE)
+def cache_path(repo: SourceRepo, patch_ids: bool = True) -> str:
+    # Without patch-ids (poison.equivalence=trailers) the rows lack them: a file of
+    # its own, so that switching back to `full` does not believe the gaps.
+    name = CACHE_FILE if patch_ids else CACHE_FILE.replace(".", "-trailers.", 1)
+    return os.path.join(repo.common_dir, CACHE_DIR, name)
 
 
 def _connect(path: str | None) -> sqlite3.Connection:
@@ -81,7 +85,7 @@ class PatchIdCache:
         self.repo = repo
         self.patch_ids = patch_ids
         self.progress = progress or Silent()
-        self.db = _connect(cache_path(repo) if path == "" else path)
+        self.db = _connect(cache_path(repo, patch_ids) if path == "" else path)
         self._fresh = False
 
     # -- keeping it up to date ------------------------------------------------------
@@ -155,7 +159,8 @@ class PatchIdCache:
         return len(messages)
 
     def _messages(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
-        out = self.repo.git(["log", "--stdin", *no_walk, "--format=%x01%H%x00%B"], input=stdin).stdout
+        out = self.repo.git(["-c", "log.showSignature=false", "log", "--stdin", *no_walk,
+                             "--format=%x01%H%x00%B"], input=stdin).stdout
         for chunk in out.split(b"\x01")[1:]:
             sha, _, body = chunk.partition(b"\x00")
             yield sha.decode(), body.decode(errors="replace")

@@ -262,3 +262,19 @@ def test_picks_of_a_private_fix_on_no_ref_cure_every_branch(repo: Repo) -> None:
     for branch in ("7.0", "7.2", "master"):
         rc, report = _check(repo, branch)
         assert rc == 0, (branch, report)
+
+
+def test_trailers_mode_skips_patch_ids_and_full_mode_gets_them_back(repo: Repo) -> None:
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    repo.git("cherry-pick", cure)  # no -x: only the patch-id links it
+    repo.git("config", "poison.equivalence", "trailers")
+    assert _check(repo, "lts")[0] == 1
+    repo.git("config", "--unset", "poison.equivalence")
+    rc, report = _check(repo, "lts")
+    assert rc == 0 and _vias(report, "cure_evidence") == {"patch-id"}
