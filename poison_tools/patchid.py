@@ -13,6 +13,7 @@ tag or deployment anybody asks about.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 from collections.abc import Collection, Iterable, Iterator
@@ -25,7 +26,7 @@ from poison_tools.progress import Progress, Silent
 
 CACHE_DIR = "poison-cache"
 CACHE_FILE = "copies.sqlite3"
-SCHEMA = 2
+SCHEMA = 3
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT,
@@ -256,9 +257,14 @@ class PatchIdCache:
         return found
 
 
+_PR_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
+
+
 def _subject(message: str) -> str | None:
     """The subject, folded so that case and spacing do not hide a match."""
     first = message.strip().split("\n", 1)[0]
+    # GitHub's squash merge appends "(#12398)" on master only (redis CVE-2022-24834).
+    first = _PR_SUFFIX.sub("", first)
     folded = " ".join(first.lower().split())
     # Merges and reverts say which commit they merge or revert, not what they change.
     return None if not folded or folded.startswith(("merge ", "revert ")) else folded

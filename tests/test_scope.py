@@ -205,7 +205,7 @@ def test_same_subject_on_an_affected_branch_is_a_hint_never_a_cure(history: Hist
     repo = history.repo
     repo.checkout("lts/3.0")
     # The fix redone by hand under the same subject, but a different change: no evidence.
-    guess = repo.commit("Fix parser  overflow", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")})
+    guess = repo.commit("Fix parser  overflow (#4242)", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")})
     repo.checkout("master")
     r = repo.poison("scope", history.id, "--branches", "lts/3.0", "--json")
     assert r.rc == 1, r.err
