@@ -76,9 +76,9 @@ export async function onDidChangePythonInterpreter(listener: () => unknown): Pro
     }
 }
 
-export type Probe =
-    | { ok: true; version: string }
-    | { ok: false; reason: 'no-interpreter' | 'not-installed'; detail: string };
+export type ProbeFailure = 'no-interpreter' | 'not-installed' | 'broken';
+
+export type Probe = { ok: true; version: string } | { ok: false; reason: ProbeFailure; detail: string };
 
 /** Runs `<python> -m git_poison_lsp --version`: is the server importable there? */
 export function probeServer(python: Interpreter, cwd?: string): Promise<Probe> {
@@ -93,9 +93,18 @@ export function probeServer(python: Interpreter, cwd?: string): Promise<Probe> {
                     resolve({ ok: true, version: stdout.trim() });
                 } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
                     resolve({ ok: false, reason: 'no-interpreter', detail: `${exe} was not found` });
+                } else if (error.killed) {
+                    resolve({ ok: false, reason: 'broken', detail: 'no answer to --version within 30 s' });
                 } else {
                     const lastLine = stderr.trim().split('\n').pop() ?? '';
-                    resolve({ ok: false, reason: 'not-installed', detail: lastLine || error.message });
+                    // Only a missing module is "not installed"; anything else (an old Python,
+                    // a broken install) is shown as it is, not hidden behind pip advice.
+                    const missing = new RegExp(`No module named '?${SERVER_MODULE}`).test(stderr);
+                    resolve({
+                        ok: false,
+                        reason: missing ? 'not-installed' : 'broken',
+                        detail: lastLine || error.message,
+                    });
                 }
             },
         );

@@ -14,7 +14,7 @@ import {
     TransportKind,
 } from 'vscode-languageclient/node';
 import { CommandResult, CONFIG_SECTION, PoisonStatus, SERVER_MODULE, STATUS_NOTIFICATION } from './contract';
-import { installCommand, Interpreter, probeServer, resolveInterpreter } from './python';
+import { installCommand, Interpreter, probeServer, ProbeFailure, resolveInterpreter } from './python';
 import { getExtensionSettings, serverSettings } from './settings';
 import { executeCommand, getWorkspaceFolders, showErrorMessage, writeClipboard } from './vscodeapi';
 
@@ -104,7 +104,7 @@ export class PoisonServer implements Disposable {
         if (!probe.ok) {
             this.log(`cannot start: ${probe.detail}`);
             // Not awaited: the answer to the message must not hold up a later restart.
-            void this.explain(python, probe.reason);
+            void this.explain(python, probe.reason, probe.detail);
             return false;
         }
         this.log(`git-poison language server ${probe.version}`);
@@ -177,12 +177,14 @@ export class PoisonServer implements Disposable {
         return new LanguageClient(CONFIG_SECTION, SERVER_NAME, serverOptions, clientOptions);
     }
 
-    private async explain(python: Interpreter, reason: 'no-interpreter' | 'not-installed'): Promise<void> {
+    private async explain(python: Interpreter, reason: ProbeFailure, detail: string): Promise<void> {
         const shown = python.command.join(' ');
-        if (reason === 'no-interpreter') {
+        if (reason !== 'not-installed') {
             const choice = await showErrorMessage(
-                `git-poison: the Python interpreter "${shown}" was not found. ` +
-                    'Set "gitPoison.interpreter" or select an interpreter in the Python extension.',
+                reason === 'no-interpreter'
+                    ? `git-poison: the Python interpreter "${shown}" was not found. ` +
+                          'Set "gitPoison.interpreter" or select an interpreter in the Python extension.'
+                    : `git-poison could not start with ${shown}: ${detail}. See the "git-poison" output.`,
                 'Open settings',
             );
             if (choice === 'Open settings') {

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, before, test } from 'node:test';
 import { activate, Activated, isolateHome, python, Repo, serverLog, standin, statusItem, tempDir, vscode, waitFor } from './harness';
@@ -106,6 +107,18 @@ test('an interpreter that does not exist is named, with the setting to change', 
     await waitFor('the message', () => standin.messages.length > 0);
     assert.equal(standin.messages.length, 1);
     assert.match(standin.messages[0].message, /the Python interpreter "\/nonexistent\/bin\/python3" was not found/);
+});
+
+test('an interpreter that fails for another reason is shown as it is, without pip advice', async () => {
+    const broken = path.join(path.dirname(withoutGitPoison), 'python-too-old');
+    fs.writeFileSync(broken, '#!/bin/sh\necho "SyntaxError: invalid syntax (walrus needs 3.8)" >&2\nexit 1\n', { mode: 0o755 });
+    opened = await activate([repo.root], { 'gitPoison.interpreter': [broken] }, { expectStartFailure: true });
+    await waitFor('the message', () => standin.messages.length > 0);
+    assert.equal(standin.messages.length, 1);
+    assert.equal(
+        standin.messages[0].message,
+        `git-poison could not start with ${broken}: SyntaxError: invalid syntax (walrus needs 3.8). See the "git-poison" output.`,
+    );
 });
 
 test('fixing the interpreter setting starts the server without a reload', async () => {
