@@ -160,9 +160,22 @@ def bench(path: Path, records: list[Record], args: argparse.Namespace) -> list[d
     naive = naive_t / naive_n * len(poisons)
     git(path, "update-ref", "--stdin", input="".join(
         f"create refs/bench-poison/{i} {p}\n" for i, p in enumerate(poisons)))
+    tip_commits = list(dict.fromkeys(
+        line.split()[1] if len(line.split()) > 1 else line.split()[0]
+        for line in git(path, "for-each-ref", "--format=%(objectname) %(*objectname)",
+                        "refs/heads", "refs/tags").splitlines()))
     try:
         batch, _ = timed(lambda: git(path, "for-each-ref", f"--merged={main}",
                                      "refs/bench-poison/"), repeat=3)
+        # The records x refs matrix with git: the batch above once per ref, timed on
+        # as many refs as fit in the budget and scaled to all of them.
+        m_n, m_t, start = 0, 0.0, time.perf_counter()
+        while m_n < len(tip_commits) and time.perf_counter() - start < args.naive_budget:
+            t = time.perf_counter()
+            git(path, "for-each-ref", f"--merged={tip_commits[m_n]}", "refs/bench-poison/")
+            m_t += time.perf_counter() - t
+            m_n += 1
+        matrix_git = m_t / m_n * len(tip_commits)
     finally:
         git(path, "update-ref", "--stdin", input="".join(
             f"delete refs/bench-poison/{i}\n" for i in range(len(poisons))))
@@ -173,10 +186,15 @@ def bench(path: Path, records: list[Record], args: argparse.Namespace) -> list[d
         "naive: one merge-base --is-ancestor each", naive, note)
     row(rows, f"{len(poisons)} poisons vs one commit (in-process)", inproc,
         "best git: temp refs + for-each-ref --merged", batch)
+    ours_m, _ = timed(lambda: IndexedReach(repo).ancestors_many(tip_commits, poisons), repeat=1)
+    row(rows, f"{len(poisons)} poisons x {len(tip_commits)} refs matrix (in-process)", ours_m,
+        "best git batch once per ref", matrix_git,
+        f"git: {m_n} refs timed, scaled" if m_n < len(tip_commits) else "")
     check_s, rc, check_rss = process_median(["git", "poison", "--no-fetch", "check", "main"], path)
     row(rows, f"`git poison check` whole process ({len(records)} records)", check_s,
-        "best git: temp refs + for-each-ref --merged", batch,
-        f"exit {rc}, max RSS {check_rss} MB")
+        "naive: one merge-base --is-ancestor each", naive, f"exit {rc}, max RSS {check_rss} MB")
+    row(rows, f"`git poison check` whole process ({len(records)} records)", check_s,
+        "best git: temp refs + for-each-ref --merged", batch)
     if args.walk_baseline:
         walk_env = {**ENV, "GIT_POISON_INDEX": "0"}
         gw, _, _ = process_median(["git", "poison", "--no-fetch", "check", "main"], path,
