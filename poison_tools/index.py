@@ -33,7 +33,10 @@ INDEX_FILE = "graph"
 # Where the default branch is most likely; laid out first so it becomes one chain.
 _PREFERRED = ("refs/heads/main", "refs/heads/master", "refs/heads/trunk",
               "refs/remotes/origin/main", "refs/remotes/origin/master")
-_FOR_EACH_REF = "%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)"
+# Incremental updates lay new commits out less well than a build (a mainline commit
+# may start a chain of its own); past this many chains, the next update rebuilds.
+REBUILD_GROWTH = 1.5
+REBUILD_SLACK = 1000
 
 
 class IndexUnavailable(Exception):
@@ -130,7 +133,7 @@ class IndexedReach:
     def update(self, extra: Sequence[str] = ()) -> index_file.Stored:
         """Index every ref tip, HEAD and `extra` commits that are not indexed yet."""
         stored = self._load()
-        if stored.graph.chain_len.shape[0] > 1.5 * stored.chains_at_build + 1000:
+        if stored.graph.chain_len.shape[0] > REBUILD_GROWTH * stored.chains_at_build + REBUILD_SLACK:
             # Many small updates fragment the chains; a fresh layout keeps queries fast.
             self._stored = self._build(stored.fingerprint, None, extra)
         else:

@@ -16,6 +16,7 @@ import json
 import mmap
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -47,6 +48,8 @@ def read(path: str) -> Stored | None:
         f = open(path, "rb")
     except FileNotFoundError:
         return None
+    except OSError as e:  # a directory in its place, no permission: rebuild in memory
+        raise CorruptIndex(f"cannot read the index: {e.strerror}") from None
     with f:
         try:
             mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -114,6 +117,7 @@ def write(path: str, stored: Stored) -> None:
     blob = json.dumps(header).encode()
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
+    _remove_abandoned(directory)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".graph-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -135,6 +139,19 @@ def write(path: str, stored: Stored) -> None:
         except OSError:
             pass
         raise
+
+
+def _remove_abandoned(directory: str) -> None:
+    """Temporary files of writers that died more than an hour ago (never a live one's)."""
+    cutoff = time.time() - 3600
+    for name in os.listdir(directory):
+        if name.startswith(".graph-") and name.endswith(".tmp"):
+            full = os.path.join(directory, name)
+            try:
+                if os.stat(full).st_mtime < cutoff:
+                    os.unlink(full)
+            except OSError:
+                pass
 
 
 def _align(n: int) -> int:

@@ -265,3 +265,48 @@ def test_benchmark_shaped_history_with_lts_branches_answers_equal_git(  # type: 
         assert matrix[t].reachable == walk.ancestors(t, sample[:40]).reachable
     x, y = sample[-1], tips[0]
     assert index.ancestors(y, [x]).status(x) == git_is_ancestor(path, x, y)
+
+
+def test_many_small_updates_trigger_a_fresh_layout(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from poison_tools import index as index_module
+
+    monkeypatch.setattr(index_module, "REBUILD_SLACK", 0)
+    path = tmp_path / "r"
+    parents: History = [(), (0,), (1,)]
+    shas = make_repo(path, parents, [2], [])
+    repo = SourceRepo.discover(str(path))
+    IndexedReach(repo).ancestors(shas[2], [shas[0]])
+    first = index_file.read(index_path(repo))
+    assert first is not None
+    # Side branches off old commits: each update adds chains until a rebuild is due.
+    for k in range(4):
+        parents = parents + [(k % 3,)]
+        shas = fast_import(path, parents, start=len(parents) - 1, marks=shas)
+        git(path, "update-ref", f"refs/heads/side{k}", shas[len(parents) - 1])
+        IndexedReach(SourceRepo.discover(str(path))).ancestors(shas[len(parents) - 1], [shas[0]])
+    last = index_file.read(index_path(repo))
+    assert last is not None and last.chains_at_build > first.chains_at_build
+    assert_same_as_git(path, list(shas.values()), pairs=4)
+
+
+def test_unreadable_index_is_worked_around_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "r"
+    shas = make_repo(path, [(), (0,)], [1], [])
+    repo = SourceRepo.discover(str(path))
+    # A directory where the index file should be: cannot be read nor replaced.
+    Path(index_path(repo)).mkdir(parents=True)
+    assert IndexedReach(repo).ancestors(shas[1], [shas[0]]).reachable == {shas[0]}
+
+
+def test_abandoned_temporary_files_are_cleaned_up_fresh_ones_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r"
+    shas = make_repo(path, [(), (0,)], [1], [])
+    repo = SourceRepo.discover(str(path))
+    directory = Path(index_path(repo)).parent
+    directory.mkdir(parents=True)
+    old, fresh = directory / ".graph-dead.tmp", directory / ".graph-live.tmp"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(old, (0, 0))
+    IndexedReach(repo).ancestors(shas[1], [shas[0]])
+    assert not old.exists() and fresh.exists()
