@@ -125,6 +125,7 @@ export class PoisonServer implements Disposable {
             void showErrorMessage('git-poison: the language server failed to start. See the "git-poison" output.');
             return false;
         }
+        this.log('the language server is running');
         return true;
     }
 
