@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from poison_tools import git
+from poison_tools import git, store_cache
 from poison_tools.errors import FatalError, RemoteUnreachable
 from poison_tools.git import GitError, SourceRepo
 from poison_tools.project import project_name
@@ -187,6 +187,11 @@ class PoisonStore:
     def _tips(self) -> tuple[str | None, str | None]:
         if not self.exists:
             return None, None
+        # Read from the ref files when they are plain (every check and push reads
+        # them; a git process costs more than the read); anything unusual asks git.
+        fast = _read_refs(self.path, (self.branch, self.tracking))
+        if fast is not None:
+            return fast[self.branch], fast[self.tracking]
         out = self._out(
             ["for-each-ref", "--format=%(objectname) %(refname)", self.branch, self.tracking]
         )
@@ -302,8 +307,15 @@ class PoisonStore:
         return files, parsed
 
     def _snapshot_of(self, commit: str | None) -> Snapshot:
-        _, parsed = self._parse_tree(commit)
-        return _collect(parsed.values(), tip=commit)
+        if commit is None:
+            return _collect((), tip=None)
+        # The parse of one commit never changes: reuse it (poison_tools.store_cache).
+        items = store_cache.read(self.path, commit)
+        if items is None:
+            _, parsed = self._parse_tree(commit)
+            items = list(parsed.values())
+            store_cache.write(self.path, commit, items)
+        return _collect(items, tip=commit)
 
     def load(self) -> Snapshot:
         """Read the records, fetching first when a remote is configured."""
@@ -513,6 +525,53 @@ class PoisonStore:
             tree = self._out(["write-tree"], env=idx_env).strip()
         parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
         return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
+
+
+def _read_refs(git_dir: str, names: tuple[str, ...]) -> dict[str, str | None] | None:
+    """`names` -> commit, read like git's files backend does (loose file first, then
+    packed-refs); None when anything is not plain (a symbolic ref, an odd file), so
+    that the caller asks git instead of guessing."""
+    found: dict[str, str | None] = {}
+    packed: dict[str, str] | None = None
+    for name in names:
+        try:
+            with open(os.path.join(git_dir, *name.split("/")), "rb") as f:
+                raw = f.read(200).strip()
+        except FileNotFoundError:
+            raw = None
+        except OSError:
+            return None
+        if raw is not None:
+            sha = raw.decode("ascii", errors="replace")
+            if not git.is_sha(sha):
+                return None
+            found[name] = sha
+            continue
+        if packed is None:
+            packed = _packed_refs(git_dir)
+            if packed is None:
+                return None
+        found[name] = packed.get(name)
+    return found
+
+
+def _packed_refs(git_dir: str) -> dict[str, str] | None:
+    refs: dict[str, str] = {}
+    try:
+        with open(os.path.join(git_dir, "packed-refs"), "rb") as f:
+            lines = f.read().decode("utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return refs
+    except OSError:
+        return None
+    for line in lines:
+        if not line or line[0] in "#^":
+            continue
+        sha, _, name = line.partition(" ")
+        if not git.is_sha(sha):
+            return None
+        refs[name] = sha
+    return refs
 
 
 def _git_reason(stderr: str, default: str) -> str:
