@@ -41,6 +41,8 @@ def cherry_pick_cure(state: RepoState, record_id: str, cure: str) -> Result:
 
 
 def sync(state: RepoState) -> Result:
+    # `git poison init --remote` may have run since the server last read the config.
+    state.reload_config()
     store = PoisonStore(state.repo)
     if not store.remote:
         n = len(store.load().records)
@@ -102,6 +104,7 @@ def poison_line(state: RepoState, rel: str, text: str, line: Any, comment: Any,
         return fail(f"cannot blame line {line + 1}: {e.reason}")
     if poison is None:
         return fail(f"line {line + 1} is not committed yet; commit it before recording a poison")
+    state.reload_config()
     edit = edits.add_poison(state.repo, PoisonStore(state.repo), [poison], comment_text or "",
                             bug=bug_text, severity=severity)
     state.invalidate()
@@ -114,6 +117,7 @@ def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
     if not isinstance(revs, list) or not revs or not all(isinstance(r, str) for r in revs):
         return fail("revs must be a non-empty list of revisions")
     cures = list(dict.fromkeys(state.repo.resolve_commit(r) for r in revs))
+    state.reload_config()
     edit = edits.add_cures(state.repo, PoisonStore(state.repo), record_id, cures)
     state.invalidate()
     if not edit.changed:
