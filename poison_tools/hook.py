@@ -245,7 +245,10 @@ Bypass in an emergency: git push --no-verify""",
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from poison_tools.reach import warm_index_imports
     from poison_tools.term import StderrProgress, Style, use_color
+
+    warm_index_imports()  # while the records are fetched and read
 
     style = Style(use_color(sys.stderr))
     # The first push in a big clone builds the reachability index: show that it moves

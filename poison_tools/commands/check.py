@@ -45,6 +45,5 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     if as_json:
         app.echo_json(data)
     else:
-        for line in lines:
-            app.echo(line)
+        app.echo_lines(lines)
     return report.exit_code
