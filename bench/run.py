@@ -81,6 +81,45 @@ def process_median(cmd: Sequence[str], cwd: Path, repeat: int = 5,
     return (statistics.median(r[0] for r in runs), runs[-1][1], max(r[2] for r in runs))
 
 
+def process_pair(ours: Sequence[str], theirs: Sequence[str], theirs_env: dict[str, str],
+                 cwd: Path, repeat: int = 7) -> tuple[float, float]:
+    """Medians of two commands run alternately (one untimed run of each first), so
+    that both meet the same load on a shared machine."""
+    run_process(ours, cwd)
+    run_process(theirs, cwd, theirs_env)
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(run_process(ours, cwd)[0])
+        b.append(run_process(theirs, cwd, theirs_env)[0])
+    return statistics.median(a), statistics.median(b)
+
+
+def extract_revision(rev: str, work: Path) -> Path:
+    """`poison_tools` as it was at `rev`, to run beside the current one."""
+    dest = work / f"compare-{git(HERE.parent, 'rev-parse', '--short', rev).strip()}"
+    if not (dest / "poison_tools" / "__init__.py").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", rev, "poison_tools"], cwd=HERE.parent,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def compare(path: Path, records: list[Record], args: argparse.Namespace,
+            rows: list[dict[str, Any]]) -> None:
+    """The whole `check` and `scope` processes beside the same commands at --compare."""
+    old = extract_revision(args.compare, Path(args.work))
+    old_env = {**ENV, "PYTHONPATH": str(old)}
+    py = [sys.executable, "-m", "poison_tools", "--no-fetch"]
+    label = f"the same at {args.compare}"
+    now, before = process_pair([*py, "check", "main"], [*py, "check", "main"], old_env, path)
+    row(rows, "`check` whole process (python -m)", now, label, before)
+    rec = next(r for r in records if r.cures)
+    scope = ["scope", rec.id, "--tags", "--no-apply-check"]
+    now, before = process_pair([*py, *scope], [*py, *scope], old_env, path, repeat=3)
+    row(rows, "`scope <id> --tags` whole process (python -m)", now, label, before)
+
+
 def ensure_repo(work: Path, size: int) -> Path:
     path = work / f"repo-{size}"
     if not (path / "HEAD").exists():
@@ -127,6 +166,10 @@ def row(rows: list[dict[str, Any]], question: str, ours: float, baseline: str,
 
 def bench(path: Path, records: list[Record], args: argparse.Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+    if args.compare:
+        compare(path, records, args, rows)
+        if args.compare_only:
+            return rows
     repo = SourceRepo.discover(str(path))
     main = git(path, "rev-parse", "main").strip()
     poisons = [r.poisons[0] for r in records]
@@ -271,6 +314,11 @@ def main() -> int:
                     help="give git for-each-ref --contains this long (default 120 s)")
     ap.add_argument("--walk-baseline", action="store_true",
                     help="also time `git poison check` with GIT_POISON_INDEX=0")
+    ap.add_argument("--compare", metavar="REV",
+                    help="also run `check` and `scope` as of git revision REV, alternately "
+                         "with the current code (a before/after in the same run)")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="with --compare: only that comparison, not the git baselines")
     ap.add_argument("--work", default=str(HERE / ".work"))
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
