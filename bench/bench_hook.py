@@ -120,6 +120,52 @@ def timed_push(svc: Path, n: int, *, hook: bool, walk: bool = False) -> tuple[fl
     return time.perf_counter() - t, proc.returncode, proc.stderr
 
 
+def hook_variants(old_code: Path) -> tuple[str, str]:
+    """Two pre-push hooks differing only in the code they run: the current checkout, and
+    `old_code` (an earlier revision's `poison_tools`), both as `python -m poison_tools.hook`."""
+    here = Path(__file__).resolve().parents[1]
+    body = (
+        "#!/bin/sh\n"
+        "PYTHONPATH={path} exec {py} -m poison_tools.hook \"$@\"\n"
+    )
+    return (body.format(path=here, py=sys.executable), body.format(path=old_code, py=sys.executable))
+
+
+def compare(svc: Path, rev: str, runs: int) -> list[str]:
+    """The hook as of `rev` beside the current one, pushes alternating."""
+    here = Path(__file__).resolve().parents[1]
+    old = svc.parent / f"compare-{rev}"
+    if not (old / "poison_tools").exists():
+        old.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", rev, "poison_tools"], cwd=here,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    hook = svc / ".git" / "hooks" / "pre-push"
+    installed = hook.read_bytes()
+    new_body, old_body = hook_variants(old)
+    now, before, plain = [], [], []
+    try:
+        for n in range(runs + 1):
+            hook.write_text(new_body)
+            d_new = timed_push(svc, 1000 + 3 * n, hook=True)[0]
+            hook.write_text(old_body)
+            d_old = timed_push(svc, 1001 + 3 * n, hook=True)[0]
+            d_plain = timed_push(svc, 1002 + 3 * n, hook=False)[0]
+            if n:  # the first round warms both
+                now.append(d_new)
+                before.append(d_old)
+                plain.append(d_plain)
+    finally:
+        hook.write_bytes(installed)
+    h, o, b = statistics.median(now), statistics.median(before), statistics.median(plain)
+    return [
+        f"  alternating: git push --no-verify median {b * 1000:7.1f} ms",
+        f"  alternating: hook as of {rev}:    median {o * 1000:7.1f} ms   added {(o - b) * 1000:.1f} ms",
+        f"  alternating: hook now:            median {h * 1000:7.1f} ms   added {(h - b) * 1000:.1f} ms"
+        f"   ratio {(o - b) / max(h - b, 1e-9):.1f}x",
+    ]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -129,6 +175,8 @@ def main() -> int:
     p.add_argument("--missing", type=int, default=5, help="records whose cure the lts branch lacks")
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--dir", type=Path, help="build here and keep it; reuse it if already built")
+    p.add_argument("--compare", metavar="REV",
+                   help="also time the hook as of git revision REV, alternately with the current one")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
         root = args.dir or Path(tmp)
@@ -151,6 +199,7 @@ def main() -> int:
                 f"the hook did not report what it should (rc {rc}):\n{err[:2000]}", file=sys.stderr
             )
             return 1
+        compared = compare(svc, args.compare, args.runs) if args.compare else []
     h, w, b = statistics.median(with_hook), statistics.median(with_walk), statistics.median(without)
     print(
         f"pre-push hook, {args.commits} commits, {args.records} records ({args.missing} missed "
@@ -163,6 +212,8 @@ def main() -> int:
         f"  hook, GIT_POISON_INDEX=0 (walk): median {w * 1000:7.1f} ms   added {(w - b) * 1000:.1f} ms"
     )
     print(f"  first push with the hook (cold caches): {cold:.1f} s")
+    for line in compared:
+        print(line)
     return 0
 
 
