@@ -249,8 +249,10 @@ class IndexedReach:
             listed = set(names)
             parents = [p.decode() for ln in fresh.values() for p in ln.split()[1:]]
             unseen = [p for p in dict.fromkeys(parents) if p not in listed and p not in found]
-            frontier = [p for p, i in zip(unseen, graph.lookup(unseen).tolist(), strict=True)
-                        if i < 0]
+            # Tips the count cut off are still to do (they are not indexed: they are tips).
+            left = [c for c in frontier if c not in listed]
+            frontier = left + [p for p, i in zip(unseen, graph.lookup(unseen).tolist(),
+                                                 strict=True) if i < 0 and p not in left]
         return b"".join(found.values()) if not frontier else None
 
     def _rev_list(self, stdin: bytes, args: Sequence[str] = ()) -> bytes:

@@ -64,3 +64,30 @@ def test_one_commit_on_a_branch_forked_long_ago_is_indexed_by_the_short_walk(
     assert out == f"{shas[400]} {shas[5]}\n".encode()
     answer = reach.ancestors(shas[400], [shas[5], shas[6], shas[0]])
     assert answer.reachable == {shas[5], shas[0]}
+
+
+def test_many_new_branches_at_once_are_all_indexed_when_the_walk_takes_few_per_step(
+    tmp_path: Path,
+) -> None:
+    # Six new branches, each one commit on a different old commit; the walk lists one
+    # commit per step at first, so the tips it did not reach must stay to do.
+    path = tmp_path / "r"
+    parents: list[tuple[int, ...]] = [()] + [(i - 1,) for i in range(1, 30)]
+    shas = make_repo(path, parents, [29], [])
+    IndexedReach(SourceRepo.discover(str(path))).update()
+    grown = parents + [(3 * k,) for k in range(6)]
+    shas = fast_import(path, grown, start=30, marks=shas)
+    for k in range(6):
+        git(path, "update-ref", f"refs/heads/new{k}", shas[30 + k])
+    saved = index.NEW_COMMIT_BATCH, index.NEW_COMMIT_STEPS
+    index.NEW_COMMIT_BATCH, index.NEW_COMMIT_STEPS = 1, 5  # 1, 4, 16, 64, 256 commits
+    try:
+        reach = IndexedReach(SourceRepo.discover(str(path)))
+        out = reach._new_commits([shas[30 + k] for k in range(6)], reach._load().graph)
+        assert out is not None and len(out.splitlines()) == 6
+        reach.update()
+    finally:
+        index.NEW_COMMIT_BATCH, index.NEW_COMMIT_STEPS = saved
+    after = index_file.read(index_path(SourceRepo.discover(str(path))))
+    assert after is not None and after.graph.size == 36
+    assert_same_as_git(path, list(shas.values()), pairs=4)
