@@ -1,33 +1,54 @@
 """Where is this bug? Every record against every branch, tag and deployment at once.
 
-One `ancestors_many` question (records' commits and their copies x targets) answers
-the whole matrix; each cell is then judged by the same `Checker.judge` that
-`git poison check` uses, so the two never disagree. For an affected cell whose cure
-exists elsewhere, the cure to carry over is named with its cherry-pick line and
-whether it would apply cleanly (`applies.py`, without touching the work tree).
+The whole matrix (1,000 records x 3,000 refs on a million commits) is too big to hold
+as objects: it is judged and handed out one record's row at a time (`ScopeRun`), so
+memory is one row plus a few bits per (commit, target) pair, whatever the output.
+
+Reachability is asked once, in slices of targets (`ancestors_many`), and kept as bit
+matrices: recorded commits and their copies x distinct target commits. For one record,
+the targets whose history holds the same of its commits (poisons, cures, copies) get
+the same verdict, so each distinct pattern is judged once, by the same
+`Checker.judge` that `git poison check` uses: the two never disagree. For an affected
+cell whose cure exists elsewhere, the cure to carry over is named with its
+cherry-pick line and whether it would apply cleanly (`applies.py`, without touching
+the work tree), asked in batches of a few records.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from poison_tools.applies import CherryPickProbe
 from poison_tools.check import CLEAN, CURED, NOT_IN_HISTORY, POISONED, UNDECIDED, Checker, Finding
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
+from poison_tools.reach import Answer, Reachability
 from poison_tools.record import Problem, Record
 from poison_tools.store import Snapshot, Staleness
 
 AFFECTED = "affected"
 UNKNOWN_REVISION = "unknown-revision"
+STATUSES = (AFFECTED, CURED, CLEAN, UNDECIDED, UNKNOWN_REVISION)
 # check's words -> scope's words (docs/scope.md)
 _STATUS = {POISONED: AFFECTED, CURED: CURED, CLEAN: CLEAN, NOT_IN_HISTORY: CLEAN, UNDECIDED: UNDECIDED}
 
 BRANCH_ROOTS = ("refs/heads/", "refs/remotes/")
 TAG_ROOT = "refs/tags/"
+# `scope --json` shape (docs/scope.md); 2: compact clean cells, cure refs once per record.
+JSON_VERSION = 2
+# Reachability is asked for this many (candidate, target) pairs at a time: the
+# answers' sets cost ~50 bytes a pair until they are folded into bits.
+SLICE_PAIRS = 1_000_000
+# Cherry-pick probes are batched over records until this many are pending (one
+# `merge-tree --stdin` each), so a matrix of 1,000 records costs a few git runs.
+PROBE_BATCH = 2000
+BUFFER_CELLS = 200_000
 
 
 @dataclass(frozen=True)
@@ -46,11 +67,14 @@ class Target:
                 return self.ref[len(root):]
         return self.ref
 
+    def key(self) -> dict[str, Any]:
+        """What names this target in a cell: its ref, or a deployment's name."""
+        return {"name": self.name} if self.kind == "deployment" else {"ref": self.ref}
+
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"ref": self.ref, "kind": self.kind, "commit": self.commit}
         if self.kind == "deployment":
-            data = {"name": self.name, "revision": self.ref, "kind": self.kind, "commit": self.commit}
-        return data
+            return {"name": self.name, "revision": self.ref, "kind": self.kind, "commit": self.commit}
+        return {"ref": self.ref, "kind": self.kind, "commit": self.commit}
 
 
 @dataclass
@@ -64,9 +88,12 @@ class MissingCure:
     def cherry_pick(self) -> str:
         return f"git cherry-pick -x {self.cure}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"commit": self.cure, "refs": self.refs, "in_clone": self.present,
-                "cherry_pick": self.cherry_pick, "applies_cleanly": self.applies}
+    def to_json(self, refs: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {"commit": self.cure, "refs": self.refs, "in_clone": self.present,
+                                "cherry_pick": self.cherry_pick, "applies_cleanly": self.applies}
+        if not refs:  # scope lists them once per record (`cure_refs`)
+            del data["refs"]
+        return data
 
 
 @dataclass
@@ -85,6 +112,10 @@ class Cell:
         return ranked[0] if ranked else None
 
     def to_json(self) -> dict[str, Any]:
+        if self.status == CLEAN:
+            # Most of a big matrix: its name and status say it all (kind and commit
+            # are in the report's `targets`).
+            return {**self.target.key(), "status": CLEAN}
         f = self.finding
         return {
             **self.target.to_json(),
@@ -92,7 +123,7 @@ class Cell:
             "poison_evidence": [e.to_json() for e in f.poison_evidence] if f else [],
             "cure_evidence": [e.to_json() for e in f.cure_evidence] if f else [],
             "undecided_commits": list(f.undecided_commits) if f else [],
-            "missing_cures": [m.to_json() for m in self.missing],
+            "missing_cures": [m.to_json(refs=False) for m in self.missing],
             "probable_cures": [
                 {"commit": c, "same_subject_as": cure,
                  "confirm": f"git poison cure {f.record.id} {c}" if f else ""}
@@ -105,22 +136,43 @@ class Cell:
 class RecordScope:
     record: Record
     cells: list[Cell]
+    cure_refs: dict[str, list[str]] = field(default_factory=dict)  # cure -> refs holding it
 
     def of(self, *statuses: str) -> list[Cell]:
         return [c for c in self.cells if c.status in statuses]
 
-    def to_json(self) -> dict[str, Any]:
+    def counts(self) -> dict[str, int]:
+        n = Counter(c.status for c in self.cells)
+        return {s: n[s] for s in STATUSES if n[s]}
+
+    def head_json(self) -> dict[str, Any]:
+        """The record's own fields, without its cells."""
         r = self.record
+        return {"id": r.id, "bug": r.bug, "comment": r.comment, "severity": r.severity,
+                "poisons": list(r.poisons), "cures": list(r.cures), "counts": self.counts(),
+                "cure_refs": self.cure_refs}
+
+    def to_json(self) -> dict[str, Any]:
         return {
-            "id": r.id, "bug": r.bug, "comment": r.comment, "severity": r.severity,
-            "poisons": list(r.poisons), "cures": list(r.cures),
+            **self.head_json(),
             "refs": [c.to_json() for c in self.cells if c.target.kind != "deployment"],
             "deployments": [c.to_json() for c in self.cells if c.target.kind == "deployment"],
         }
 
 
+def _exit_code(tally: Counter[str], problems: Sequence[Problem]) -> int:
+    # Like check: something affected outranks doubt; doubt is never "all clear".
+    if tally[AFFECTED]:
+        return 1
+    if problems or tally[UNDECIDED] or tally[UNKNOWN_REVISION]:
+        return 2
+    return 0
+
+
 @dataclass
 class ScopeReport:
+    """A whole matrix held in memory: for a few records (`Scope.run`)."""
+
     records: list[RecordScope]
     targets: list[Target]
     problems: list[Problem] = field(default_factory=list)
@@ -128,20 +180,65 @@ class ScopeReport:
 
     @property
     def exit_code(self) -> int:
-        # Like check: something affected outranks doubt; doubt is never "all clear".
-        cells = [c for rs in self.records for c in rs.cells]
-        if any(c.status == AFFECTED for c in cells):
-            return 1
-        if self.problems or any(c.status in (UNDECIDED, UNKNOWN_REVISION) for c in cells):
-            return 2
-        return 0
+        return _exit_code(Counter(c.status for rs in self.records for c in rs.cells), self.problems)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "version": JSON_VERSION,
+            "targets": [t.to_json() for t in self.targets],
             "records": [rs.to_json() for rs in self.records],
             "problems": [p.to_json() for p in self.problems],
             "stale": None if self.stale is None else self.stale.describe(),
         }
+
+
+class ScopeRun:
+    """The matrix as a stream of rows: iterate once; `exit_code` counts what went by."""
+
+    def __init__(self, rows: Iterator[RecordScope], targets: list[Target],
+                 problems: list[Problem], stale: Staleness | None) -> None:
+        self._rows = rows
+        self.targets = targets
+        self.problems = problems
+        self.stale = stale
+        self.tally: Counter[str] = Counter()
+        self.done = False
+
+    def __iter__(self) -> Iterator[RecordScope]:
+        for rs in self._rows:
+            self.tally.update(c.status for c in rs.cells)
+            yield rs
+        self.done = True
+
+    @property
+    def exit_code(self) -> int:
+        if not self.done:
+            raise RuntimeError("exit_code of a scope run that was not read to the end")
+        return _exit_code(self.tally, self.problems)
+
+
+def json_chunks(run: ScopeRun) -> Iterator[str]:
+    """`scope --json` (docs/scope.md) as text, one record at a time, one cell a line:
+    memory is one record's row however big the matrix."""
+    import json
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    yield f'{{\n  "version": {JSON_VERSION},\n  "targets": ['
+    yield ",".join("\n    " + dump(t.to_json()) for t in run.targets)
+    yield "\n  ],\n  \"records\": ["
+    first = True
+    for rs in run:
+        head = dump(rs.head_json())[:-1]  # reopened: the cells follow
+        refs = ",".join("\n        " + dump(c.to_json()) for c in rs.cells if c.target.kind != "deployment")
+        deps = ",".join("\n        " + dump(c.to_json()) for c in rs.cells if c.target.kind == "deployment")
+        yield (("\n    " if first else ",\n    ") + head
+               + f', "refs": [{refs}\n      ], "deployments": [{deps}\n      ]}}')
+        first = False
+    problems = ",".join("\n    " + dump(p.to_json()) for p in run.problems)
+    stale = dump(None if run.stale is None else run.stale.describe())
+    yield f'\n  ],\n  "problems": [{problems}\n  ],\n  "stale": {stale}\n}}\n'
 
 
 def _matches(ref: str, patterns: Sequence[str]) -> bool:
@@ -189,6 +286,60 @@ def select_records(snapshot: Snapshot, ids: Sequence[str]) -> list[Record]:
     return list(dict.fromkeys(chosen))
 
 
+class Matrix:
+    """Which candidates (recorded commits and copies) each target commit's history holds,
+    as three bit matrices (reachable, cannot tell, absent): candidates x commits."""
+
+    def __init__(self, reach: Reachability, commits: Sequence[str], candidates: Sequence[str],
+                 slice_pairs: int = SLICE_PAIRS) -> None:
+        self.col = {c: j for j, c in enumerate(dict.fromkeys(commits))}
+        self.row = {c: i for i, c in enumerate(dict.fromkeys(candidates))}
+        shape = (len(self.row), len(self.col))
+        self.reachable = np.zeros(shape, dtype=bool)
+        self.unknown = np.zeros(shape, dtype=bool)
+        self.absent = np.zeros(shape, dtype=bool)
+        cols, cands = list(self.col), list(self.row)
+        step = max(1, slice_pairs // max(1, len(cands)))
+        for k in range(0, len(cols), step):
+            # Sliced: one `ancestors_many` over all targets would hold every answer's
+            # sets at once (gigabytes on a million commits).
+            for target, answer in reach.ancestors_many(cols[k:k + step], cands).items():
+                j = self.col[target]
+                for bits, found in ((self.reachable, answer.reachable), (self.unknown, answer.unknown),
+                                    (self.absent, answer.absent)):
+                    rows = [self.row[c] for c in found if c in self.row]
+                    bits[rows, j] = True
+
+    def answer(self, commits: Sequence[str], j: int) -> Answer:
+        """Column `j` restricted to `commits`, as the `Answer` that `Checker.judge` reads."""
+        out = Answer("")
+        for c in commits:
+            i = self.row[c]
+            if self.reachable[i, j]:
+                out.reachable.add(c)
+            elif self.unknown[i, j]:
+                out.unknown.add(c)
+            elif self.absent[i, j]:
+                out.absent.add(c)
+        return out
+
+    def patterns(self, commits: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns that hold the same of `commits` share a pattern: (one column of each
+        pattern, each column's pattern number)."""
+        rows = [self.row[c] for c in commits]
+        bits = np.concatenate([self.reachable[rows], self.unknown[rows], self.absent[rows]])
+        packed = np.packbits(bits, axis=0)
+        _, first, inverse = np.unique(packed, axis=1, return_index=True, return_inverse=True)
+        return first, inverse.reshape(-1)
+
+    def holds(self, commits: Iterable[str]) -> np.ndarray:
+        """Per column: does its history hold any of `commits`?"""
+        rows = [self.row[c] for c in commits if c in self.row]
+        if not rows:
+            return np.zeros(len(self.col), dtype=bool)
+        return np.asarray(self.reachable[rows].any(axis=0))
+
+
 class Scope:
     """The records x targets matrix for one snapshot."""
 
@@ -197,56 +348,82 @@ class Scope:
         self.repo = repo
         self.checker = checker
         self.hints = hints
-        self.probe = CherryPickProbe(repo) if probe_applies else None
+        self.probe_applies = probe_applies
         self._refs_of: dict[str, list[str]] = {}
 
     def run(self, records: Iterable[Record], targets: Sequence[Target]) -> ScopeReport:
-        commits = [t.commit for t in targets if t.commit]
-        answers = self.checker.reach.ancestors_many(commits, self.checker.candidates)
-        try:
-            report = ScopeReport([], list(targets), list(self.checker.snapshot.problems),
-                                 self.checker.snapshot.stale)
-            for record in records:
-                judged: dict[str, Finding] = {}
-                cells = []
-                for t in targets:
-                    if t.commit is None:
-                        cells.append(Cell(t, UNKNOWN_REVISION))
-                        continue
-                    if t.commit not in judged:
-                        judged[t.commit] = self.checker.judge(record, answers[t.commit])
-                    f = judged[t.commit]
-                    cells.append(Cell(t, _STATUS[f.status], f))
-                affected = [c for c in cells if c.status == AFFECTED]
-                if affected and record.cures:
-                    holders = self._holders(record, cells, answers)
-                    for cell in affected:
-                        cell.missing = self._missing(record, cell, holders)
-                    self._hint(record, affected)
-                report.records.append(RecordScope(record, cells))
-            self._probe(report)
-            return report
-        finally:
-            if self.probe is not None:
-                self.probe.close()
+        """The whole matrix in memory: for a few records or targets."""
+        stream = self.stream(records, targets)
+        return ScopeReport(list(stream), stream.targets, stream.problems, stream.stale)
 
-    def _holders(self, record: Record, cells: list[Cell], answers: dict[str, Any]) -> dict[str, list[str]]:
+    def stream(self, records: Iterable[Record], targets: Sequence[Target]) -> ScopeRun:
+        """The matrix row by row (see `ScopeRun`)."""
+        return ScopeRun(self._rows(list(records), list(targets)), list(targets),
+                        list(self.checker.snapshot.problems), self.checker.snapshot.stale)
+
+    def _rows(self, records: list[Record], targets: list[Target]) -> Iterator[RecordScope]:
+        matrix = Matrix(self.checker.reach, [t.commit for t in targets if t.commit],
+                        sorted(self.checker.candidates))
+        cols = np.array([matrix.col[t.commit] if t.commit else -1 for t in targets], dtype=np.int64)
+        pending: list[RecordScope] = []
+        asks = cells = 0
+        for record in records:
+            rs = self._row(record, targets, matrix, cols)
+            pending.append(rs)
+            cells += len(rs.cells)
+            asks += sum(1 for c in rs.cells if c.status == AFFECTED and c.target.kind == "branch")
+            if asks >= PROBE_BATCH or cells >= BUFFER_CELLS:
+                self._probe(pending)
+                yield from pending
+                pending, asks, cells = [], 0, 0
+        self._probe(pending)
+        yield from pending
+
+    def _stand_ins(self, record: Record) -> list[str]:
+        eq = self.checker.equivalents
+        return list(dict.fromkeys(x for c in (*record.poisons, *record.cures)
+                                  for x in (c, *(e for e, _ in eq.get(c, [])))))
+
+    def _row(self, record: Record, targets: list[Target], matrix: Matrix, cols: np.ndarray) -> RecordScope:
+        stand_ins = self._stand_ins(record)
+        findings: list[Finding] = []
+        pattern = np.zeros(0, dtype=np.int64)
+        if matrix.col:
+            first, pattern = matrix.patterns(stand_ins)
+            findings = [self.checker.judge(record, matrix.answer(stand_ins, int(j))) for j in first]
+        cells = []
+        for t, j in zip(targets, cols.tolist(), strict=True):
+            if j < 0:
+                cells.append(Cell(t, UNKNOWN_REVISION))
+                continue
+            f = findings[int(pattern[j])]
+            cells.append(Cell(t, _STATUS[f.status], f))
+        rs = RecordScope(record, cells)
+        affected = [c for c in cells if c.status == AFFECTED]
+        if affected and record.cures:
+            rs.cure_refs = self._holders(record, targets, matrix, cols)
+            present = self.checker.reach.present(record.cures)
+            for cell in affected:
+                cell.missing = [MissingCure(cure, rs.cure_refs[cure], cure in present, None)
+                                for cure in record.cures]
+            self._hint(record, affected)
+        return rs
+
+    def _holders(self, record: Record, targets: list[Target], matrix: Matrix,
+                 cols: np.ndarray) -> dict[str, list[str]]:
         """cure -> the scanned branches that hold it or a copy of it (else any ref here)."""
         present = self.checker.reach.present(record.cures)
-        branches = [(c.target.ref, c.target.commit) for c in cells
-                    if c.target.kind == "branch" and c.target.commit]
+        branches = [(t.ref, j) for t, j in zip(targets, cols.tolist(), strict=True)
+                    if t.kind == "branch" and j >= 0]
         holders = {}
         for cure in record.cures:
-            copies = {cure, *(c for c, _ in self.checker.equivalents.get(cure, []))}
-            refs = [ref for ref, tip in branches if any(answers[tip].status(x) for x in copies)]
+            copies = [cure, *(c for c, _ in self.checker.equivalents.get(cure, []))]
+            hit = matrix.holds(copies)
+            refs = [ref for ref, j in branches if hit[j]]
             if not refs and cure in present:
                 refs = self._refs_containing(cure)
             holders[cure] = refs
         return holders
-
-    def _missing(self, record: Record, cell: Cell, holders: dict[str, list[str]]) -> list[MissingCure]:
-        present = self.checker.reach.present(record.cures)
-        return [MissingCure(cure, holders[cure], cure in present, None) for cure in record.cures]
 
     def _hint(self, record: Record, affected: list[Cell]) -> None:
         """Commits on affected targets that share a cure's subject: "probable cure, confirm?"."""
@@ -264,15 +441,22 @@ class Scope:
                 answer = answers[cell.target.commit]
                 cell.probable = [(h, cure) for h, cure in like.items() if answer.status(h)]
 
-    def _probe(self, report: ScopeReport) -> None:
-        """Would each missing cure apply cleanly? All asked in one batch."""
-        if self.probe is None:
+    def _probe(self, rows: list[RecordScope]) -> None:
+        """Would each missing cure apply cleanly? Asked in one batch for these rows."""
+        if not self.probe_applies:
             return
         # Only a branch takes a cherry-pick; a tag or a deployment is fixed by a new
         # release from its branch, so probing it would only cost time.
-        asks = [(cell.target.commit, m) for rs in report.records for cell in rs.of(AFFECTED)
+        asks = [(cell.target.commit, m) for rs in rows for cell in rs.of(AFFECTED)
                 if cell.target.kind == "branch" for m in cell.missing if m.present]
-        answers = self.probe.applies_many([(t, m.cure) for t, m in asks if t])
+        if not asks:
+            return
+        # A probe per batch: its memo and its temporary objects go with the batch.
+        probe = CherryPickProbe(self.repo)
+        try:
+            answers = probe.applies_many([(t, m.cure) for t, m in asks if t])
+        finally:
+            probe.close()
         for t, m in asks:
             if t:
                 m.applies = answers.get((t, m.cure))
@@ -289,16 +473,18 @@ class Backport:
     cell: Cell
 
 
-def backports(report: ScopeReport) -> dict[str, list[Backport]]:
-    """Per branch: every uncured poison on it whose cure exists elsewhere here."""
-    result: dict[str, list[Backport]] = {t.ref: [] for t in report.targets if t.kind == "branch"}
-    for rs in report.records:
+def backports(targets: Sequence[Target], rows: Iterable[RecordScope]) -> dict[str, list[Backport]]:
+    """Per branch: every uncured poison on it whose cure exists elsewhere here.
+
+    Only those cells are kept, so `rows` may be a stream over a big matrix."""
+    result: dict[str, list[Backport]] = {t.ref: [] for t in targets if t.kind == "branch"}
+    for rs in rows:
         for cell in rs.of(AFFECTED):
             if cell.target.kind == "branch" and any(m.present and m.refs for m in cell.missing):
                 result[cell.target.ref].append(Backport(rs.record, cell))
     return result
 
 
-__all__ = ["AFFECTED", "CLEAN", "CURED", "UNDECIDED", "UNKNOWN_REVISION", "Backport", "Cell",
-           "MissingCure", "RecordScope", "Scope", "ScopeReport", "Target", "backports",
-           "ref_targets", "select_records"]
+__all__ = ["AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
+           "Cell", "Matrix", "MissingCure", "RecordScope", "Scope", "ScopeReport", "ScopeRun", "Target",
+           "backports", "json_chunks", "ref_targets", "select_records"]

@@ -6,9 +6,20 @@ so a branch's verdict reads the same in `check`, `scope` and the editor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from poison_tools.check import Evidence
 from poison_tools.render import Styler, short, short_ref, title
-from poison_tools.scope import AFFECTED, Backport, Cell, MissingCure, ScopeReport
+from poison_tools.scope import (
+    AFFECTED,
+    Backport,
+    Cell,
+    MissingCure,
+    RecordScope,
+    ScopeReport,
+    ScopeRun,
+    Target,
+)
 
 
 def _plain(text: str, *_names: str) -> str:
@@ -71,22 +82,30 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
     return [f"{head} never poisoned"]
 
 
-def scope_lines(report: ScopeReport, style: Styler = _plain) -> list[str]:
-    lines: list[str] = []
-    width = min(40, max((len(c.target.label) + (len(c.target.ref) + 3 if c.target.kind == "deployment" else 0)
-                         for rs in report.records for c in rs.cells), default=10))
-    for rs in report.records:
-        r = rs.record
-        counts = ", ".join(f"{len(rs.of(s))} {s}" for s in (AFFECTED, "cured", "clean", "undecided")
-                           if rs.of(s))
-        lines.append(f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else ""))
-        for cell in rs.cells:
-            lines += cell_lines(cell, style, width)
-    if not report.targets:
-        lines.append("no branches, tags or deployments matched")
-    for p in report.problems:
-        lines.append(f"{style('?', 'yellow')} unreadable record {p.path}: {p.message}")
+def label_width(targets: list[Target]) -> int:
+    return min(40, max((len(t.label) + (len(t.ref) + 3 if t.kind == "deployment" else 0)
+                        for t in targets), default=10))
+
+
+def record_lines(rs: RecordScope, style: Styler = _plain, width: int = 24) -> list[str]:
+    r = rs.record
+    n = rs.counts()
+    counts = ", ".join(f"{n[s]} {s}" for s in (AFFECTED, "cured", "clean", "undecided") if n.get(s))
+    lines = [f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else "")]
+    for cell in rs.cells:
+        lines += cell_lines(cell, style, width)
     return lines
+
+
+def scope_lines(report: ScopeReport | ScopeRun, style: Styler = _plain) -> Iterator[str]:
+    """The matrix in words, record by record: a `ScopeRun` is read as it is judged."""
+    width = label_width(report.targets)
+    for rs in (report.records if isinstance(report, ScopeReport) else report):
+        yield from record_lines(rs, style, width)
+    if not report.targets:
+        yield "no branches, tags or deployments matched"
+    for p in report.problems:
+        yield f"{style('?', 'yellow')} unreadable record {p.path}: {p.message}"
 
 
 def backport_lines(todo: dict[str, list[Backport]], style: Styler = _plain) -> list[str]:

@@ -97,7 +97,16 @@ def test_scope_json_shows_affected_cured_by_pick_and_by_hand_and_clean(history: 
     (missing,) = refs["refs/heads/lts/3.0"]["missing_cures"]
     assert missing["cherry_pick"] == f"git cherry-pick -x {history.cure}"
     assert missing["applies_cleanly"] is True
-    assert "refs/heads/master" in missing["refs"]
+    assert "refs" not in missing  # once per record, not once per cell
+    assert "refs/heads/master" in rec["cure_refs"][history.cure]
+    assert rec["counts"] == {"affected": 4, "cured": 7, "clean": 2, "unknown-revision": 1}
+    # A clean cell is its name and status; its kind and commit are in `targets`, once.
+    assert refs["refs/heads/lts/0.9"] == {"ref": "refs/heads/lts/0.9", "status": "clean"}
+    listed = {t.get("ref") or t["name"]: t for t in data["targets"]}
+    assert listed["refs/heads/lts/0.9"] == {"ref": "refs/heads/lts/0.9", "kind": "branch",
+                                            "commit": history.repo.rev("lts/0.9")}
+    assert listed["legacy"] == {"name": "legacy", "revision": "v9.9.9", "kind": "deployment", "commit": None}
+    assert data["version"] == 2
     deployed = _cells(data, "deployments")
     assert {n: c["status"] for n, c in deployed.items()} == {
         "production/eu-west/api": "cured",

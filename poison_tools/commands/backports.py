@@ -34,9 +34,9 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     equivalence = default_equivalence(app.repo, progress)
     checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress), equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
-    report = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).run(
+    run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).stream(
         select_records(snapshot, ()), targets)
-    todo = backports(report)
+    todo = backports(targets, run)  # keeps only the backports, not the matrix
     if as_json:
         app.echo_json({
             "branches": [
@@ -48,7 +48,7 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
                     for b in items]}
                 for ref, items in todo.items()
             ],
-            "problems": [p.to_json() for p in report.problems],
+            "problems": [p.to_json() for p in run.problems],
         })
     else:
         for line in backport_lines(todo, app.out):
@@ -57,4 +57,4 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
             app.warn("no branch matched")
     if any(todo.values()):
         return 1
-    return 2 if report.problems else 0
+    return 2 if run.problems else 0

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+
 import click
 
 from poison_tools.check import Checker
@@ -58,33 +62,60 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     equivalence = default_equivalence(app.repo, progress)
     checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress), equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
-    report = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).run(records, targets)
+    run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).stream(records, targets)
+    # Written as it is judged, record by record: the whole matrix of a big repository
+    # (millions of cells) never sits in memory, as objects or as text.
+    chunks: Iterable[str]
     if fmt == "json":
-        import json
+        from poison_tools.scope import json_chunks
 
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        chunks = json_chunks(run)
     elif fmt == "html":
-        from poison_tools.html_report import render_html
+        from poison_tools.html_report import html_chunks
 
-        text = render_html(report, app.store.project)
+        chunks = html_chunks(run, app.store.project)
     else:
         from poison_tools.scope_render import scope_lines
 
         style = app.out if output is None else (lambda t, *_n: t)
-        text = "".join(line + "\n" for line in scope_lines(report, style))
+        chunks = _blocks(scope_lines(run, style))
         if not records:
             app.warn("no active records (record one with `git poison add`)")
-    _emit(app, text, output)
-    return report.exit_code
+    _emit(app, chunks, output)
+    return run.exit_code
 
 
-def _emit(app: App, text: str, output: str | None) -> None:
+def _blocks(lines: Iterable[str], size: int = 2000) -> Iterator[str]:
+    """Lines joined into blocks: one write per block, not per line."""
+    block: list[str] = []
+    for line in lines:
+        block.append(line + "\n")
+        if len(block) >= size:
+            yield "".join(block)
+            block = []
+    if block:
+        yield "".join(block)
+
+
+def _emit(app: App, chunks: Iterable[str], output: str | None) -> None:
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
         return
+    # Into a temporary file beside OUTPUT, renamed when complete: an interrupted run
+    # leaves the previous report, never half of a new one.
+    tmp = f"{output}.tmp-{os.getpid()}"
     try:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
+        with open(tmp, "w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(tmp, output)
     except OSError as e:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
         raise FatalError(f"cannot write {output}: {e.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
     click.echo(f"wrote {output}", err=True)
