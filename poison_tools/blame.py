@@ -220,12 +220,7 @@ def could_hold_lines_of(repo: SourceRepo, commits: Iterable[str], text: bytes) -
 def make_checker(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> Checker:
     """The checker exactly as `git poison check` builds it; `progress` reports the
     first scan of the copy rules (patch-ids), which can take a while."""
-    if progress is None or not snapshot.active:
-        return Checker(repo, snapshot)
-    # The same default the Checker picks for itself, only with someone to tell.
-    from poison_tools.equivalence import default_equivalence
-
-    return Checker(repo, snapshot, equivalence=default_equivalence(repo, progress))
+    return Checker(repo, snapshot, progress=progress)
 
 
 def check_head(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> CheckReport:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
 from poison_tools.git import SourceRepo
+from poison_tools.progress import Progress
 from poison_tools.reach import Answer, Reachability, reachability
 from poison_tools.record import Problem, Record
 from poison_tools.store import Snapshot, Staleness
@@ -173,6 +174,7 @@ class Checker:
         *,
         reach: Reachability | None = None,
         equivalence: Equivalence | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.repo = repo
         self.snapshot = snapshot
@@ -184,7 +186,9 @@ class Checker:
             # records there is nothing to widen and no cache is touched.
             from poison_tools.equivalence import default_equivalence
 
-            equivalence = default_equivalence(repo)
+            # `progress` shows the first scan for copies (patch-ids), which can take
+            # tens of seconds on a big repository.
+            equivalence = default_equivalence(repo, progress)
         self.equivalents = (equivalence or Identity()).expand(recorded)
         self._all = recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
 

@@ -133,7 +133,7 @@ def check_push(
         if snapshot is None and load_error is None:
             try:
                 snapshot = store.load()
-                checker = Checker(repo, snapshot, reach=reachability(repo, progress))
+                checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
                 report.stale = snapshot.stale
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"

@@ -278,3 +278,51 @@ def test_trailers_mode_skips_patch_ids_and_full_mode_gets_them_back(repo: Repo) 
     repo.git("config", "--unset", "poison.equivalence")
     rc, report = _check(repo, "lts")
     assert rc == 0 and _vias(report, "cure_evidence") == {"patch-id"}
+
+
+def _on_terminal(repo: Repo, *args: str, stdin: str = "") -> tuple[int, str]:
+    """Run `args` with stderr on a pseudo-terminal, as a user at a terminal does."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.gitrepo import BIN
+
+    main, child = pty.openpty()
+    full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(args, cwd=repo.path, stdout=subprocess.PIPE, stderr=child,
+                          input=stdin.encode(), env=full)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # EIO: the child's end is closed and everything was read
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    return proc.returncode, b"".join(chunks).decode(errors="replace")
+
+
+def test_first_copy_scan_shows_progress_on_a_terminal_in_check_and_the_hook(repo: Repo) -> None:
+    import shutil
+
+    _base(repo)
+    rid = repo.add_poison(_bug(repo))
+    cache = repo.path / ".git" / "poison-cache"
+    assert not cache.exists()  # `add` scans nothing: the first scan is check's
+    rc, err = _on_terminal(repo, "git", "poison", "check")
+    assert rc == 1 and "computing patch-ids" in err, err
+    shutil.rmtree(cache)
+    # The pre-push hook, as git runs it: remote and URL as arguments, the refs on stdin.
+    head = repo.rev("HEAD")
+    rc, err = _on_terminal(repo, "git-poison-hook", "origin", "file:///elsewhere", "--no-fetch",
+                           stdin=f"refs/heads/master {head} refs/heads/master {'0' * 40}\n")
+    assert rc == 0 and "computing patch-ids" in err, err  # master is not protected
+    assert rid[:6] in err  # and the poison it carries is named
+    # Not a terminal: nothing but the verdict on stderr.
+    shutil.rmtree(cache)
+    r = repo.poison("check")
+    assert r.rc == 1 and "computing patch-ids" not in r.err and "\r" not in r.err

@@ -33,8 +33,10 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     """Does REV (default HEAD) carry an uncured poison?"""
     target = app.repo.resolve_commit(rev)
     base = app.repo.resolve_commit(since) if since else None
-    # A first check on a large repository builds the reachability index: show it.
-    checker = Checker(app.repo, app.snapshot(), reach=reachability(app.repo, StderrProgress()))
+    # A first check on a large repository builds the reachability index and scans
+    # for copies (patch-ids): show both (on a terminal only).
+    progress = StderrProgress()
+    checker = Checker(app.repo, app.snapshot(), reach=reachability(app.repo, progress), progress=progress)
     if base is not None:
         report = checker.release(target, rev, base, since or "")
         lines = release_lines(report, app.out)
