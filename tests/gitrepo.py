@@ -102,3 +102,14 @@ def bare(path: Path) -> Path:
     """A bare repository, as a shared server would have."""
     git(path.parent, "init", "-q", "--bare", str(path))
     return path
+
+
+def service_with_origin(tmp_path: Path, name: str = "seed") -> tuple[Repo, Path]:
+    """A service repository whose one commit (the bug to record) is pushed to a bare
+    `origin`, so that teammates can clone it."""
+    origin = bare(tmp_path / "svc.git")
+    repo = Repo(tmp_path / name)
+    repo.commit("bug")
+    repo.git("remote", "add", "origin", str(origin))
+    repo.git("push", "-q", "origin", "master")
+    return repo, origin

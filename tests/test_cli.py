@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.gitrepo import Repo, bare
+from tests.gitrepo import Repo, service_with_origin
 
 
 def _service_with_bug_fixed_on_master(repo: Repo) -> tuple[str, str]:
@@ -150,11 +150,8 @@ def test_works_from_a_subdirectory_and_a_linked_worktree(repo: Repo, tmp_path: P
 
 
 def test_shared_remote_with_several_clones(tmp_path: Path, remote: Path) -> None:
-    origin = bare(tmp_path / "svc.git")
-    alice = Repo(tmp_path / "alice")
-    bug = alice.commit("bug")
-    alice.git("remote", "add", "origin", str(origin))
-    alice.git("push", "-q", "origin", "master")
+    alice, origin = service_with_origin(tmp_path, "alice")
+    bug = alice.rev("HEAD")
     before = alice.add_poison(bug, "recorded before sharing")
     init = alice.poison("init", "--remote", str(remote))
     assert init.rc == 0, init.err

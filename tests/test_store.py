@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.gitrepo import BIN, Repo, bare, git
+from tests.gitrepo import BIN, Repo, git, service_with_origin
 
 
 def _records_on(remote: Path, branch: str) -> dict[str, dict[str, object]]:
@@ -21,39 +21,41 @@ def _records_on(remote: Path, branch: str) -> dict[str, dict[str, object]]:
     }
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+def _all_at_once(jobs: list[tuple[Repo, list[str]]]) -> list[str]:
+    """Start every `git poison ARGS` at once, as separate processes; their outputs."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    procs = [
+        subprocess.Popen(
+            ["git", "poison", *args],
+            cwd=r.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for r, args in jobs
+    ]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        outs.append(out.strip())
+    return outs
 
 
 def test_twenty_writers_in_twenty_clones_lose_nothing(tmp_path: Path, remote: Path) -> None:
-    origin = bare(tmp_path / "svc.git")
-    seed = Repo(tmp_path / "seed")
-    bug = seed.commit("bug")
-    seed.git("remote", "add", "origin", str(origin))
-    seed.git("push", "-q", "origin", "master")
+    seed, origin = service_with_origin(tmp_path)
+    bug = seed.rev("HEAD")
     clones = []
     for i in range(20):
         c = Repo.clone(origin, tmp_path / f"dev{i}")
         c.git("config", "poison.remote", str(remote))
         c.git("config", "user.name", f"Dev {i}")
         clones.append(c)
-    procs = [
-        subprocess.Popen(
-            ["git", "poison", "add", bug, "-m", f"bug seen by dev {i}"],
-            cwd=c.path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(),
-        )
-        for i, c in enumerate(clones)
-    ]
-    ids = []
-    for p in procs:
-        out, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err
-        ids.append(out.strip())
-    records = _records_on(remote, "srv/svc" if False else _project(clones[0]))
+    ids = _all_at_once(
+        [(c, ["add", bug, "-m", f"bug seen by dev {i}"]) for i, c in enumerate(clones)]
+    )
+    records = _records_on(remote, _project(clones[0]))
     assert sorted(records) == sorted(ids)
     assert {r["comment"] for r in records.values()} == {f"bug seen by dev {i}" for i in range(20)}
     # Each write is one commit authored by its writer, on a history never rewritten.
@@ -65,19 +67,7 @@ def test_twenty_writers_in_twenty_clones_lose_nothing(tmp_path: Path, remote: Pa
 def test_twenty_writers_sharing_one_clone_lose_nothing(repo: Repo, remote: Path) -> None:
     bug = repo.commit("bug")
     repo.git("config", "poison.remote", str(remote))
-    procs = [
-        subprocess.Popen(
-            ["git", "poison", "add", bug, "-m", f"w{i}"],
-            cwd=repo.path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(),
-        )
-        for i in range(20)
-    ]
-    ids = [p.communicate(timeout=300)[0].strip() for p in procs]
-    assert all(p.returncode == 0 for p in procs)
+    ids = _all_at_once([(repo, ["add", bug, "-m", f"w{i}"]) for i in range(20)])
     assert sorted(_records_on(remote, _project(repo))) == sorted(ids)
 
 
@@ -86,20 +76,7 @@ def test_concurrent_cures_of_one_record_are_all_kept(repo: Repo, remote: Path) -
     fixes = [repo.commit(f"fix {i}") for i in range(6)]
     repo.git("config", "poison.remote", str(remote))
     rid = repo.add_poison(bug)
-    procs = [
-        subprocess.Popen(
-            ["git", "poison", "cure", rid, fix],
-            cwd=repo.path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(),
-        )
-        for fix in fixes
-    ]
-    for p in procs:
-        p.communicate(timeout=300)
-        assert p.returncode == 0
+    _all_at_once([(repo, ["cure", rid, fix]) for fix in fixes])
     record = _records_on(remote, _project(repo))[rid]
     assert sorted(record["cures"]) == sorted(fixes)  # type: ignore[arg-type]
 
