@@ -188,7 +188,7 @@ class Checker:
 
             # `progress` shows the first scan for copies (patch-ids), which can take
             # tens of seconds on a big repository.
-            equivalence = default_equivalence(repo, progress)
+            equivalence = default_equivalence(repo, progress, self.reach)
         self.equivalents = (equivalence or Identity()).expand(recorded)
         self._all = recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
 

@@ -26,6 +26,7 @@ from poison_tools.progress import Progress
 
 if TYPE_CHECKING:
     from poison_tools.check import Equivalence
+    from poison_tools.reach import Reachability
 
 MODES = ("full", "trailers", "none")
 # A patch that recurs this often ("bump version", a one-line revert) says nothing
@@ -39,8 +40,10 @@ class Copies:
     """Equivalence by cherry-pick/backport lines, patch-id and Change-Id."""
 
     def __init__(self, repo: SourceRepo, *, patch_ids: bool = True,
-                 progress: Progress | None = None, cache: PatchIdCache | None = None) -> None:
+                 progress: Progress | None = None, cache: PatchIdCache | None = None,
+                 reach: Reachability | None = None) -> None:
         self.repo = repo
+        self.reach = reach
         self.patch_ids = patch_ids
         self.progress = progress
         self._cache = cache
@@ -48,7 +51,8 @@ class Copies:
     @property
     def cache(self) -> PatchIdCache:
         if self._cache is None:
-            self._cache = PatchIdCache(self.repo, patch_ids=self.patch_ids, progress=self.progress)
+            self._cache = PatchIdCache(self.repo, patch_ids=self.patch_ids, progress=self.progress,
+                                       reach=self.reach)
         return self._cache
 
     def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
@@ -106,7 +110,10 @@ class Copies:
         return self.cache.same_subject(commit)
 
 
-def default_equivalence(repo: SourceRepo, progress: Progress | None = None) -> Equivalence:
+def default_equivalence(repo: SourceRepo, progress: Progress | None = None,
+                        reach: Reachability | None = None) -> Equivalence:
+    """`progress` shows the first scan; `reach` (the command's reachability engine)
+    spares the scan new refs that point into history already scanned."""
     from poison_tools.check import Identity
 
     mode = (repo.config_get("poison.equivalence") or "full").strip().lower()
@@ -114,4 +121,4 @@ def default_equivalence(repo: SourceRepo, progress: Progress | None = None) -> E
         raise FatalError(f"poison.equivalence must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "none":
         return Identity()
-    return Copies(repo, patch_ids=mode != "trailers", progress=progress)
+    return Copies(repo, patch_ids=mode != "trailers", progress=progress, reach=reach)

@@ -8,6 +8,13 @@ scanned last time>`, so a second run costs one `for-each-ref` when nothing moved
 
 The universe is every ref plus HEAD: a copy that lives on no ref is on no branch,
 tag or deployment anybody asks about.
+
+Every tip in the `tips` table has its whole history in the cache. So a new ref that
+points into the history of a tip scanned before (a tag on an old commit, a branch
+created at an old release) brings nothing new: with a reachability index at hand,
+such tips are dropped before `git log` is asked. Without that, a thousand tags
+created on old commits cost a walk of the whole history to learn that nothing
+arrived: 7.7 s on a million commits without a commit-graph.
 """
 
 from __future__ import annotations
@@ -19,10 +26,14 @@ import subprocess
 from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from poison_tools import git, trailers
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress, Silent
+
+if TYPE_CHECKING:
+    from poison_tools.reach import Reachability
 
 CACHE_DIR = "poison-cache"
 CACHE_FILE = "copies.sqlite3"
@@ -82,8 +93,9 @@ class PatchIdCache:
     """Copy-identifying facts of every commit on a ref, kept up to date incrementally."""
 
     def __init__(self, repo: SourceRepo, *, patch_ids: bool = True, progress: Progress | None = None,
-                 path: str | None = "") -> None:
+                 path: str | None = "", reach: Reachability | None = None) -> None:
         self.repo = repo
+        self.reach = reach
         self.patch_ids = patch_ids
         self.progress = progress or Silent()
         self.db = _connect(cache_path(repo, patch_ids) if path == "" else path)
@@ -108,13 +120,26 @@ class PatchIdCache:
         alive = _present(self.repo, old - now)
         if not now:
             return 0
-        # `^sha` rather than `--not`: git 2.39 takes no options on --stdin.
-        spec = [*sorted(now), *("^" + t for t in sorted(alive | (old & now)))]
-        n = self._scan(spec, walk=True)
+        scanned = alive | (old & now)  # tips whose whole history is in the cache
+        new = self._beyond(now - scanned, scanned)
+        n = 0
+        if new:
+            # `^sha` rather than `--not`: git 2.39 takes no options on --stdin.
+            n = self._scan([*sorted(new), *("^" + t for t in sorted(scanned))], walk=True)
         with self.db:
             self.db.execute("DELETE FROM tips")
             self.db.executemany("INSERT OR IGNORE INTO tips VALUES (?)", ((t,) for t in now))
         return n
+
+    def _beyond(self, tips: set[str], scanned: set[str]) -> set[str]:
+        """The `tips` that are not in the history of a `scanned` tip (per the index)."""
+        from poison_tools.reach import GitWalk
+
+        if not tips or not scanned or self.reach is None or isinstance(self.reach, GitWalk):
+            return tips  # plain git would walk once per scanned tip: worse than one log
+        answers = self.reach.ancestors_many(sorted(scanned), sorted(tips))
+        inside = {c for a in answers.values() for c in a.reachable}
+        return tips - inside
 
     def ensure(self, commits: Collection[str]) -> None:
         """Make sure these commits (e.g. recorded ones on no ref) have their facts."""

@@ -93,3 +93,43 @@ def test_cache_from_an_older_version_is_set_aside_and_rebuilt_on_disk(repo: Repo
     assert PatchIdCache(src).update() == 1
     assert os.path.isfile(path + ".old")
     assert PatchIdCache(src).update() == 0  # the rebuilt cache is on disk, not in memory
+
+
+def _logs_run(trace: str) -> int:
+    """How many `git log` processes a GIT_TRACE2_EVENT file shows."""
+    import json
+
+    if not os.path.exists(trace):
+        return 0
+    with open(trace) as f:
+        events = [json.loads(line) for line in f if line.strip()]
+    return sum(1 for e in events if e.get("event") == "cmd_name" and e.get("name") == "log")
+
+
+def test_tags_on_old_commits_and_deleted_branches_need_no_walk_with_the_index(
+        repo: Repo, tmp_path: os.PathLike[str], monkeypatch: object) -> None:
+    import pytest
+
+    from poison_tools.reach import reachability
+
+    old = [repo.commit(f"c{i}") for i in range(30)]
+    repo.branch("doomed", old[20])
+    src = SourceRepo.discover(str(repo.path))
+    assert PatchIdCache(src, reach=reachability(src)).update() == 31
+    # Many refs added (tags on old commits) and one deleted, as after a big fetch --prune.
+    for i, sha in enumerate(old[::3]):
+        repo.git("tag", f"old-{i}", sha)
+    repo.git("branch", "-D", "doomed")
+    trace = os.path.join(str(tmp_path), "trace.json")
+    mp: pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    mp.setenv("GIT_TRACE2_EVENT", trace)
+    assert PatchIdCache(src, reach=reachability(src)).update() == 0
+    assert _logs_run(trace) == 0  # the index showed they are all in scanned history
+    # A branch from an old commit that brings a commit of its own is still scanned.
+    repo.branch("fix", old[5])
+    repo.checkout("fix")
+    fresh = repo.commit("fix on an old base")
+    repo.checkout("master")
+    cache = PatchIdCache(src, reach=reachability(src))
+    assert cache.update() == 1 and cache.known([fresh]) == {fresh}
+    assert _logs_run(trace) == 2  # messages and patch-ids: one walk, for the new tip only

@@ -31,8 +31,9 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     snapshot = app.snapshot()
     targets = ref_targets(app.repo, patterns)
     progress = StderrProgress()
-    equivalence = default_equivalence(app.repo, progress)
-    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress), equivalence=equivalence)
+    reach = reachability(app.repo, progress)
+    equivalence = default_equivalence(app.repo, progress, reach)
+    checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
     run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).stream(
         select_records(snapshot, ()), targets)

@@ -59,8 +59,9 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         # Only the records asked about: their copies are all the matrix needs.
         snapshot = Snapshot({r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale)
     progress = StderrProgress()
-    equivalence = default_equivalence(app.repo, progress)
-    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress), equivalence=equivalence)
+    reach = reachability(app.repo, progress)
+    equivalence = default_equivalence(app.repo, progress, reach)
+    checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
     run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).stream(records, targets)
     # Written as it is judged, record by record: the whole matrix of a big repository
