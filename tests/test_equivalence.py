@@ -272,6 +272,9 @@ def test_trailers_mode_skips_patch_ids_and_full_mode_gets_them_back(repo: Repo) 
     rid = repo.add_poison(poison)
     repo.add_cure(rid, cure)
     repo.checkout("lts")
+    # A commit of lts's own first: picked onto the cure's own parent within the same
+    # second, the pick would be the very same commit as the cure.
+    repo.commit("lts work")
     repo.git("cherry-pick", cure)  # no -x: only the patch-id links it
     repo.git("config", "poison.equivalence", "trailers")
     assert _check(repo, "lts")[0] == 1
