@@ -334,7 +334,8 @@ def main() -> int:
         print(f"\n{size:,} commits, {refs} refs, {len(records)} records ({path})")
         print(f"  {'question':<48} {'git-poison':>10} | {'baseline':<40} {'time':>11} | {'ratio':>8}")
         results[size] = bench(path, records, args)
-    (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = "results-compare.json" if args.compare_only else "results.json"
+    (work / name).write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 
