@@ -7,7 +7,12 @@ measured in the same run on the same repository:
   and its cure (plain git's answer, without copies);
 - backports: `git branch --list 'lts/*' --contains` for each record's poison and cure
   (timed on a sample of records, scaled to all of them, and said so);
-- patch-id cache: `git log -p | git patch-id --stable` over the whole history.
+- patch-id cache: `git log -p | git patch-id --stable` over the whole history;
+- the whole matrix (`scope --tags` with no id: every record x every branch and tag,
+  as JSON, text and HTML), its time and its peak memory (the process tree's maximum
+  resident set, from `os.wait4`) beside `scope <one id> --tags --json` in the same
+  run, and its time beside plain git's `tag/branch --contains` for each record's
+  poison and cure (timed on a sample, scaled, and said so).
 
 The history (written with `git fast-import`): a mainline of --commits commits, each
 changing one of 1,000 files; 10 `lts/N` branches forked along it that receive
@@ -17,6 +22,7 @@ straight into the poisons repository (poison on the mainline, cure a little late
 copied to some LTS branches).
 
     .venv/bin/python bench/bench_scope.py [--commits 100000] [--records 1000] [--refs 1000]
+                                          [--only-matrix]
 """
 
 from __future__ import annotations
@@ -142,6 +148,43 @@ def poison(svc: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return proc
 
 
+def measured(svc: Path, *args: str) -> tuple[float, int, int, int]:
+    """(seconds, max RSS in MB of the process tree, exit code, bytes written) of one
+    `git poison` run, its output sent to a file."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    with tempfile.TemporaryFile() as out:
+        t = time.perf_counter()
+        proc = subprocess.Popen(["git", "poison", "--no-fetch", *args], cwd=svc, stdout=out,
+                                stderr=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        size = out.seek(0, os.SEEK_END)
+    # ru_maxrss (KB on Linux) covers the child and the descendants it waited for.
+    return took, usage.ru_maxrss // 1024, proc.returncode, size
+
+
+def matrix(svc: Path, records: list[dict[str, str]], sample: int) -> None:
+    """The whole matrix, every record x every branch and tag, in each format."""
+    rec = records[len(records) // 2]
+    one_t, one_mb, _, _ = measured(svc, "scope", rec["id"], "--tags", "--json")
+    picked = records[:: max(1, len(records) // sample)][:sample]
+
+    def plain() -> None:
+        for r in picked:
+            for c in (r["poison"], r["cure"]):
+                git(svc, "tag", "--contains", c)
+                git(svc, "branch", "-a", "--contains", c)
+
+    base = timed(plain) * len(records) / len(picked)
+    for fmt in ("json", "text", "html"):
+        took, mb, rc, size = measured(svc, "scope", "--tags", "--format", fmt)
+        row(f"scope --tags --format {fmt}, whole matrix", took, base,
+            f"tag/branch --contains x2 per record, {len(picked)} timed, scaled")
+        print(f"{'':<44} max RSS {mb:6d} MB   baseline {one_mb:6d} MB (scope <one id> --tags --json, "
+              f"{one_t:.2f} s)   ratio {mb / max(1, one_mb):6.2f}   exit {rc}, {size / 1e6:.0f} MB written")
+
+
 def row(name: str, ours: float, base: float, base_name: str) -> None:
     print(f"{name:<44} {ours:8.2f} s   baseline {base:8.2f} s ({base_name})   ratio {ours / base:6.2f}")
 
@@ -154,6 +197,7 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=50, help="records timed for the backports baseline")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--only-matrix", action="store_true", help="only the whole-matrix figures")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scope-") as tmp:
         t = time.perf_counter()
@@ -161,6 +205,10 @@ def main() -> int:
         refs = len(git(svc, "for-each-ref").splitlines())
         print(f"history: {args.commits} mainline commits, {refs} refs, {len(records)} records "
               f"(built in {time.perf_counter() - t:.1f} s)")
+        if args.only_matrix:
+            poison(svc, "check", "master")  # builds the index and the copy cache, untimed
+            matrix(svc, records, args.sample)
+            return 0
 
         # The patch-id cache: first run, then a run with nothing new, then 10 new commits.
         base_pid = timed(lambda: subprocess.run(
@@ -212,6 +260,7 @@ def main() -> int:
         missing = sum(len(b["missing"]) for b in out["branches"])
         row(f"backports {len(out['branches'])} branches x {len(records)} records ({missing} missing)",
             ours, base, f"branch --contains x2 per record, {len(sample)} timed, scaled")
+        matrix(svc, records, args.sample)
     return 0
 
 
