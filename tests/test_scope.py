@@ -228,3 +228,38 @@ def test_same_subject_on_an_affected_branch_is_a_hint_never_a_cure(history: Hist
     repo.add_cure(history.id, guess)
     after = json.loads(repo.poison("scope", history.id, "--branches", "lts/3.0", "--json").out)
     assert _cells(after)["refs/heads/lts/3.0"]["status"] == "cured"
+
+
+def test_whole_matrix_agrees_with_check_on_every_ref_for_every_record(history: History) -> None:
+    repo = history.repo
+    # More records with their own shapes: one never cured, one cured only on lts/1.0 by
+    # a pick, one whose poison is only on lts/2.0.
+    repo.checkout("master")
+    unfixed = repo.add_poison(repo.commit("slow start", {"start.c": "sleep(1)\n"}), "slow")
+    leak = repo.commit("leak", {"mem.c": "malloc\n"})
+    leak_id = repo.add_poison(leak, "leak")
+    repo.checkout("lts/1.0")
+    repo.git("cherry-pick", "-x", leak)
+    picked_fix = repo.commit("free it", {"mem.c": "malloc\nfree\n"})
+    repo.add_cure(leak_id, picked_fix)
+    repo.checkout("lts/2.0")
+    only_lts2 = repo.add_poison(repo.commit("lts2 only bug", {"lts2bug.c": "x\n"}), "lts2")
+    repo.checkout("master")
+    r = repo.poison("scope", "--tags", "--json")
+    assert r.rc == 1, r.err
+    data = json.loads(r.out)
+    ids = {rec["id"] for rec in data["records"]}
+    assert ids == {history.id, unfixed, leak_id, only_lts2}
+    scoped = {(rec["id"], c["ref"]): c["status"] for rec in data["records"] for c in rec["refs"]}
+    assert len(scoped) == 4 * len(data["targets"])
+    word = {"poisoned": "affected", "cured": "cured", "undecided": "undecided"}
+    for target in data["targets"]:
+        ref = target["ref"]
+        check = json.loads(repo.poison("check", ref, "--json").out)
+        judged = {f["id"]: word[key]
+                  for key in ("poisoned", "cured", "undecided") for f in check[key]}
+        for rid in ids:
+            assert scoped[(rid, ref)] == judged.get(rid, "clean"), (rid, ref)
+    assert scoped[(only_lts2, "refs/heads/lts/2.0")] == "affected"
+    assert scoped[(leak_id, "refs/heads/lts/1.0")] == "cured"
+    assert scoped[(leak_id, "refs/heads/master")] == "affected"
