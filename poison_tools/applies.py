@@ -100,15 +100,20 @@ class CherryPickProbe:
             return []
         assert self._tmp is not None
         os.makedirs(os.path.join(self._tmp, "objects"), exist_ok=True)
+        # Each cure's side recurs once per branch asked about: one file per distinct
+        # object (a file costs ~0.5 ms to create on a busy disk; `scope` over a whole
+        # matrix asks thousands).
+        unique = list(dict.fromkeys(texts))
         paths = []
-        for i, text in enumerate(texts):
+        for i, text in enumerate(unique):
             path = os.path.join(self._tmp, f"c{i}")
             with open(path, "w") as f:
                 f.write(text)
             paths.append(path)
         out = self.repo.git(["hash-object", "-w", "-t", "commit", "--stdin-paths"],
                             input="".join(p + "\n" for p in paths).encode(), env=env).stdout.decode()
-        return out.split()
+        ids = dict(zip(unique, out.split(), strict=True))
+        return [ids[t] for t in texts]
 
     def close(self) -> None:
         if self._tmp is not None:
