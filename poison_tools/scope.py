@@ -28,6 +28,7 @@ from poison_tools.applies import CherryPickProbe
 from poison_tools.check import CLEAN, CURED, NOT_IN_HISTORY, POISONED, UNDECIDED, Checker, Finding
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
+from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, Reachability
 from poison_tools.record import Problem, Record
 from poison_tools.store import Snapshot, Staleness
@@ -344,9 +345,10 @@ class Scope:
     """The records x targets matrix for one snapshot."""
 
     def __init__(self, repo: SourceRepo, checker: Checker, *, probe_applies: bool = True,
-                 hints: Callable[[str], list[str]] | None = None) -> None:
+                 hints: Callable[[str], list[str]] | None = None, progress: Progress | None = None) -> None:
         self.repo = repo
         self.checker = checker
+        self.progress = progress or Silent()
         self.hints = hints
         self.probe_applies = probe_applies
         self._refs_of: dict[str, list[str]] = {}
@@ -367,7 +369,10 @@ class Scope:
         cols = np.array([matrix.col[t.commit] if t.commit else -1 for t in targets], dtype=np.int64)
         pending: list[RecordScope] = []
         asks = cells = 0
+        # The whole matrix of a big repository takes a while: say how far it is.
+        self.progress.start(f"records x {len(targets)} targets", len(records))
         for record in records:
+            self.progress.advance()
             rs = self._row(record, targets, matrix, cols)
             pending.append(rs)
             cells += len(rs.cells)
@@ -377,6 +382,7 @@ class Scope:
                 yield from pending
                 pending, asks, cells = [], 0, 0
         self._probe(pending)
+        self.progress.finish()
         yield from pending
 
     def _stand_ins(self, record: Record) -> list[str]:

@@ -263,3 +263,17 @@ def test_whole_matrix_agrees_with_check_on_every_ref_for_every_record(history: H
     assert scoped[(only_lts2, "refs/heads/lts/2.0")] == "affected"
     assert scoped[(leak_id, "refs/heads/lts/1.0")] == "cured"
     assert scoped[(leak_id, "refs/heads/master")] == "affected"
+
+
+def test_whole_matrix_into_a_file_counts_records_on_a_terminal(history: History, tmp_path: Path) -> None:
+    from tests.test_equivalence import _on_terminal
+
+    out = tmp_path / "scope.json"
+    rc, err = _on_terminal(history.repo, "git", "poison", "scope", "--tags", "--json", "-o", str(out))
+    assert rc == 1, err
+    assert "records x 10 targets: 100% (1/1)" in err
+    assert json.loads(out.read_text())["records"][0]["id"] == history.id
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []  # renamed into place
+    # Piped, as a script reads it: no progress at all.
+    r = history.repo.poison("scope", "--tags", "--json", "-o", str(out))
+    assert r.rc == 1 and "records x" not in r.err

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterable, Iterator
 
 import click
@@ -10,6 +11,7 @@ from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import Copies, default_equivalence
 from poison_tools.errors import FatalError
+from poison_tools.progress import Silent
 from poison_tools.reach import reachability
 from poison_tools.scope import Scope, Target, ref_targets, select_records
 from poison_tools.store import Snapshot
@@ -63,7 +65,10 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     equivalence = default_equivalence(app.repo, progress, reach)
     checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
-    run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).stream(records, targets)
+    # Counting records on stderr would tear text written to the same terminal.
+    judging = progress if output not in (None, "-") or not sys.stdout.isatty() else Silent()
+    run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints,
+                progress=judging).stream(records, targets)
     # Written as it is judged, record by record: the whole matrix of a big repository
     # (millions of cells) never sits in memory, as objects or as text.
     chunks: Iterable[str]
