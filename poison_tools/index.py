@@ -371,16 +371,8 @@ class IndexedReach:
                 not_reached.append(c)
         if not not_reached:
             return answer
-        present = self.present(not_reached)
-        incomplete = crossed or self.repo.partial
-        for c in not_reached:
-            if c in present:
-                if crossed:
-                    answer.unknown.add(c)
-            elif incomplete:
-                answer.unknown.add(c)
-            else:
-                answer.absent.add(c)
+        answer.settle(not_reached, self.present(not_reached),
+                      crossed_boundary=crossed, partial=self.repo.partial)
         return answer
 
     def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:

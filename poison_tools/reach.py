@@ -38,6 +38,26 @@ class Answer:
             return None
         return False
 
+    def settle(self, not_reached: Iterable[str], present: Collection[str], *,
+               crossed_boundary: bool, partial: bool) -> None:
+        """File the candidates the walk from target did not reach.
+
+        A commit that is here but was not reached is no ancestor, unless the walk was cut
+        short by a shallow boundary. A commit that is not here cannot be an ancestor in a
+        complete history (a shallow clone whose walk from target never reached the
+        boundary has all of target's history), but may be beyond a boundary or missing
+        from a partial clone: then nobody can tell.
+        """
+        incomplete = crossed_boundary or partial
+        for c in not_reached:
+            if c in present:
+                if crossed_boundary:
+                    self.unknown.add(c)
+            elif incomplete:
+                self.unknown.add(c)
+            else:
+                self.absent.add(c)
+
 
 class Reachability(Protocol):
     def ancestors(self, target: str, candidates: Collection[str]) -> Answer: ...
@@ -107,17 +127,8 @@ class GitWalk:
                         break
             proc.kill()
             proc.wait()
-        incomplete = crossed_boundary or self.repo.partial
-        for c in cands - answer.reachable:
-            if c in present:
-                if crossed_boundary:
-                    answer.unknown.add(c)
-            elif incomplete:
-                answer.unknown.add(c)
-            else:
-                # A shallow clone whose walk from target never reached the boundary
-                # has all of target's history, so a missing commit is truly absent.
-                answer.absent.add(c)
+        answer.settle(cands - answer.reachable, present,
+                      crossed_boundary=crossed_boundary, partial=self.repo.partial)
         return answer
 
     def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:
