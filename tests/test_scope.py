@@ -277,3 +277,32 @@ def test_whole_matrix_into_a_file_counts_records_on_a_terminal(history: History,
     # Piped, as a script reads it: no progress at all.
     r = history.repo.poison("scope", "--tags", "--json", "-o", str(out))
     assert r.rc == 1 and "records x" not in r.err
+
+
+def test_streamed_json_equals_the_report_held_in_memory(history: History, tmp_path: Path) -> None:
+    from poison_tools.check import Checker
+    from poison_tools.deployments import deployment_targets
+    from poison_tools.git import SourceRepo
+    from poison_tools.scope import Scope, json_chunks, ref_targets
+    from poison_tools.store import PoisonStore
+
+    repo = history.repo
+    repo.checkout("lts/3.0")
+    repo.commit("Fix parser overflow", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")})
+    repo.checkout("master")
+    src = SourceRepo.discover(str(repo.path))
+    snapshot = PoisonStore(src, fetch=False).load()
+    targets = ref_targets(src, tags=True) + deployment_targets(src, str(history.inventory(tmp_path)))
+    from poison_tools.equivalence import Copies
+
+    def scope() -> Scope:
+        copies = Copies(src)
+        return Scope(src, Checker(src, snapshot, equivalence=copies), hints=copies.probable)
+
+    held = scope().run(snapshot.active, targets).to_json()
+    streamed = json.loads("".join(json_chunks(scope().stream(snapshot.active, targets))))
+    assert streamed == held
+    cells = [c for rec in held["records"] for c in rec["refs"] + rec["deployments"]]
+    # Every kind of cell went through it: shared evidence, missing cures, hints, unknown.
+    assert {c["status"] for c in cells} == {"affected", "cured", "clean", "unknown-revision"}
+    assert any(c.get("probable_cures") for c in cells) and any(c.get("missing_cures") for c in cells)
