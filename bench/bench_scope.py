@@ -185,6 +185,24 @@ def matrix(svc: Path, records: list[dict[str, str]], sample: int) -> None:
               f"{one_t:.2f} s)   ratio {mb / max(1, one_mb):6.2f}   exit {rc}, {size / 1e6:.0f} MB written")
 
 
+def churn(svc: Path, rng: random.Random, n: int = 1000) -> None:
+    """After a big `fetch --prune`: n tags on old commits, up to n refs deleted. The copy
+    cache's tips change, but nothing new arrived; beside the walk that would learn it."""
+    old = git(svc, "for-each-ref", "--format=%(objectname)").split()
+    commits = git(svc, "rev-list", "--all").split()
+    new = rng.sample(commits, min(n, len(commits)))
+    doomed = [r for r in git(svc, "for-each-ref", "--format=%(refname)", "refs/heads/feature",
+                             "refs/tags/r").split()][:n]
+    script = "".join(f"create refs/tags/old-{i} {c}\n" for i, c in enumerate(new))
+    script += "".join(f"delete {r}\n" for r in doomed)
+    git(svc, "update-ref", "--stdin", input=script.encode())
+    ours = timed(lambda: poison(svc, "check", "master"))
+    walk = "".join(f"{c}\n" for c in new) + "".join(f"^{c}\n" for c in old)
+    base = timed(lambda: git(svc, "rev-list", "--count", "--stdin", input=walk.encode()))
+    row(f"check after {len(new)} tags on old commits, {len(doomed)} refs deleted", ours, base,
+        "rev-list <new> ^<old>: the walk skipped")
+
+
 def row(name: str, ours: float, base: float, base_name: str) -> None:
     print(f"{name:<44} {ours:8.2f} s   baseline {base:8.2f} s ({base_name})   ratio {ours / base:6.2f}")
 
@@ -261,6 +279,7 @@ def main() -> int:
         row(f"backports {len(out['branches'])} branches x {len(records)} records ({missing} missing)",
             ours, base, f"branch --contains x2 per record, {len(sample)} timed, scaled")
         matrix(svc, records, args.sample)
+        churn(svc, rng=random.Random(args.seed))
     return 0
 
 
