@@ -113,3 +113,14 @@ def service_with_origin(tmp_path: Path, name: str = "seed") -> tuple[Repo, Path]
     repo.git("remote", "add", "origin", str(origin))
     repo.git("push", "-q", "origin", "master")
     return repo, origin
+
+
+TEN_LINES = "".join(f"line {i}\n" for i in range(10))
+
+
+def with_lines(changes: dict[int, str], base: str = TEN_LINES) -> str:
+    """`base` with the 0-based lines in `changes` replaced: a file's next version."""
+    lines = base.splitlines(keepends=True)
+    for i, text in changes.items():
+        lines[i] = text + "\n"
+    return "".join(lines)

@@ -17,16 +17,7 @@ from poison_tools.blame import (
 )
 from poison_tools.git import SourceRepo
 from poison_tools.store import PoisonStore
-from tests.gitrepo import Repo
-
-TEN = "".join(f"line {i}\n" for i in range(10))
-
-
-def lines_with(changes: dict[int, str], base: str = TEN) -> str:
-    lines = base.splitlines(keepends=True)
-    for i, text in changes.items():
-        lines[i] = text + "\n"
-    return "".join(lines)
+from tests.gitrepo import TEN_LINES, Repo, with_lines
 
 
 def annotations(repo: Repo, path: str, text: str | bytes):
@@ -40,9 +31,9 @@ def annotations(repo: Repo, path: str, text: str | bytes):
 def poisoned(tmp_path: Path) -> tuple[Repo, str, str]:
     """master: base file, then a poison rewriting lines 3-5, then an unrelated edit."""
     r = Repo(tmp_path / "svc")
-    r.commit("base", {"app.py": TEN})
-    poison = r.commit("poison", {"app.py": lines_with({3: "bad 3", 4: "bad 4", 5: "bad 5"})})
-    r.commit("later", {"app.py": lines_with({3: "bad 3", 4: "bad 4", 5: "bad 5", 8: "fine 8"})})
+    r.commit("base", {"app.py": TEN_LINES})
+    poison = r.commit("poison", {"app.py": with_lines({3: "bad 3", 4: "bad 4", 5: "bad 5"})})
+    r.commit("later", {"app.py": with_lines({3: "bad 3", 4: "bad 4", 5: "bad 5", 8: "fine 8"})})
     record = r.add_poison(poison, "hangs on io error", "--bug", "JIRA-1")
     return r, poison, record
 
@@ -58,7 +49,7 @@ def test_lines_written_by_the_poison_commit_form_one_run(poisoned):
 
 def test_unsaved_edit_of_a_poisoned_line_splits_the_run(poisoned):
     r, _poison, _record = poisoned
-    text = lines_with({3: "bad 3", 4: "edited in the editor", 5: "bad 5", 8: "fine 8"})
+    text = with_lines({3: "bad 3", 4: "edited in the editor", 5: "bad 5", 8: "fine 8"})
     ann = annotations(r, "app.py", text)
     assert [(run.start, run.end) for run in ann.runs] == [(3, 3), (5, 5)]
 
@@ -72,7 +63,7 @@ def test_inserted_lines_above_shift_the_run(poisoned):
 
 def test_cure_on_head_removes_every_annotation_without_blaming(poisoned):
     r, _poison, record = poisoned
-    cure = r.commit("fix", {"app.py": lines_with({3: "good 3", 8: "fine 8"})})
+    cure = r.commit("fix", {"app.py": with_lines({3: "good 3", 8: "fine 8"})})
     r.add_cure(record, cure)
     ann = annotations(r, "app.py", (r.path / "app.py").read_text())
     assert ann.runs == [] and not ann.blamed
@@ -82,7 +73,7 @@ def test_cure_on_head_removes_every_annotation_without_blaming(poisoned):
 def test_lts_branch_without_the_cure_is_annotated_and_knows_where_the_cure_is(poisoned):
     r, poison, record = poisoned
     r.branch("lts", poison)
-    cure = r.commit("fix on master", {"app.py": lines_with({3: "good 3", 4: "good 4", 5: "good 5",
+    cure = r.commit("fix on master", {"app.py": with_lines({3: "good 3", 4: "good 4", 5: "good 5",
                                                             8: "fine 8"})})
     r.add_cure(record, cure)
     r.checkout("lts")
@@ -96,9 +87,9 @@ def test_lines_older_than_the_poison_are_not_blamed_on_it(tmp_path: Path):
     """The walk stops at the poison's parent: older lines become boundary lines and
     must not be confused with the poison."""
     r = Repo(tmp_path / "svc")
-    r.commit("root", {"app.py": TEN})
-    r.commit("older", {"app.py": lines_with({0: "older 0"})})
-    poison = r.commit("poison", {"app.py": lines_with({0: "older 0", 9: "bad 9"})})
+    r.commit("root", {"app.py": TEN_LINES})
+    r.commit("older", {"app.py": with_lines({0: "older 0"})})
+    poison = r.commit("poison", {"app.py": with_lines({0: "older 0", 9: "bad 9"})})
     r.add_poison(poison)
     ann = annotations(r, "app.py", (r.path / "app.py").read_text())
     assert [(run.start, run.end) for run in ann.runs] == [(9, 9)]
@@ -106,8 +97,8 @@ def test_lines_older_than_the_poison_are_not_blamed_on_it(tmp_path: Path):
 
 def test_lines_of_a_poisoned_root_commit_are_found(tmp_path: Path):
     r = Repo(tmp_path / "svc")
-    root = r.commit("root", {"app.py": TEN})
-    r.commit("later", {"app.py": lines_with({0: "later 0"})})
+    root = r.commit("root", {"app.py": TEN_LINES})
+    r.commit("later", {"app.py": with_lines({0: "later 0"})})
     record = r.add_poison(root)
     ann = annotations(r, "app.py", (r.path / "app.py").read_text())
     assert [(run.start, run.end, run.record_id) for run in ann.runs] == [(1, 9, record)]
@@ -115,9 +106,9 @@ def test_lines_of_a_poisoned_root_commit_are_found(tmp_path: Path):
 
 def test_two_poisons_one_descending_from_the_other_are_both_found(tmp_path: Path):
     r = Repo(tmp_path / "svc")
-    r.commit("root", {"app.py": TEN})
-    first = r.commit("first poison", {"app.py": lines_with({1: "bad 1"})})
-    second = r.commit("second poison", {"app.py": lines_with({1: "bad 1", 7: "bad 7"})})
+    r.commit("root", {"app.py": TEN_LINES})
+    first = r.commit("first poison", {"app.py": with_lines({1: "bad 1"})})
+    second = r.commit("second poison", {"app.py": with_lines({1: "bad 1", 7: "bad 7"})})
     a = r.add_poison(first, "first bug")
     b = r.add_poison(second, "second bug")
     ann = annotations(r, "app.py", (r.path / "app.py").read_text())
@@ -127,11 +118,11 @@ def test_two_poisons_one_descending_from_the_other_are_both_found(tmp_path: Path
 def test_annotations_agree_with_plain_git_blame(tmp_path: Path):
     """Every line the full `git blame` gives to the poison is annotated, and no other."""
     r = Repo(tmp_path / "svc")
-    r.commit("root", {"app.py": TEN})
-    text = TEN
+    r.commit("root", {"app.py": TEN_LINES})
+    text = TEN_LINES
     poison = None
     for n, idx in enumerate([2, 5, 2, 7, 0, 5, 9]):
-        text = lines_with({idx: f"edit {n}"}, text)
+        text = with_lines({idx: f"edit {n}"}, text)
         sha = r.commit(f"edit {n}", {"app.py": text})
         if n == 3:
             poison = sha
@@ -161,7 +152,7 @@ def test_binary_text_is_not_blamed(poisoned):
 def test_uncommitted_lines_blame_as_zero(poisoned):
     r, *_ = poisoned
     src = SourceRepo.discover(str(r.path))
-    runs = blame_text(src, "app.py", (TEN + "appended\n").encode())
+    runs = blame_text(src, "app.py", (TEN_LINES + "appended\n").encode())
     assert runs[-1].commit == UNCOMMITTED and runs[-1].start == 10
 
 
@@ -226,9 +217,9 @@ def test_poison_cherry_picked_onto_lts_is_found_in_the_copy(tmp_path: Path):
     """The record names master's poison; lts holds a -x copy of it. The checker's
     copy rules make the copy stand for the poison, and blame finds the copy's lines."""
     r = Repo(tmp_path / "svc")
-    r.commit("base", {"app.py": TEN})
+    r.commit("base", {"app.py": TEN_LINES})
     r.branch("lts")
-    poison = r.commit("poison", {"app.py": lines_with({2: "bad 2", 3: "bad 3"})})
+    poison = r.commit("poison", {"app.py": with_lines({2: "bad 2", 3: "bad 3"})})
     record = r.add_poison(poison)
     r.checkout("lts")
     r.commit("lts only", {"other.py": "x\n"})

@@ -17,22 +17,14 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.gitrepo import Repo
+from tests.gitrepo import TEN_LINES, Repo, with_lines
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
-BASE = "".join(f"line {i}\n" for i in range(10))
 
 
-def edit(changes: dict[int, str], base: str = BASE) -> str:
-    lines = base.splitlines(keepends=True)
-    for i, text in changes.items():
-        lines[i] = text + "\n"
-    return "".join(lines)
-
-
-POISONED = edit({3: "bad 3", 4: "bad 4", 5: "bad 5"})
-CURED = edit({3: "good 3", 4: "good 4", 5: "good 5"})
+POISONED = with_lines({3: "bad 3", 4: "bad 4", 5: "bad 5"})
+CURED = with_lines({3: "good 3", 4: "good 4", 5: "good 5"})
 
 
 class Lts:
@@ -40,7 +32,7 @@ class Lts:
 
     def __init__(self, root: Path) -> None:
         self.repo = r = Repo(root / "svc")
-        r.commit("base", {"app.py": BASE, "other.py": "x = 1\n"})
+        r.commit("base", {"app.py": TEN_LINES, "other.py": "x = 1\n"})
         self.poison = r.commit("poison: rewrite lines 3-5", {"app.py": POISONED})
         r.branch("lts")
         self.cure = r.commit("cure: lines 3-5", {"app.py": CURED})
@@ -221,7 +213,7 @@ async def test_cancelled_confirmation_leaves_lts_untouched(client: LanguageClien
 async def test_conflicting_cure_is_aborted_the_branch_is_as_before_and_the_warning_stays(
         client: LanguageClient, tmp_path: Path):
     lts = Lts(tmp_path)
-    diverged = lts.repo.commit("lts edits line 4 too", {"app.py": edit({3: "bad 3", 4: "lts 4",
+    diverged = lts.repo.commit("lts edits line 4 too", {"app.py": with_lines({3: "bad 3", 4: "lts 4",
                                                                          5: "bad 5"})})
     uri = open_doc(client, lts.app)
     await diagnostics(client, uri, 2)  # lines 3 and 5 still come from the poison
@@ -254,7 +246,7 @@ async def test_unsaved_edits_are_annotated_as_typed_and_only_the_last_version_co
     await diagnostics(client, uri, 1)
     # Several quick edits: only the text after the last one may be annotated.
     for version, text in enumerate(["typed\n" + POISONED, "typed more\n" + POISONED,
-                                    edit({3: "bad 3", 4: "fixed by hand", 5: "bad 5"})], start=2):
+                                    with_lines({3: "bad 3", 4: "fixed by hand", 5: "bad 5"})], start=2):
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             [types.TextDocumentContentChangeWholeDocument(text=text)]))
@@ -312,7 +304,7 @@ async def test_files_it_cannot_annotate_get_nothing_and_the_server_keeps_serving
 async def test_repository_in_the_middle_of_a_rebase_is_still_served(
         client: LanguageClient, tmp_path: Path):
     lts = Lts(tmp_path)
-    lts.repo.commit("lts edits line 4", {"app.py": edit({3: "bad 3", 4: "lts 4", 5: "bad 5"})})
+    lts.repo.commit("lts edits line 4", {"app.py": with_lines({3: "bad 3", 4: "lts 4", 5: "bad 5"})})
     lts.repo.git("rebase", "master", check=False)  # stops on the conflict
     assert (lts.repo.path / ".git" / "rebase-merge").exists()
     uri = open_doc(client, lts.app)
