@@ -247,19 +247,26 @@ class Checker:
     def check(self, target: str, rev: str) -> CheckReport:
         answer = self.answer(target)
         findings = [self.judge(r, answer) for r in self.records]
-        for f in findings:
-            if f.status == POISONED and f.record.cures:
-                f.cures_elsewhere = self.cures_elsewhere(f.record)
+        poisoned = [f for f in findings if f.status == POISONED and f.record.cures]
+        # One question for every cure to name: the index answers all refs at once.
+        holders = self._holders(c for f in poisoned for c in f.record.cures)
+        for f in poisoned:
+            f.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ()))) for c in f.record.cures]
         return CheckReport(
             target, rev, findings, list(self.snapshot.problems), self.snapshot.stale, self.repo.shallow
         )
 
     def cures_elsewhere(self, record: Record) -> list[CureElsewhere]:
-        present = self.reach.present(record.cures)
-        return [
-            CureElsewhere(c, tuple(self.reach.refs_containing(c)) if c in present else ())
-            for c in record.cures
-        ]
+        holders = self._holders(record.cures)
+        return [CureElsewhere(c, tuple(holders.get(c, ()))) for c in record.cures]
+
+    def _holders(self, commits: Iterable[str]) -> dict[str, list[str]]:
+        """The refs holding each commit that is in this clone (absent ones hold nowhere)."""
+        wanted = list(dict.fromkeys(commits))
+        present = self.reach.present(wanted) if wanted else set()
+        if not present:
+            return {}
+        return self.reach.refs_containing_many([c for c in wanted if c in present])
 
     def release(self, target: str, rev: str, since: str, since_rev: str) -> ReleaseReport:
         current = self.check(target, rev)

@@ -104,9 +104,9 @@ class PatchIdCache:
     # -- keeping it up to date ------------------------------------------------------
 
     def _tips(self) -> set[str]:
-        out = self.repo.git_out(["for-each-ref", "--format=%(objectname)"], check=False)
-        head = self.repo.git(["rev-parse", "--verify", "--quiet", "HEAD"], check=False)
-        return {*out.split(), *head.stdout.decode().split()}
+        # Every ref and HEAD in one process (this runs on every check and push).
+        out = self.repo.git_out(["show-ref", "--head", "--hash"], check=False)
+        return set(out.split())
 
     def update(self) -> int:
         """Scan the commits added since the last scan; return how many were scanned."""

@@ -70,6 +70,12 @@ class Reachability(Protocol):
 
     def refs_containing(self, commit: str, patterns: Iterable[str] = ...) -> list[str]: ...
 
+    def refs_containing_many(
+        self, commits: Collection[str], patterns: Iterable[str] = ...
+    ) -> dict[str, list[str]]:
+        """For each commit, the refs whose history contains it (one question for all)."""
+        ...
+
 
 class GitWalk:
     """Answer reachability questions with plain git, batched."""
@@ -142,6 +148,12 @@ class GitWalk:
             check=False,
         )
         return [r for r in out.splitlines() if r and not r.endswith("/HEAD")]
+
+    def refs_containing_many(
+        self, commits: Collection[str], patterns: Iterable[str] = ("refs/heads", "refs/remotes")
+    ) -> dict[str, list[str]]:
+        patterns = list(patterns)
+        return {c: self.refs_containing(c, patterns) for c in dict.fromkeys(commits)}
 
 
 def warm_index_imports() -> None:
