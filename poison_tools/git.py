@@ -127,6 +127,9 @@ class SourceRepo:
     toplevel: str | None
     shallow: bool
     config: dict[str, list[str]] = field(default_factory=dict)
+    _partial: tuple[dict[str, list[str]], bool] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def discover(cls, path: str | None = None) -> SourceRepo:
@@ -187,12 +190,16 @@ class SourceRepo:
 
     @property
     def partial(self) -> bool:
-        if self.config_get("extensions.partialclone"):
-            return True
-        return any(
+        # Asked once per answer (thousands in `scope`): remembered per config read.
+        cached = self._partial
+        if cached is not None and cached[0] is self.config:
+            return cached[1]
+        value = bool(self.config_get("extensions.partialclone")) or any(
             k.startswith("remote.") and k.endswith(".promisor") and v[-1] == "true"
             for k, v in self.config.items()
         )
+        self._partial = (self.config, value)
+        return value
 
     def shallow_commits(self) -> frozenset[str]:
         """The commits whose parents are cut off by a shallow clone."""
