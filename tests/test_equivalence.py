@@ -34,6 +34,19 @@ def _fix(repo: Repo) -> str:
     return repo.commit("fix the bug", {"lib.c": text})
 
 
+def _cured_on_master_now_on_lts(repo: Repo) -> tuple[str, str]:
+    """master: the bug, then its fix, both recorded; lts forks between them and is
+    checked out. Returns (poison, cure)."""
+    _base(repo)
+    poison = _bug(repo)
+    repo.branch("lts")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    return poison, cure
+
+
 def test_poison_cherry_picked_with_x_onto_lts_poisons_it(repo: Repo) -> None:
     _base(repo)
     repo.branch("lts")
@@ -65,13 +78,7 @@ def test_cure_cherry_picked_onto_lts_counts(repo: Repo) -> None:
 
 
 def test_cure_picked_without_x_is_found_by_patch_id(repo: Repo) -> None:
-    _base(repo)
-    poison = _bug(repo)
-    repo.branch("lts")
-    cure = _fix(repo)
-    rid = repo.add_poison(poison)
-    repo.add_cure(rid, cure)
-    repo.checkout("lts")
+    poison, cure = _cured_on_master_now_on_lts(repo)
     repo.commit("unrelated lts work")
     repo.git("cherry-pick", cure)
     rc, report = _check(repo, "lts")
@@ -80,13 +87,7 @@ def test_cure_picked_without_x_is_found_by_patch_id(repo: Repo) -> None:
 
 
 def test_hand_resolved_backport_with_upstream_line_cures_lts(repo: Repo) -> None:
-    _base(repo)
-    poison = _bug(repo)
-    repo.branch("lts")
-    cure = _fix(repo)
-    rid = repo.add_poison(poison)
-    repo.add_cure(rid, cure)
-    repo.checkout("lts")
+    poison, cure = _cured_on_master_now_on_lts(repo)
     # The LTS code around the bug has moved on: the pick conflicts, and the fix is
     # redone by hand, so neither the diff nor the patch-id matches.
     text = (repo.path / "lib.c").read_text().replace("line 4\n", "line 4 (lts)\n")
@@ -103,13 +104,7 @@ def test_hand_resolved_backport_with_upstream_line_cures_lts(repo: Repo) -> None
 
 
 def test_hand_backport_without_any_reference_leaves_lts_affected(repo: Repo) -> None:
-    _base(repo)
-    poison = _bug(repo)
-    repo.branch("lts")
-    cure = _fix(repo)
-    rid = repo.add_poison(poison)
-    repo.add_cure(rid, cure)
-    repo.checkout("lts")
+    poison, cure = _cured_on_master_now_on_lts(repo)
     text = (repo.path / "lib.c").read_text().replace("line 5 BUG\n", "line 5 patched differently\n")
     repo.commit("fix the bug", {"lib.c": text})  # same subject, different change: no evidence
     rc, report = _check(repo, "lts")
@@ -208,13 +203,7 @@ def test_revert_of_the_poison_on_another_branch_is_not_a_copy_of_it(repo: Repo) 
 
 
 def test_equivalence_none_falls_back_to_plain_ancestry(repo: Repo) -> None:
-    _base(repo)
-    poison = _bug(repo)
-    repo.branch("lts")
-    cure = _fix(repo)
-    rid = repo.add_poison(poison)
-    repo.add_cure(rid, cure)
-    repo.checkout("lts")
+    poison, cure = _cured_on_master_now_on_lts(repo)
     repo.git("cherry-pick", "-x", cure)
     assert _check(repo, "lts")[0] == 0
     repo.git("config", "poison.equivalence", "none")
@@ -265,13 +254,7 @@ def test_picks_of_a_private_fix_on_no_ref_cure_every_branch(repo: Repo) -> None:
 
 
 def test_trailers_mode_skips_patch_ids_and_full_mode_gets_them_back(repo: Repo) -> None:
-    _base(repo)
-    poison = _bug(repo)
-    repo.branch("lts")
-    cure = _fix(repo)
-    rid = repo.add_poison(poison)
-    repo.add_cure(rid, cure)
-    repo.checkout("lts")
+    poison, cure = _cured_on_master_now_on_lts(repo)
     # A commit of lts's own first: picked onto the cure's own parent within the same
     # second, the pick would be the very same commit as the cure.
     repo.commit("lts work")
