@@ -107,6 +107,28 @@ def is_sha(value: str) -> bool:
     return bool(SHA_RE.match(value))
 
 
+def read_packed_refs(git_dir: str) -> dict[str, str] | None:
+    """refname -> SHA from `git_dir/packed-refs` ({} when there is none), read without a
+    git process; None when it cannot be read or is not in the form git writes, so that
+    the caller asks git (or treats it as changed) instead of guessing."""
+    refs: dict[str, str] = {}
+    try:
+        with open(os.path.join(git_dir, "packed-refs"), "rb") as f:
+            lines = f.read().decode("utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return refs
+    except OSError:
+        return None
+    for line in lines:
+        if not line or line[0] in "#^":  # the header, and peeled values of tags
+            continue
+        sha, _, name = line.partition(" ")
+        if not is_sha(sha):
+            return None
+        refs[name] = sha
+    return refs
+
+
 def parse_config(raw: bytes) -> dict[str, list[str]]:
     """Parse `git config -z --list` output: keys are lower-cased like git does."""
     result: dict[str, list[str]] = {}

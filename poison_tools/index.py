@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from poison_tools import git
-from poison_tools.git import SourceRepo
+from poison_tools.git import SourceRepo, read_packed_refs
 from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, GitWalk
 
@@ -103,15 +103,12 @@ def fingerprint(repo: SourceRepo) -> str:
 
 def _refs_under(common_dir: str, prefix: str) -> dict[str, str]:
     """Refs under `prefix`, read from the files (cheaper than a git process per query)."""
-    refs: dict[str, str] = {}
-    try:
-        with open(os.path.join(common_dir, "packed-refs"), "rb") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) == 2 and parts[1].decode(errors="replace").startswith(prefix):
-                    refs[parts[1].decode(errors="replace")] = parts[0].decode(errors="replace")
-    except FileNotFoundError:
-        pass
+    packed = read_packed_refs(common_dir)
+    if packed is None:
+        # Unreadable or odd: say so in the fingerprint rather than guess at its refs.
+        refs: dict[str, str] = {"packed-refs": "unreadable"}
+    else:
+        refs = {name: sha for name, sha in packed.items() if name.startswith(prefix)}
     top = os.path.join(common_dir, *prefix.strip("/").split("/"))
     for dirpath, _dirs, files in os.walk(top):
         for name in files:

@@ -548,30 +548,11 @@ def _read_refs(git_dir: str, names: tuple[str, ...]) -> dict[str, str | None] | 
             found[name] = sha
             continue
         if packed is None:
-            packed = _packed_refs(git_dir)
+            packed = git.read_packed_refs(git_dir)
             if packed is None:
                 return None
         found[name] = packed.get(name)
     return found
-
-
-def _packed_refs(git_dir: str) -> dict[str, str] | None:
-    refs: dict[str, str] = {}
-    try:
-        with open(os.path.join(git_dir, "packed-refs"), "rb") as f:
-            lines = f.read().decode("utf-8", errors="replace").splitlines()
-    except FileNotFoundError:
-        return refs
-    except OSError:
-        return None
-    for line in lines:
-        if not line or line[0] in "#^":
-            continue
-        sha, _, name = line.partition(" ")
-        if not git.is_sha(sha):
-            return None
-        refs[name] = sha
-    return refs
 
 
 def _git_reason(stderr: str, default: str) -> str:
