@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress
-from poison_tools.reach import Answer, Reachability, reachability
+from poison_tools.reach import Answer, Reachability, cherry_pick_line, reachability, refs_holding
 from poison_tools.record import Problem, Record
 from poison_tools.store import Snapshot, Staleness
 
@@ -59,7 +59,7 @@ class CureElsewhere:
 
     @property
     def cherry_pick(self) -> str:
-        return f"git cherry-pick -x {self.cure}"
+        return cherry_pick_line(self.cure)
 
     def to_json(self) -> dict[str, Any]:
         return {"commit": self.cure, "refs": list(self.refs), "cherry_pick": self.cherry_pick}
@@ -249,24 +249,12 @@ class Checker:
         findings = [self.judge(r, answer) for r in self.records]
         poisoned = [f for f in findings if f.status == POISONED and f.record.cures]
         # One question for every cure to name: the index answers all refs at once.
-        holders = self._holders(c for f in poisoned for c in f.record.cures)
+        holders = refs_holding(self.reach, [c for f in poisoned for c in f.record.cures])
         for f in poisoned:
             f.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ()))) for c in f.record.cures]
         return CheckReport(
             target, rev, findings, list(self.snapshot.problems), self.snapshot.stale, self.repo.shallow
         )
-
-    def cures_elsewhere(self, record: Record) -> list[CureElsewhere]:
-        holders = self._holders(record.cures)
-        return [CureElsewhere(c, tuple(holders.get(c, ()))) for c in record.cures]
-
-    def _holders(self, commits: Iterable[str]) -> dict[str, list[str]]:
-        """The refs holding each commit that is in this clone (absent ones hold nowhere)."""
-        wanted = list(dict.fromkeys(commits))
-        present = self.reach.present(wanted) if wanted else set()
-        if not present:
-            return {}
-        return self.reach.refs_containing_many([c for c in wanted if c in present])
 
     def release(self, target: str, rev: str, since: str, since_rev: str) -> ReleaseReport:
         current = self.check(target, rev)

@@ -156,6 +156,21 @@ class GitWalk:
         return {c: self.refs_containing(c, patterns) for c in dict.fromkeys(commits)}
 
 
+def refs_holding(reach: Reachability, commits: Iterable[str]) -> dict[str, list[str]]:
+    """The branches holding each commit that is in this clone, in one question; a
+    commit that is not here holds nowhere (and is left out)."""
+    wanted = list(dict.fromkeys(commits))
+    present = reach.present(wanted) if wanted else set()
+    if not present:
+        return {}
+    return reach.refs_containing_many([c for c in wanted if c in present])
+
+
+def cherry_pick_line(commit: str) -> str:
+    """The line that carries a cure onto the current branch, as every face prints it."""
+    return f"git cherry-pick -x {commit}"
+
+
 def warm_index_imports() -> None:
     """Start importing numpy (0.1-0.2 s) on another thread, for the index to use.
 

@@ -29,7 +29,7 @@ from poison_tools.check import CLEAN, CURED, NOT_IN_HISTORY, POISONED, UNDECIDED
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress, Silent
-from poison_tools.reach import Answer, Reachability
+from poison_tools.reach import Answer, Reachability, cherry_pick_line
 from poison_tools.record import Problem, Record
 from poison_tools.store import Snapshot, Staleness
 
@@ -87,7 +87,7 @@ class MissingCure:
 
     @property
     def cherry_pick(self) -> str:
-        return f"git cherry-pick -x {self.cure}"
+        return cherry_pick_line(self.cure)
 
     def to_json(self, refs: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {"commit": self.cure, "refs": self.refs, "in_clone": self.present,

@@ -27,6 +27,7 @@ from git_poison_lsp.progress_utils import ClientProgress
 from git_poison_lsp.repos import Repos, RepoState
 from git_poison_lsp.settings import Settings
 from poison_tools.errors import FatalError
+from poison_tools.reach import cherry_pick_line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -293,7 +294,7 @@ def register(ls: PoisonServer) -> None:
                 return actions.fail("recordId and cure are required")
             question = (f"Cherry-pick cure {cure[:12]} of poison {rid} onto "
                         f"{(await ls.in_thread(state.branch)) or 'the detached HEAD'} "
-                        f"in {state.toplevel}? (git cherry-pick -x {cure})")
+                        f"in {state.toplevel}? ({cherry_pick_line(cure)})")
             if not await ls.confirm(question):
                 return {"ok": False, "status": "cancelled", "message": "cherry-pick cancelled"}
             result = await ls.in_thread(actions.cherry_pick_cure, state, rid, cure)
