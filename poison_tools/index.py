@@ -16,48 +16,29 @@ memory or to `GitWalk`, never to a guess.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Collection, Iterable, Sequence
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from poison_tools import git
 from poison_tools.git import SourceRepo, read_packed_refs
+from poison_tools.lazy import OnFirstUse
 from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, GitWalk
+from poison_tools.refs import RefListing
 
-
-class _OnFirstUse:
-    """A module imported when first used, not when this one is.
-
-    numpy costs 0.1-0.2 s to import. `reachability()` hands out an `IndexedReach`
-    before the records and the copy cache are read; deferring the import to the first
-    question lets `git poison check` and the hook import numpy on the other core
-    meanwhile (`cli._warm_numpy`), instead of before any of that work starts.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._module: ModuleType | None = None
-
-    def __getattr__(self, attr: str) -> Any:
-        if self._module is None:
-            self._module = importlib.import_module(self._name)
-        return getattr(self._module, attr)
-
-
+# `reachability()` hands out an `IndexedReach` before the records and the copy cache
+# are read: numpy is imported at the first question (`poison_tools.lazy`).
 if TYPE_CHECKING:
     import numpy as np
 
     from poison_tools import index_file, index_graph, index_query
 else:
-    np = _OnFirstUse("numpy")
-    index_file = _OnFirstUse("poison_tools.index_file")
-    index_graph = _OnFirstUse("poison_tools.index_graph")
-    index_query = _OnFirstUse("poison_tools.index_query")
+    np = OnFirstUse("numpy")
+    index_file = OnFirstUse("poison_tools.index_file")
+    index_graph = OnFirstUse("poison_tools.index_graph")
+    index_query = OnFirstUse("poison_tools.index_query")
 
 INDEX_DIR = "poison-index"
 INDEX_FILE = "graph"
@@ -131,6 +112,8 @@ class IndexedReach:
         self.path = index_path(repo)
         self._stored: index_file.Stored | None = None
         self._fallback = GitWalk(repo)
+        # Read on the other core while the caller loads records and the copy cache.
+        self._listing = RefListing(repo, background=True)
         self._peeled_changed = False
         self._tips: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray,
                                                 index_graph.Graph]] = {}
@@ -140,6 +123,10 @@ class IndexedReach:
     @property
     def graph(self) -> index_graph.Graph:
         return self._load().graph
+
+    @property
+    def listing(self) -> RefListing:
+        return self._listing
 
     def _load(self) -> index_file.Stored:
         if self._stored is None:
@@ -159,11 +146,18 @@ class IndexedReach:
 
     def rebuild(self) -> index_file.Stored:
         """Build the index from scratch (e.g. `git poison index --rebuild`)."""
+        self._listing = RefListing(self.repo)
         self._stored = self._build(fingerprint(self.repo), None)
         return self._stored
 
     def update(self, extra: Sequence[str] = ()) -> index_file.Stored:
         """Index every ref tip, HEAD and `extra` commits that are not indexed yet."""
+        # Asked for because something new appeared: read the refs again.
+        self._listing = RefListing(self.repo)
+        return self._update(extra)
+
+    def _update(self, extra: Sequence[str] = ()) -> index_file.Stored:
+        # Within one question the refs are those listed at its start.
         stored = self._load()
         if stored.graph.chain_len.shape[0] > REBUILD_GROWTH * stored.chains_at_build + REBUILD_SLACK:
             # Many small updates fragment the chains; a fresh layout keeps queries fast.
@@ -179,7 +173,7 @@ class IndexedReach:
         peeled = dict(base.peeled) if base else {}
         refs = self._ref_tips((), graph, peeled)
         preferred = [sha for name, sha in refs if name in _PREFERRED]
-        head = self._head()
+        head = self._listing.head()
         tips = list(dict.fromkeys([*([head] if head else []), *preferred,
                                    *(sha for _, sha in refs), *extra]))
         known = graph.lookup(tips)
@@ -259,6 +253,8 @@ class IndexedReach:
         alone cost seconds.) rev-list reads all of stdin before it writes anything.
         """
         cmd = ["git", "--git-dir", self.repo.git_dir, "rev-list", "--parents", *args, "--stdin"]
+        import tempfile  # only a build or an update gets here
+
         with tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=err, env=git.clean_env())
@@ -276,10 +272,19 @@ class IndexedReach:
                 raise IndexUnavailable(f"git rev-list failed: {last[-1] if last else proc.returncode}")
         return out
 
-    def _head(self) -> str | None:
-        out = self.repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
-        sha = out.stdout.decode().strip()
-        return sha or None
+    def ref_commits(self, prefixes: Iterable[str]) -> list[tuple[str, str]]:
+        prefixes = list(prefixes)
+        if not prefixes:
+            return []
+        aliases = {r.name for r in self._listing.under(prefixes) if r.symref}
+        try:
+            stored = self._load()
+            pairs = self._ref_tips(prefixes, stored.graph, stored.peeled)
+            if self._peeled_changed:
+                self._save_peeled()
+        except IndexUnavailable:
+            return self._fallback.ref_commits(prefixes)
+        return [(n, c) for n, c in pairs if n not in aliases]
 
     def _ref_tips(
         self, patterns: Iterable[str], graph: index_graph.Graph, peeled: dict[str, str]
@@ -290,9 +295,7 @@ class IndexedReach:
         instead, names already indexed are commits, tags seen before are in `peeled`
         (a tag object never changes), and only the rest are peeled by one cat-file.
         """
-        out = self.repo.git(["for-each-ref", "--format=%(objectname) %(refname)", *patterns],
-                            check=False).stdout.decode(errors="replace")
-        pairs = [tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line]
+        pairs = [(r.object, r.name) for r in self._listing.under(patterns)]
         objs = list(dict.fromkeys(o for o, _ in pairs))
         commits = {o for o, i in zip(objs, graph.lookup(objs).tolist(), strict=True) if i >= 0}
         unknown = [o for o in objs if o not in commits and o not in peeled]
@@ -322,7 +325,7 @@ class IndexedReach:
         if missing:
             real = list(self._fallback.present(missing))
             if real:
-                self.update(real)
+                self._update(real)
                 ids = self.graph.lookup(commits)
         return ids
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -118,6 +117,8 @@ def write(path: str, stored: Stored) -> None:
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     _remove_abandoned(directory)
+    import tempfile  # only writers: a warm read stays lean
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".graph-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -24,13 +24,13 @@ import re
 import sqlite3
 import subprocess
 from collections.abc import Collection, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from poison_tools import git, trailers
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress, Silent
+from poison_tools.refs import RefListing
 
 if TYPE_CHECKING:
     from poison_tools.reach import Reachability
@@ -104,9 +104,11 @@ class PatchIdCache:
     # -- keeping it up to date ------------------------------------------------------
 
     def _tips(self) -> set[str]:
-        # Every ref and HEAD in one process (this runs on every check and push).
-        out = self.repo.git_out(["show-ref", "--head", "--hash"], check=False)
-        return set(out.split())
+        # Every ref and HEAD (this runs on every check and push): the listing the
+        # reachability engine reads anyway, when there is one.
+        listing = self.reach.listing if self.reach is not None else RefListing(self.repo)
+        head = listing.head()
+        return {r.object for r in listing.refs()} | ({head} if head else set())
 
     def update(self) -> int:
         """Scan the commits added since the last scan; return how many were scanned."""
@@ -151,6 +153,8 @@ class PatchIdCache:
 
     def _scan(self, spec: list[str], *, walk: bool) -> int:
         stdin = "".join(s + "\n" for s in spec).encode()
+        from concurrent.futures import ThreadPoolExecutor  # 25 ms to import: scans only
+
         no_walk = [] if walk else ["--no-walk"]
         # Messages and patch-ids are two git processes; run them side by side.
         with ThreadPoolExecutor(max_workers=1) as pool:

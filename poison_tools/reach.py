@@ -21,6 +21,7 @@ from typing import Protocol
 from poison_tools import git
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress
+from poison_tools.refs import RefListing
 
 
 @dataclass
@@ -60,6 +61,16 @@ class Answer:
 
 
 class Reachability(Protocol):
+    @property
+    def listing(self) -> RefListing:
+        """The refs these answers are about, read once (`poison_tools.refs`)."""
+        ...
+
+    def ref_commits(self, prefixes: Iterable[str]) -> list[tuple[str, str]]:
+        """(refname, commit) of each ref under `prefixes` that points, directly or
+        through tags, at a commit; aliases such as origin/HEAD left out."""
+        ...
+
     def ancestors(self, target: str, candidates: Collection[str]) -> Answer: ...
 
     def present(self, candidates: Collection[str]) -> set[str]: ...
@@ -83,6 +94,28 @@ class GitWalk:
     def __init__(self, repo: SourceRepo) -> None:
         self.repo = repo
         self._present: dict[str, bool] = {}
+        self._listing: RefListing | None = None
+
+    @property
+    def listing(self) -> RefListing:
+        if self._listing is None:
+            self._listing = RefListing(self.repo)
+        return self._listing
+
+    def ref_commits(self, prefixes: Iterable[str]) -> list[tuple[str, str]]:
+        roots = [p.rstrip("/") for p in prefixes]
+        if not roots:
+            return []
+        out = self.repo.git_out(["for-each-ref", "--format=%(objecttype)%00%(objectname)"
+                                 "%00%(*objecttype)%00%(*objectname)%00%(symref)%00%(refname)",
+                                 *roots])
+        pairs = []
+        for line in out.splitlines():
+            otype, oid, ptype, pid, symref, ref = line.split("\0")
+            commit = oid if otype == "commit" else pid if ptype == "commit" else None
+            if commit is not None and not symref:  # a tag of a tree or blob has no history
+                pairs.append((ref, commit))
+        return pairs
 
     def present(self, candidates: Collection[str]) -> set[str]:
         """The candidates that are commits in the object database."""

@@ -20,18 +20,22 @@ import fnmatch
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from poison_tools.applies import CherryPickProbe
 from poison_tools.check import CLEAN, CURED, NOT_IN_HISTORY, POISONED, UNDECIDED, Checker, Finding
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
+from poison_tools.lazy import OnFirstUse
 from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, Reachability, cherry_pick_line
 from poison_tools.record import Problem, Record
 from poison_tools.store import Snapshot, Staleness
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = OnFirstUse("numpy")  # imported on the other core meanwhile (`poison_tools.lazy`)
 
 AFFECTED = "affected"
 UNKNOWN_REVISION = "unknown-revision"
@@ -271,22 +275,13 @@ def _matches(ref: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(short, p) or fnmatch.fnmatchcase(ref, p) for p in patterns)
 
 
-def ref_targets(repo: SourceRepo, patterns: Sequence[str] = (), *, branches: bool = True,
+def ref_targets(reach: Reachability, patterns: Sequence[str] = (), *, branches: bool = True,
                 tags: bool = False) -> list[Target]:
-    """Branches (local and remote-tracking) and tags, peeled to commits."""
+    """Branches (local and remote-tracking) and tags, peeled to commits (aliases such as
+    origin/HEAD and tags of trees or blobs left out)."""
     roots = [*(BRANCH_ROOTS if branches else ()), *((TAG_ROOT,) if tags else ())]
-    if not roots:
-        return []
-    out = repo.git_out(["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)"
-                        "%00%(*objecttype)%00%(*objectname)%00%(symref)", *roots])
     targets = []
-    for line in out.splitlines():
-        ref, otype, oid, ptype, pid, symref = line.split("\0")
-        if symref:  # origin/HEAD: an alias, not a branch of its own
-            continue
-        commit = oid if otype == "commit" else pid if ptype == "commit" else None
-        if commit is None:
-            continue  # a tag of a tree or blob has no history to judge
+    for ref, commit in reach.ref_commits(roots):
         if branches and ref.startswith(BRANCH_ROOTS) and _matches(ref, patterns):
             targets.append(Target("branch", ref, commit))
         elif tags and ref.startswith(TAG_ROOT):

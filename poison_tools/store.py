@@ -15,10 +15,7 @@ never overwrite each other, and an edit already present is not made twice.
 from __future__ import annotations
 
 import os
-import random
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -165,8 +162,11 @@ class PoisonStore:
         """
         if self.exists:
             return
-        # GitPython only here and in `init`: its import costs ~0.1 s that read paths
-        # (the hook, the editor) should not pay.
+        # GitPython, shutil and tempfile only here and in writers: their imports cost
+        # ~0.1 s that read paths (check, the hook, the editor) should not pay.
+        import shutil
+        import tempfile
+
         import git as gitpython
 
         tmp = tempfile.mkdtemp(prefix=".poison-new-", dir=os.path.dirname(self.path))
@@ -237,6 +237,8 @@ class PoisonStore:
                 return None
             if any(s in err for s in _RETRYABLE):
                 # Another process on this machine is fetching into the same cache.
+                import random
+
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
                 continue
             raise RemoteUnreachable(_git_reason(err, "fetch failed"))
@@ -492,6 +494,8 @@ class PoisonStore:
         force: bool = False,
     ) -> str | None:
         """A commit on `base` with `updates` written; None when nothing changes."""
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="git-poison-") as tmp:
             paths = []
             for i, rec in enumerate(updates):
@@ -563,6 +567,8 @@ def _git_reason(stderr: str, default: str) -> str:
 
 
 def _backoff(attempt: int) -> None:
+    import random
+
     time.sleep(random.uniform(0, min(0.5, 0.02 * (attempt + 1))))
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 from poison_tools.record import MAX_FILE_BYTES, SCHEMA_VERSION, Problem, Record, Withdrawal
@@ -56,6 +55,8 @@ def write(poisons_dir: str, commit: str, items: Parsed) -> None:
         separators=(",", ":"),
     ).encode()
     try:
+        import tempfile  # only when the cache is rewritten: kept off a warm read
+
         fd, tmp = tempfile.mkstemp(dir=poisons_dir, prefix=".records-", suffix=".tmp")
     except OSError:
         return

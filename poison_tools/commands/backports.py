@@ -28,10 +28,10 @@ Exit codes: 0 nothing to backport, 1 backports missing, 2 error."""
 def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_check: bool) -> int:
     """For each maintained branch, every uncured poison on it whose cure exists elsewhere,
     with the cherry-pick line that carries the cure over."""
-    snapshot = app.snapshot()
-    targets = ref_targets(app.repo, patterns)
     progress = StderrProgress()
-    reach = reachability(app.repo, progress)
+    reach = reachability(app.repo, progress)  # lists the refs meanwhile
+    snapshot = app.snapshot()
+    targets = ref_targets(reach, patterns)
     equivalence = default_equivalence(app.repo, progress, reach)
     checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None

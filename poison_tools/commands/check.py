@@ -31,21 +31,23 @@ unknown commit, unreadable records) or error."""
 @pass_app
 def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     """Does REV (default HEAD) carry an uncured poison?"""
-    target = app.repo.resolve_commit(rev)
-    base = app.repo.resolve_commit(since) if since else None
     # A first check on a large repository builds the reachability index and scans
     # for copies (patch-ids): show both (on a terminal only).
     progress = StderrProgress()
-    checker = Checker(app.repo, app.snapshot(), reach=reachability(app.repo, progress), progress=progress)
+    reach = reachability(app.repo, progress)  # lists the refs meanwhile
+    target = app.repo.resolve_commit(rev)
+    base = app.repo.resolve_commit(since) if since else None
+    checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)
     if base is not None:
         report = checker.release(target, rev, base, since or "")
-        lines = release_lines(report, app.out)
-        data = report.to_json()
-    else:
-        current = checker.check(target, rev)
-        lines, data, report = check_lines(current, app.out), current.to_json(), current  # type: ignore[assignment]
+        if as_json:
+            app.echo_json(report.to_json())
+        else:
+            app.echo_lines(release_lines(report, app.out))
+        return report.exit_code
+    current = checker.check(target, rev)
     if as_json:
-        app.echo_json(data)
+        app.echo_json(current.to_json())
     else:
-        app.echo_lines(lines)
-    return report.exit_code
+        app.echo_lines(check_lines(current, app.out))
+    return current.exit_code

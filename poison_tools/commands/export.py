@@ -57,11 +57,12 @@ def _affected_tags(app: App, snapshot: Snapshot, records: list[Record]) -> dict[
     from poison_tools.scope import AFFECTED, Scope, ref_targets
     from poison_tools.term import StderrProgress
 
-    tags = ref_targets(app.repo, branches=False, tags=True)
+    progress = StderrProgress()
+    reach = reachability(app.repo, progress)
+    tags = ref_targets(reach, branches=False, tags=True)
     if not records or not tags:
         return {}
-    progress = StderrProgress()
-    checker = Checker(app.repo, snapshot, reach=reachability(app.repo, progress),
-                      equivalence=default_equivalence(app.repo, progress))
+    checker = Checker(app.repo, snapshot, reach=reach,
+                      equivalence=default_equivalence(app.repo, progress, reach))
     report = Scope(app.repo, checker, probe_applies=False).run(records, tags)
     return {rs.record.id: [c.target.label for c in rs.of(AFFECTED)] for rs in report.records}

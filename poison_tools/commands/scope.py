@@ -50,9 +50,11 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     commit, found how), and the cherry-pick that would cure the rest."""
     if as_json:
         fmt = "json"
+    progress = StderrProgress()
+    reach = reachability(app.repo, progress)  # lists the refs meanwhile
     snapshot = app.snapshot()
     records = select_records(snapshot, ids)
-    targets: list[Target] = ref_targets(app.repo, patterns, tags=tags)
+    targets: list[Target] = ref_targets(reach, patterns, tags=tags)
     if inventory:
         from poison_tools.deployments import deployment_targets
 
@@ -60,8 +62,6 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     if ids:
         # Only the records asked about: their copies are all the matrix needs.
         snapshot = Snapshot({r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale)
-    progress = StderrProgress()
-    reach = reachability(app.repo, progress)
     equivalence = default_equivalence(app.repo, progress, reach)
     checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
