@@ -42,7 +42,15 @@ class GitError(FatalError):
         self.stdout = stdout
         self.stderr = stderr
         last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
-        super().__init__(f"git {' '.join(cmd[1:3])} failed: {last}")
+        super().__init__(f"git {_subcommand(cmd)} failed: {last}")
+
+
+def _subcommand(cmd: Sequence[str]) -> str:
+    """`cat-file` of `git --git-dir D -c k=v cat-file ...`: what the user would recognise."""
+    args = list(cmd[1:])
+    while args and args[0] in ("--git-dir", "--work-tree", "-c", "-C"):
+        args = args[2:]
+    return " ".join(args[:1]) or "(no command)"
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

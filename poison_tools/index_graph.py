@@ -163,9 +163,24 @@ def extend(
     exactly that). `preferred` tips are laid out first so that the default branch
     becomes one long chain.
     """
+    commits, parent_line, parent_names = parse_rev_list(rev_list, graph.hash_len)
+    return extend_parsed(graph, commits, parent_line, parent_names, preferred, shallow, progress)
+
+
+def extend_parsed(
+    graph: Graph,
+    commits: Bytes,
+    parent_line: npt.NDArray[np.intp],
+    parent_names: Bytes,
+    preferred: Sequence[str] = (),
+    shallow: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
+) -> Graph:
+    """`extend` from the arrays `parse_rev_list` makes (or `commit_graph.read` reads):
+    raw commit names, children before parents; for each parent cell the index of its
+    commit; the raw parent names, in parent order."""
     progress = progress or Silent()
     hl = graph.hash_len
-    commits, parent_line, parent_names = parse_rev_list(rev_list, hl)
     # rev-list may list indexed commits again (those reachable only from tips that
     # are no longer refs): their place is already known. It never lists one twice.
     keep = graph.lookup_raw(commits) < 0

@@ -310,3 +310,69 @@ def test_abandoned_temporary_files_are_cleaned_up_fresh_ones_kept(tmp_path: Path
     os.utime(old, (0, 0))
     IndexedReach(repo).ancestors(shas[1], [shas[0]])
     assert not old.exists() and fresh.exists()
+
+
+@FAST
+@given(histories(), st.sampled_from(["none", "whole", "split", "stale"]),
+       st.lists(st.integers(0, 10**6), min_size=1, max_size=2))
+def test_index_built_from_git_commit_graph_answers_equal_git(  # type: ignore[no-untyped-def]
+    tmp_path_factory, history, graph, raw_parents
+) -> None:
+    # History, plus a commit "left" that only a since-deleted branch held; git's
+    # commit-graph (one file, two split layers, or written before the last commit)
+    # lists it, rev-list from the refs does not: whether the index holds it shows
+    # which one the index was built from.
+    parents, branches, tags = history
+    path = tmp_path_factory.mktemp("h")
+    shas = make_repo(path, parents, branches, tags)
+    n = len(parents)
+    grown = parents + [tuple(dict.fromkeys(r % n for r in raw_parents))]
+    shas = fast_import(path, grown, start=n, marks=shas)
+    left = shas[n]
+    git(path, "update-ref", "refs/heads/doomed", left)
+    if graph != "none":
+        git(path, "commit-graph", "write", "--reachable")
+    git(path, "update-ref", "-d", "refs/heads/doomed")
+    more = grown + [(0, n - 1) if n > 1 else (0,)]
+    shas = fast_import(path, more, start=n + 1, marks=shas)
+    git(path, "update-ref", "refs/heads/late", shas[n + 1])
+    if graph == "split":
+        git(path, "commit-graph", "write", "--reachable", "--split=no-merge")
+    repo = SourceRepo.discover(str(path))
+    IndexedReach(repo).ancestors(shas[n + 1], [shas[0]])  # builds, never asking about left
+    stored = index_file.read(index_path(repo))
+    assert stored is not None
+    assert (stored.graph.lookup([left])[0] >= 0) == (graph != "none")
+    assert_same_as_git(path, list(shas.values()))
+
+
+def _graph_a_b_c_and_x(path: Path) -> list[str]:
+    """a - b - c on master, x alone on side, git's commit-graph written."""
+    shas = make_repo(path, [(), (0,), (1,), ()], [2, 3], [])
+    git(path, "commit-graph", "write", "--reachable")
+    return [shas[i] for i in range(4)]
+
+
+def test_commit_graph_is_not_believed_where_replace_refs_change_parents(tmp_path: Path) -> None:
+    a, b, c, x = _graph_a_b_c_and_x(tmp_path / "r")
+    git(tmp_path / "r", "replace", "--graft", c, x)
+    assert IndexedReach(SourceRepo.discover(str(tmp_path / "r"))).ancestors(c, [a, x]).reachable == {x}
+    assert_same_as_git(tmp_path / "r", [a, b, c, x])
+
+
+def test_commit_graph_is_not_believed_where_grafts_change_parents(tmp_path: Path) -> None:
+    a, b, c, x = _graph_a_b_c_and_x(tmp_path / "r")
+    (tmp_path / "r" / ".git" / "info").mkdir(exist_ok=True)
+    (tmp_path / "r" / ".git" / "info" / "grafts").write_text(f"{c} {x}\n")
+    assert IndexedReach(SourceRepo.discover(str(tmp_path / "r"))).ancestors(c, [a, x]).reachable == {x}
+
+
+def test_a_damaged_commit_graph_is_read_around_with_rev_list(tmp_path: Path) -> None:
+    a, b, c, x = _graph_a_b_c_and_x(tmp_path / "r")
+    graph = tmp_path / "r" / ".git" / "objects" / "info" / "commit-graph"
+    data = graph.read_bytes()
+    graph.chmod(0o644)
+    graph.write_bytes(data[: len(data) - 7])
+    reach = IndexedReach(SourceRepo.discover(str(tmp_path / "r")))
+    assert reach.ancestors(c, [a, b, x]).reachable == {a, b}
+    assert reach.graph.size == 4

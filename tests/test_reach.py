@@ -115,3 +115,19 @@ def test_index_command_builds_quietly_off_a_terminal(repo: Repo) -> None:
     assert data["commits"] == int(repo.git("rev-list", "--all", "--count"))
     rebuilt = repo.poison("index", "--rebuild")
     assert rebuilt.rc == 0 and rebuilt.out.startswith(f"{data['commits']} commits")
+
+
+def test_index_command_writes_git_commit_graph_when_asked_and_builds_from_it(repo: Repo) -> None:
+    repo.branch("side")
+    repo.commit()
+    plain = repo.poison("index", "--rebuild")
+    assert plain.rc == 0 and "built from git rev-list" in plain.out
+    assert "--write-commit-graph" in plain.err  # the hint, since git has no commit-graph
+    graph = repo.path / ".git" / "objects" / "info" / "commit-graph"
+    assert not graph.exists()  # never written behind the user's back
+    r = repo.poison("index", "--write-commit-graph", "--rebuild", "--json")
+    assert r.rc == 0 and r.err == "" and graph.exists()
+    data = json.loads(r.out)
+    assert data["built_from"] == "commit-graph"
+    assert data["commits"] == int(repo.git("rev-list", "--all", "--count"))
+    assert json.loads(repo.poison("index", "--json").out)["built_from"] is None  # up to date
