@@ -144,14 +144,16 @@ def _refs_under(common_dir: str, prefix: str) -> dict[str, str]:
 class IndexedReach:
     """`Reachability` from the index; same answers as `GitWalk`, without walking."""
 
-    def __init__(self, repo: SourceRepo, progress: Progress | None = None) -> None:
+    def __init__(self, repo: SourceRepo, progress: Progress | None = None, *,
+                 prefetch_refs: bool = False) -> None:
         self.repo = repo
         self.progress = progress or Silent()
         self.path = index_path(repo)
         self._stored: index_file.Stored | None = None
         self._fallback = GitWalk(repo)
-        # Read on the other core while the caller loads records and the copy cache.
-        self._listing = RefListing(repo, background=True)
+        # With `prefetch_refs`, read on the other core while the caller loads records
+        # and the copy cache (`reachability()` asks for it: every command lists refs).
+        self._listing = RefListing(repo, background=prefetch_refs)
         # What the last build from scratch read: "commit-graph" or "rev-list".
         self.built_from: str | None = None
         self._peeled_changed = False

@@ -232,4 +232,4 @@ def reachability(repo: SourceRepo, progress: Progress | None = None) -> Reachabi
     # it costs a tenth of a second that commands without such questions should not pay.
     from poison_tools.index import IndexedReach
 
-    return IndexedReach(repo, progress)
+    return IndexedReach(repo, progress, prefetch_refs=True)
