@@ -179,7 +179,7 @@ def main() -> int:
                    help="also time the hook as of git revision REV, alternately with the current one")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
-        root = args.dir or Path(tmp)
+        root = args.dir.resolve() if args.dir else Path(tmp)  # git runs in subfolders
         if (root / "svc" / ".git" / "hooks" / "pre-push").exists():
             svc = root / "svc"  # built by an earlier run with --dir: same sizes assumed
         else:
