@@ -20,6 +20,7 @@ import fnmatch
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from poison_tools.applies import CherryPickProbe
@@ -63,7 +64,7 @@ class Target:
     commit: str | None  # None: the revision does not resolve here
     name: str = ""  # a deployment's name (environment/cluster/service)
 
-    @property
+    @cached_property  # asked per cell and for the column width: thousands of times
     def label(self) -> str:
         if self.kind == "deployment":
             return self.name
@@ -318,12 +319,18 @@ class Matrix:
         for k in range(0, len(cols), step):
             # Sliced: one `ancestors_many` over all targets would hold every answer's
             # sets at once (gigabytes on a million commits).
+            cells: tuple[tuple[list[int], list[int]], ...] = (([], []), ([], []), ([], []))
             for target, answer in reach.ancestors_many(cols[k:k + step], cands).items():
                 j = self.col[target]
-                for bits, found in ((self.reachable, answer.reachable), (self.unknown, answer.unknown),
-                                    (self.absent, answer.absent)):
-                    rows = [self.row[c] for c in found if c in self.row]
-                    bits[rows, j] = True
+                for (rows, js), found in zip(cells, (answer.reachable, answer.unknown,
+                                                     answer.absent), strict=True):
+                    hit = [self.row[c] for c in found if c in self.row]
+                    rows += hit
+                    js += [j] * len(hit)
+            # One assignment per slice: one per target and kind cost ~25 ms on 3,000 refs.
+            for bits, (rows, js) in zip((self.reachable, self.unknown, self.absent), cells,
+                                        strict=True):
+                bits[rows, js] = True
 
     def answer(self, commits: Sequence[str], j: int) -> Answer:
         """Column `j` restricted to `commits`, as the `Answer` that `Checker.judge` reads."""
