@@ -122,7 +122,7 @@ def test_index_command_writes_git_commit_graph_when_asked_and_builds_from_it(rep
     repo.commit()
     plain = repo.poison("index", "--rebuild")
     assert plain.rc == 0 and "built from git rev-list" in plain.out
-    assert "--write-commit-graph" in plain.err  # the hint, since git has no commit-graph
+    assert plain.err == ""  # no hint: on a small history a build takes no time anyway
     graph = repo.path / ".git" / "objects" / "info" / "commit-graph"
     assert not graph.exists()  # never written behind the user's back
     r = repo.poison("index", "--write-commit-graph", "--rebuild", "--json")

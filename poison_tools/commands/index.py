@@ -9,6 +9,8 @@ import click
 from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
 
+HINT_COMMITS = 100_000
+
 
 @click.command(
     epilog="""\b
@@ -64,7 +66,8 @@ def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) 
         app.echo(f"{data['commits']:,} commits on {data['chains']:,} chains "
                  f"({data['jumps']:,} jumps) in {reach.path} "
                  f"({size / 1e6:.1f} MB, {data['seconds']} s{how})")
-        if reach.built_from == "rev-list" and not commit_graph_exists(app.repo):
+        # Worth a line only where a build takes seconds.
+        if reach.built_from == "rev-list" and graph.size >= HINT_COMMITS and not commit_graph_exists(app.repo):
             click.echo("hint: `git poison index --write-commit-graph --rebuild` makes builds "
                        "faster; `git maintenance start` keeps git's commit-graph fresh", err=True)
     return 0
