@@ -50,6 +50,16 @@ CREATE INDEX IF NOT EXISTS copies_source ON copies (source);
 CREATE TABLE IF NOT EXISTS tips (sha TEXT PRIMARY KEY);
 """
 
+# Per-scan staging (connection-private TEMP tables): see `PatchIdCache._scan`.
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS scan_messages (sha TEXT PRIMARY KEY, change_id TEXT, subject TEXT);
+CREATE TEMP TABLE IF NOT EXISTS scan_patch_ids (sha TEXT PRIMARY KEY, patch_id TEXT);
+DELETE FROM scan_messages;
+DELETE FROM scan_patch_ids;
+"""
+# Rows staged per batch: a few megabytes of Python objects at a time.
+SCAN_BATCH = 20_000
+
 # Diff settings that a user's config must not change: a patch-id computed under
 # diff.renames=copies would not match one computed without it.
 _DIFF_CONFIG = ("-c", "log.showSignature=false", "-c", "diff.noprefix=false",
@@ -152,48 +162,142 @@ class PatchIdCache:
             self._scan(missing, walk=False)
 
     def _scan(self, spec: list[str], *, walk: bool) -> int:
-        stdin = "".join(s + "\n" for s in spec).encode()
+        """Add the facts of the commits `spec` names (with `walk`, their histories).
+
+        Messages and patch-ids are two git processes, run side by side; what they give
+        is staged in temporary tables batch by batch, so that the first scan of a
+        million commits never holds every message or patch-id in memory (it peaked at
+        475 MB when it did). One transaction then moves it all into the cache.
+        """
+        import queue
+        import threading
         from concurrent.futures import ThreadPoolExecutor  # 25 ms to import: scans only
 
+        stdin = "".join(s + "\n" for s in spec).encode()
         no_walk = [] if walk else ["--no-walk"]
-        # Messages and patch-ids are two git processes; run them side by side.
+        self.db.executescript(_STAGING)
+        batches: queue.Queue[list[tuple[str, str | None, str | None]] | None] = queue.Queue(8)
+        copies: list[tuple[str, str, str]] = []  # only commits with copy lines: few
+        stop = threading.Event()  # the main thread gave up (an error, Ctrl-C)
+
+        def put(item: list[tuple[str, str | None, str | None]] | None) -> bool:
+            while not stop.is_set():
+                with suppress(queue.Full):
+                    batches.put(item, timeout=0.1)
+                    return True
+            return False
+
+        def read_messages() -> None:
+            batch: list[tuple[str, str | None, str | None]] = []
+            try:
+                for sha, message in self._messages(stdin, no_walk):
+                    if stop.is_set():
+                        return
+                    f = trailers.facts(message)
+                    batch.append((sha, f.change_id, _subject(message)))
+                    copies.extend((sha, source, how) for source, how in f.copied_from)
+                    if len(batch) >= SCAN_BATCH:
+                        if not put(batch):
+                            return
+                        batch = []
+                if batch:
+                    put(batch)
+            finally:
+                put(None)  # the main thread stops waiting, even after an error
+
+        scanned = 0
+        finished = False
+
+        def stage_messages(block: bool) -> None:
+            nonlocal scanned, finished
+            while not finished:
+                try:
+                    batch = batches.get(block=block)
+                except queue.Empty:
+                    return
+                if batch is None:
+                    finished = True
+                    return
+                self.db.executemany("INSERT OR REPLACE INTO scan_messages VALUES (?, ?, ?)", batch)
+                self.db.commit()
+                scanned += len(batch)
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            reading = pool.submit(lambda: dict(self._messages(stdin, no_walk)))
-            patch = {}
-            if self.patch_ids:
-                self.progress.start("computing patch-ids")
-                patch = dict(self._patch_ids(stdin, no_walk))
-                self.progress.finish()
-            messages = reading.result()
-        if not messages:
+            reading = pool.submit(read_messages)
+            try:
+                if self.patch_ids:
+                    self.progress.start("computing patch-ids")
+                    pending: list[tuple[str, str]] = []
+                    for sha, patch_id in self._patch_ids(stdin, no_walk):
+                        pending.append((sha, patch_id))
+                        if len(pending) >= SCAN_BATCH:
+                            self._stage_patch_ids(pending)
+                            pending = []
+                            stage_messages(block=False)
+                    self._stage_patch_ids(pending)
+                    self.progress.finish()
+                stage_messages(block=True)
+            finally:
+                stop.set()  # normally the reader is done; else it stops and its git is killed
+            reading.result()  # git's failure, raised here
+        if not scanned:
             return 0
-        facts = {sha: trailers.facts(msg) for sha, msg in messages.items()}
-        sources = {s for f in facts.values() for s, _ in f.copied_from}
-        full = resolve_commits(self.repo, sources)
+        full = resolve_commits(self.repo, {source for _, source, _ in copies})
         with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO commits VALUES (?, ?, ?, ?)",
-                ((sha, patch.get(sha), f.change_id, _subject(messages[sha])) for sha, f in facts.items()),
-            )
-            self.db.executemany(
-                "INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
-                ((sha, full.get(s, s), how) for sha, f in facts.items() for s, how in f.copied_from),
-            )
+            self.db.execute("INSERT OR REPLACE INTO commits SELECT m.sha, p.patch_id, m.change_id, "
+                            "m.subject FROM scan_messages m LEFT JOIN scan_patch_ids p USING (sha)")
+            self.db.executemany("INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
+                                ((sha, full.get(s, s), how) for sha, s, how in copies))
+            self.db.execute("DELETE FROM scan_messages")
+            self.db.execute("DELETE FROM scan_patch_ids")
         # A trailer may name a commit that is here but on no ref (a security fix made
         # in a private fork, then picked onto each release branch; redis's
         # CVE-2023-45145): its patch-id is what links those picks to the fix on master.
         named = set(full.values())
         unscanned = sorted(named - self.known(named))
         if unscanned:
-            return len(messages) + self._scan(unscanned, walk=False)
-        return len(messages)
+            return scanned + self._scan(unscanned, walk=False)
+        return scanned
+
+    def _stage_patch_ids(self, pairs: list[tuple[str, str]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO scan_patch_ids VALUES (?, ?)", pairs)
+        self.db.commit()
 
     def _messages(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
-        out = self.repo.git(["-c", "log.showSignature=false", "log", "--stdin", *no_walk,
-                             "--format=%x01%H%x00%B"], input=stdin).stdout
-        for chunk in out.split(b"\x01")[1:]:
-            sha, _, body = chunk.partition(b"\x00")
-            yield sha.decode(), body.decode(errors="replace")
+        """(sha, message) of each commit, read from git as it writes them."""
+        import tempfile
+
+        cmd = ["git", "--git-dir", self.repo.git_dir, "-c", "log.showSignature=false", "log",
+               "--stdin", *no_walk, "--format=%x01%H%x00%B"]
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err, env=git.clean_env())
+            assert proc.stdin is not None and proc.stdout is not None
+            # git log reads all of stdin before it writes anything: no deadlock.
+            with suppress(BrokenPipeError):
+                proc.stdin.write(stdin)
+                proc.stdin.close()
+            rest, read_all = b"", False
+            try:
+                while chunk := proc.stdout.read(1 << 20):
+                    records = (rest + chunk).split(b"\x01")
+                    rest = records.pop()
+                    for record in records:
+                        if record:
+                            sha, _, body = record.partition(b"\x00")
+                            yield sha.decode(), body.decode(errors="replace")
+                read_all = True
+            finally:
+                if not read_all:  # the reader stopped early
+                    proc.kill()
+                    proc.wait()
+                proc.stdout.close()
+            if rest:
+                sha, _, body = rest.partition(b"\x00")
+                yield sha.decode(), body.decode(errors="replace")
+            if proc.wait() != 0:
+                err.seek(0)
+                raise git.GitError(cmd, proc.returncode, "", err.read().decode(errors="replace"))
 
     def _patch_ids(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
         base = ["git", "--git-dir", self.repo.git_dir, *_DIFF_CONFIG]

@@ -133,3 +133,51 @@ def test_tags_on_old_commits_and_deleted_branches_need_no_walk_with_the_index(
     cache = PatchIdCache(src, reach=reachability(src))
     assert cache.update() == 1 and cache.known([fresh]) == {fresh}
     assert _logs_run(trace) == 2  # messages and patch-ids: one walk, for the new tip only
+
+
+def _rows(cache: PatchIdCache) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    return (sorted(cache.db.execute("SELECT * FROM commits")),
+            sorted(cache.db.execute("SELECT * FROM copies")))
+
+
+def test_a_scan_staged_in_small_batches_stores_what_one_batch_does(
+    repo: Repo, tmp_path: os.PathLike[str], monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    # 30 commits with changes, Change-Ids and a cherry-pick line, one with an empty
+    # message: scanned with batches of 4 rows, then of the default size.
+    from poison_tools import patchid
+
+    for i in range(30):
+        message = f"change {i}\n\nChange-Id: I{i:040x}" if i % 3 else f"change {i}"
+        repo.commit(message, {f"f{i % 4}": f"{i}\n"})
+    first = repo.rev("HEAD~29")
+    repo.commit(f"again\n\n(cherry picked from commit {first})", {"g": "x\n"})
+    repo.git("commit", "-q", "--allow-empty", "--allow-empty-message", "-m", "")
+    src = SourceRepo.discover(str(repo.path))
+    big = PatchIdCache(src, path=os.path.join(str(tmp_path), "big.sqlite3"))
+    assert big.update() == 33
+    monkeypatch.setattr(patchid, "SCAN_BATCH", 4)
+    small = PatchIdCache(src, path=os.path.join(str(tmp_path), "small.sqlite3"))
+    assert small.update() == 33
+    assert _rows(small) == _rows(big)
+    commits, copies = _rows(big)
+    assert sum(1 for row in commits if row[1]) == 32  # patch-ids: all but the empty commit
+    assert sum(1 for row in commits if row[2]) == 20  # Change-Ids
+    assert [c[1] for c in copies] == [first]
+
+
+def test_a_failing_git_log_is_an_error_and_leaves_the_cache_as_it_was(
+    repo: Repo, tmp_path: os.PathLike[str]
+) -> None:
+    repo.commit("one")
+    src = SourceRepo.discover(str(repo.path))
+    cache = PatchIdCache(src, path=os.path.join(str(tmp_path), "c.sqlite3"))
+    cache.update()
+    before = _rows(cache)
+    import pytest
+
+    from poison_tools.git import GitError
+
+    with pytest.raises(GitError, match="git log failed"):
+        cache._scan(["0" * 40], walk=True)  # no such commit: git log exits 128
+    assert _rows(cache) == before
