@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from poison_tools.check import POISONED, Checker, CheckReport, Evidence, Finding
+from poison_tools.check import POISONED, UNDECIDED, Checker, CheckReport, Evidence, Finding
 from poison_tools.git import GitError, SourceRepo
 from poison_tools.progress import Progress
 from poison_tools.store import Snapshot
@@ -74,6 +74,12 @@ class PoisonedRun:
     @property
     def record_id(self) -> str:
         return self.finding.record.id
+
+    @property
+    def decided(self) -> bool:
+        """False: the poison is here but whether it is cured cannot be told (the
+        history needed is missing); shown all the same, never as clean."""
+        return self.finding.status == POISONED
 
 
 @dataclass
@@ -323,13 +329,17 @@ def _is_ancestor(repo: SourceRepo, a: str, b: str) -> bool:
     return repo.git(["merge-base", "--is-ancestor", a, b], check=False).returncode == 0
 
 
+def _marked(report: CheckReport) -> list[Finding]:
+    """Findings whose poison lines are marked: uncured, and those that cannot be decided
+    (the poison is here, the history that would show a cure is not: fail closed)."""
+    return [f for f in report.findings if f.status in (POISONED, UNDECIDED)]
+
+
 def poisoned_runs(report: CheckReport, runs: Iterable[BlameRun]) -> list[PoisonedRun]:
     """Map blame runs onto the poisoned findings; merge adjacent runs of one commit
     and record into one."""
     by_commit: dict[str, list[tuple[Finding, Evidence]]] = {}
-    for f in report.findings:
-        if f.status != POISONED:
-            continue
+    for f in _marked(report):
         for e in f.poison_evidence:
             by_commit.setdefault(e.commit, []).append((f, e))
     result: list[PoisonedRun] = []
@@ -360,7 +370,7 @@ def annotate(repo: SourceRepo, path: str, text: bytes, report: CheckReport,
     """
     result = FileAnnotations(path, report)
     _check_text(text)
-    poisoned = {e.commit for f in report.poisoned for e in f.poison_evidence}
+    poisoned = {e.commit for f in _marked(report) for e in f.poison_evidence}
     if not poisoned:
         return result
     if previous is not None:

@@ -17,7 +17,7 @@ from poison_tools.blame import (
 )
 from poison_tools.git import SourceRepo
 from poison_tools.store import PoisonStore
-from tests.gitrepo import TEN_LINES, Repo, with_lines
+from tests.gitrepo import TEN_LINES, Repo, bare, git, with_lines
 
 
 def annotations(repo: Repo, path: str, text: str | bytes):
@@ -229,3 +229,40 @@ def test_poison_cherry_picked_onto_lts_is_found_in_the_copy(tmp_path: Path):
     [run] = ann.runs
     assert (run.start, run.end, run.commit, run.record_id) == (2, 3, copy, record)
     assert run.evidence.recorded == poison and run.evidence.via != "ancestry"
+
+
+def test_poison_whose_cure_lies_beyond_a_shallow_boundary_is_marked_undecided(tmp_path: Path):
+    # origin: base - filler - poison (lines 3-5) - later = lts; master goes on to the cure.
+    # A clone of lts three commits deep holds the poison but cannot see whether the cure
+    # is in its history: the lines are marked all the same, as undecided, never clean.
+    origin = Repo(tmp_path / "origin")
+    origin.git("config", "poison.project", "svc")  # the clone names it the same way
+    origin.commit("base", {"app.py": TEN_LINES})
+    origin.commit("filler", {"other.txt": "x\n"})
+    poison = origin.commit("poison", {"app.py": with_lines({3: "bad 3", 4: "bad 4", 5: "bad 5"})})
+    origin.commit("later", {"other.txt": "y\n"})
+    origin.branch("lts")
+    cure = origin.commit("cure", {"app.py": TEN_LINES})
+    record = origin.add_poison(poison, "hangs on io error")
+    origin.add_cure(record, cure)
+    shared = bare(tmp_path / "poisons.git")
+    assert origin.poison("init", "--remote", str(shared)).rc == 0
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "3", "--branch", "lts", "--single-branch",
+        f"file://{origin.path}", str(clone))
+    git(clone, "config", "poison.remote", str(shared))
+    git(clone, "config", "poison.project", "svc")
+    src = SourceRepo.discover(str(clone))
+    report = check_head(src, PoisonStore(src).load())
+    assert [f.status for f in report.findings] == ["undecided"]
+    ann = annotate(src, "app.py", (clone / "app.py").read_bytes(), report)
+    assert [(run.start, run.end, run.commit, run.record_id, run.decided) for run in ann.runs] == [
+        (3, 5, poison, record, False)
+    ]
+    from git_poison_lsp.lsp_utils import code_actions, diagnostic
+
+    lines = (clone / "app.py").read_text().splitlines(keepends=True)
+    diag = diagnostic(ann.runs[0], lines)
+    assert "cannot tell whether it is cured" in diag.message and "--unshallow" in diag.message
+    assert diag.data["undecided"] is True
+    assert code_actions("file:///app.py", ann.runs, [diag]) == []  # nothing known to pick

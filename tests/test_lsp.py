@@ -145,6 +145,7 @@ async def test_poisoned_lines_on_lts_get_one_warning_with_the_record_and_its_cur
         "recordId": lts.record, "poison": lts.poison, "recordedPoison": lts.poison,
         "cures": [{"commit": lts.cure, "refs": ["refs/heads/master"],
                    "cherryPick": f"git cherry-pick -x {lts.cure}"}],
+        "undecided": False,
     }
     # The first check scanned the history for copies: shown as work-done progress.
     scans = await until(lambda: [r for r in client.progress_reports.values()

@@ -44,6 +44,12 @@ def message(run: PoisonedRun) -> str:
     f, r = run.finding, run.finding.record
     sev = f" ({r.severity})" if r.severity else ""
     via = "" if run.evidence.via == "ancestry" else f", a copy of {short(run.evidence.recorded)}"
+    if not run.decided:
+        missing = ", ".join(short(c) for c in f.undecided_commits)
+        return "\n".join([f"poison {r.id}{sev}: {title(r)}",
+                          f"from commit {short(run.commit)}{via}; cannot tell whether it is cured "
+                          f"on this branch: the history needed is missing ({missing}); "
+                          "try `git fetch --unshallow`"])
     lines = [f"poison {r.id}{sev}: {title(r)}",
              f"from commit {short(run.commit)}{via}, not cured on this branch"]
     lines += [cure_line(c) for c in f.cures_elsewhere]
@@ -65,6 +71,7 @@ def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len
             "poison": run.commit,
             "recordedPoison": run.evidence.recorded,
             "cures": [cure_data(c) for c in run.finding.cures_elsewhere],
+            "undecided": not run.decided,
         },
     )
 
@@ -135,11 +142,14 @@ def code_actions(uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[ty
 
 
 def code_lens(uri: str, runs: Sequence[PoisonedRun]) -> list[types.CodeLens]:
-    ids = list(dict.fromkeys(r.finding.record.id for r in runs))
-    if not ids:
+    ids = list(dict.fromkeys(r.finding.record.id for r in runs if r.decided))
+    unsure = list(dict.fromkeys(r.finding.record.id for r in runs if not r.decided))
+    if not ids and not unsure:
         return []
     n = len(ids)
-    label = f"{n} uncured poison{'s' if n != 1 else ''} in this file"
+    label = ", ".join(part for part in (
+        f"{n} uncured poison{'s' if n != 1 else ''}" if n else "",
+        f"{len(unsure)} undecided" if unsure else "") if part) + " in this file"
     return [types.CodeLens(
         range=types.Range(types.Position(0, 0), types.Position(0, 0)),
         command=types.Command(label, CHECK_BRANCH, arguments=[{"uri": uri}]),
