@@ -1,7 +1,8 @@
 """The "silver needle": does a commit carry an uncured poison?
 
 Commit T is poisoned by a record when one of its poison commits is T or an ancestor
-of T and none of its cure commits is. Recorded commits are widened by an
+of T and none of its cure commits is, or every cure there was reverted there (`git
+revert`'s "This reverts commit X" line; a revert of that revert restores the cure). Recorded commits are widened by an
 `Equivalence` (cherry-picked copies, backports) before the question is asked, so the
 same rules serve `check`, the hook and the editor. Every verdict carries its
 evidence: which commit was found, standing for which recorded one, and how.
@@ -25,6 +26,8 @@ CURED = "cured"
 CLEAN = "clean"
 UNDECIDED = "undecided"
 NOT_IN_HISTORY = "not-in-history"
+# Reverts of reverts of reverts of a cure: followed this deep, no deeper.
+MAX_REVERT_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,18 @@ class Equivalence(Protocol):
         """For each recorded commit, its equivalent commits and how each was found."""
         ...
 
+    def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
+        """For each commit, the commits that say they revert it."""
+        ...
+
 
 class Identity:
-    """No equivalents: a commit stands only for itself."""
+    """No equivalents: a commit stands only for itself (and no revert is looked for)."""
 
     def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        return {}
+
+    def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
         return {}
 
 
@@ -73,6 +83,8 @@ class Finding:
     cure_evidence: list[Evidence] = field(default_factory=list)
     undecided_commits: list[str] = field(default_factory=list)
     cures_elsewhere: list[CureElsewhere] = field(default_factory=list)
+    # Cures in this history that a revert in this history undid: (cure, the revert).
+    reverted: list[tuple[Evidence, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         r = self.record
@@ -90,6 +102,7 @@ class Finding:
             "cure_evidence": [e.to_json() for e in self.cure_evidence],
             "undecided_commits": self.undecided_commits,
             "cures_elsewhere": [c.to_json() for c in self.cures_elsewhere],
+            "reverted_cures": [{**e.to_json(), "reverted_by": by} for e, by in self.reverted],
         }
 
 
@@ -189,8 +202,36 @@ class Checker:
             # `progress` shows the first scan for copies (patch-ids), which can take
             # tens of seconds on a big repository.
             equivalence = default_equivalence(repo, progress, self.reach)
-        self.equivalents = (equivalence or Identity()).expand(recorded)
-        self._all = recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
+        equivalence = equivalence or Identity()
+        self.equivalents = equivalence.expand(recorded)
+        cure_side = {s for r in self.records for c in r.cures for s, _ in self._stand_ins(c)}
+        self.reverts = self._revert_chains(equivalence, cure_side) if cure_side else {}
+        self._all = (recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
+                     | {r for rs in self.reverts.values() for r in rs})
+
+    @staticmethod
+    def _revert_chains(equivalence: Equivalence, commits: set[str]) -> dict[str, list[str]]:
+        """The reverts of `commits`, the reverts of those, ... (`MAX_REVERT_DEPTH` deep)."""
+        found: dict[str, list[str]] = {}
+        frontier = set(commits)
+        for _depth in range(MAX_REVERT_DEPTH):
+            if not frontier:
+                break
+            step = equivalence.reverts(frontier)
+            found.update(step)
+            frontier = {r for rs in step.values() for r in rs} - found.keys() - commits
+        return found
+
+    def commits_of(self, record: Record) -> list[str]:
+        """Every commit whose place in a history the verdict on `record` depends on."""
+        stand_ins = [s for c in (*record.poisons, *record.cures) for s, _ in self._stand_ins(c)]
+        todo, seen = list(stand_ins), dict.fromkeys(stand_ins)
+        while todo:
+            for r in self.reverts.get(todo.pop(), []):
+                if r not in seen:
+                    seen[r] = None
+                    todo.append(r)
+        return list(seen)
 
     @property
     def candidates(self) -> set[str]:
@@ -218,16 +259,44 @@ class Checker:
         # that merely looks the same) cures nothing.
         if cures and poisons:
             cures = [c for c in cures if not self._precedes(c.commit, poisons)]
+        effective, reverted = [], []
+        for c in cures:
+            undone = self._undone(c.commit, answer)
+            if undone is None:
+                cure_unknown.append(c.commit)  # whether its revert counts cannot be told
+            elif undone:
+                reverted.append((c, undone))
+            else:
+                effective.append(c)
+        cures = effective
         if cures:
             return Finding(record, CURED, poisons, cures)
         if poisons and not cure_unknown:
-            return Finding(record, POISONED, poisons, [])
+            return Finding(record, POISONED, poisons, [], reverted=reverted)
         if poisons or poison_unknown:
             return Finding(record, UNDECIDED, poisons, [], poison_unknown + cure_unknown)
         stand_ins = [c for p in record.poisons for c, _ in self._stand_ins(p)]
         if all(c in answer.absent for c in stand_ins):
             return Finding(record, NOT_IN_HISTORY)
         return Finding(record, CLEAN)
+
+    def _undone(self, commit: str, answer: Answer, depth: int = 0) -> str | None:
+        """The commit of `answer`'s history that reverts `commit` and is not reverted
+        there itself; "" when there is none; None when that cannot be told."""
+        unsure = False
+        if depth >= MAX_REVERT_DEPTH:
+            return ""
+        for r in self.reverts.get(commit, []):
+            status = answer.status(r)
+            if status is None:
+                unsure = True
+            elif status:
+                again = self._undone(r, answer, depth + 1)
+                if again is None:
+                    unsure = True
+                elif not again:
+                    return r
+        return None if unsure else ""
 
     def _precedes(self, commit: str, poisons: list[Evidence]) -> bool:
         if all(p.via == "ancestry" for p in poisons) and commit not in self._derived:
@@ -251,7 +320,10 @@ class Checker:
         # One question for every cure to name: the index answers all refs at once.
         holders = refs_holding(self.reach, [c for f in poisoned for c in f.record.cures])
         for f in poisoned:
-            f.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ()))) for c in f.record.cures]
+            # A cure reverted here is not "missing here": the finding says it was reverted.
+            undone = {e.recorded for e, _ in f.reverted}
+            f.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ())))
+                                 for c in f.record.cures if c not in undone]
         return CheckReport(
             target, rev, findings, list(self.snapshot.problems), self.snapshot.stale, self.repo.shallow
         )

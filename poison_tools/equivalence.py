@@ -105,6 +105,10 @@ class Copies:
         return [(c, how) for c, how in seen.items() if c != recorded and c in known]
 
 
+    def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
+        """For each commit, the commits whose message says they revert it."""
+        return self.cache.reverts_of(commits) if commits else {}
+
     def probable(self, commit: str) -> list[str]:
         """Commits with the same subject line as `commit`: a hint to confirm by hand."""
         return self.cache.same_subject(commit)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = "poison-cache"
 CACHE_FILE = "copies.sqlite3"
-SCHEMA = 3
+SCHEMA = 4  # 4: reverts
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT,
@@ -48,6 +48,8 @@ CREATE INDEX IF NOT EXISTS commits_change ON commits (change_id);
 CREATE TABLE IF NOT EXISTS copies (sha TEXT, source TEXT, how TEXT, PRIMARY KEY (sha, source));
 CREATE INDEX IF NOT EXISTS copies_source ON copies (source);
 CREATE TABLE IF NOT EXISTS tips (sha TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS reverts (sha TEXT, reverted TEXT, PRIMARY KEY (sha, reverted));
+CREATE INDEX IF NOT EXISTS reverts_reverted ON reverts (reverted);
 """
 
 # Per-scan staging (connection-private TEMP tables): see `PatchIdCache._scan`.
@@ -178,6 +180,7 @@ class PatchIdCache:
         self.db.executescript(_STAGING)
         batches: queue.Queue[list[tuple[str, str | None, str | None]] | None] = queue.Queue(8)
         copies: list[tuple[str, str, str]] = []  # only commits with copy lines: few
+        undone: list[tuple[str, str]] = []  # (revert, reverted): few likewise
         stop = threading.Event()  # the main thread gave up (an error, Ctrl-C)
 
         def put(item: list[tuple[str, str | None, str | None]] | None) -> bool:
@@ -196,6 +199,7 @@ class PatchIdCache:
                     f = trailers.facts(message)
                     batch.append((sha, f.change_id, _subject(message)))
                     copies.extend((sha, source, how) for source, how in f.copied_from)
+                    undone.extend((sha, reverted) for reverted in f.reverts)
                     if len(batch) >= SCAN_BATCH:
                         if not put(batch):
                             return
@@ -242,18 +246,21 @@ class PatchIdCache:
             reading.result()  # git's failure, raised here
         if not scanned:
             return 0
-        full = resolve_commits(self.repo, {source for _, source, _ in copies})
+        full = resolve_commits(self.repo, {source for _, source, _ in copies}
+                               | {reverted for _, reverted in undone})
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO commits SELECT m.sha, p.patch_id, m.change_id, "
                             "m.subject FROM scan_messages m LEFT JOIN scan_patch_ids p USING (sha)")
             self.db.executemany("INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
                                 ((sha, full.get(s, s), how) for sha, s, how in copies))
+            self.db.executemany("INSERT OR IGNORE INTO reverts VALUES (?, ?)",
+                                ((sha, full.get(r, r)) for sha, r in undone))
             self.db.execute("DELETE FROM scan_messages")
             self.db.execute("DELETE FROM scan_patch_ids")
         # A trailer may name a commit that is here but on no ref (a security fix made
         # in a private fork, then picked onto each release branch; redis's
         # CVE-2023-45145): its patch-id is what links those picks to the fix on master.
-        named = set(full.values())
+        named = {full[s] for _, s, _ in copies if s in full}
         unscanned = sorted(named - self.known(named))
         if unscanned:
             return scanned + self._scan(unscanned, walk=False)
@@ -358,6 +365,16 @@ class PatchIdCache:
                             continue
                         for sha in keys[key]:
                             out[sha] += [(m, how) for m in members if m != sha]
+        return out
+
+    def reverts_of(self, shas: Collection[str]) -> dict[str, list[str]]:
+        """For each commit, the commits whose message says they revert it."""
+        out: dict[str, list[str]] = {}
+        for chunk in _chunks(sorted(set(shas))):
+            marks = ",".join("?" * len(chunk))
+            for sha, reverted in self.db.execute(
+                    f"SELECT sha, reverted FROM reverts WHERE reverted IN ({marks})", chunk):
+                out.setdefault(reverted, []).append(sha)
         return out
 
     def same_subject(self, sha: str, limit: int = 20) -> list[str]:

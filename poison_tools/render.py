@@ -55,6 +55,8 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
     for e in f.cure_evidence:
         via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
         lines.append(f"    cured by {short(e.commit)}{via}")
+    for e, by in f.reverted:
+        lines.append(f"    cure {short(e.commit)} was reverted here by {short(by)}")
     if f.undecided_commits:
         lines.append("    could not decide: " + ", ".join(short(c) for c in f.undecided_commits)
                      + " not in this history (shallow or partial clone: fetch the missing history,"

@@ -407,9 +407,7 @@ class Scope:
         yield from pending
 
     def _stand_ins(self, record: Record) -> list[str]:
-        eq = self.checker.equivalents
-        return list(dict.fromkeys(x for c in (*record.poisons, *record.cures)
-                                  for x in (c, *(e for e, _ in eq.get(c, [])))))
+        return self.checker.commits_of(record)
 
     def _row(self, record: Record, targets: list[Target], matrix: Matrix, cols: np.ndarray) -> RecordScope:
         stand_ins = self._stand_ins(record)

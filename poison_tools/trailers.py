@@ -1,5 +1,5 @@
-"""What a commit message says about other commits: cherry-picks, backports, Change-Ids,
-and `Fixes:` trailers. Pure text functions; the caller resolves the SHAs it finds.
+"""What a commit message says about other commits: cherry-picks, backports, reverts,
+Change-Ids and `Fixes:` trailers. Pure text functions; the caller resolves the SHAs it finds.
 
 Only explicit, machine-written forms count. A subject line that merely looks alike is
 never evidence (issue 4: "subject-line matches are too loose to decide anything").
@@ -31,6 +31,8 @@ _COPY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 _CHANGE_ID = re.compile(r"^Change-Id:\s*(I[0-9a-f]{40})\s*$", re.MULTILINE)
+# `git revert`: "This reverts commit X." (for a merge: "..., reversing changes made to Y.").
+_REVERTS = re.compile(rf"^This reverts commit {_HEX}\b", re.MULTILINE)
 # Linux style: `Fixes: 1a2b3c4d5e6f ("subject")`; the subject is optional in practice.
 _FIXES = re.compile(rf"^Fixes:\s*{_HEX}\b", _IM)
 
@@ -39,6 +41,7 @@ _FIXES = re.compile(rf"^Fixes:\s*{_HEX}\b", _IM)
 class MessageFacts:
     copied_from: tuple[tuple[str, str], ...] = ()  # (sha or abbreviation, how)
     change_id: str | None = None
+    reverts: tuple[str, ...] = ()  # the commits this one undoes (sha or abbreviation)
 
 
 def copied_from(message: str) -> list[tuple[str, str]]:
@@ -56,8 +59,13 @@ def change_id(message: str) -> str | None:
     return ids.pop() if len(ids) == 1 else None
 
 
+def reverts(message: str) -> list[str]:
+    """The commits this message says it reverts (`git revert`'s own line)."""
+    return list(dict.fromkeys(m.lower() for m in _REVERTS.findall(message)))
+
+
 def facts(message: str) -> MessageFacts:
-    return MessageFacts(tuple(copied_from(message)), change_id(message))
+    return MessageFacts(tuple(copied_from(message)), change_id(message), tuple(reverts(message)))
 
 
 def fixes(message: str) -> list[str]:

@@ -181,3 +181,15 @@ def test_a_failing_git_log_is_an_error_and_leaves_the_cache_as_it_was(
     with pytest.raises(GitError, match="git log failed"):
         cache._scan(["0" * 40], walk=True)  # no such commit: git log exits 128
     assert _rows(cache) == before
+
+
+def test_reverts_are_recorded_with_the_full_sha_of_what_they_undo(repo: Repo) -> None:
+    change = repo.commit("change", {"f": "a\n"})
+    repo.git("revert", "--no-edit", change)
+    undo = repo.rev("HEAD")
+    # A hand-written revert naming the commit by an abbreviation.
+    again = repo.commit(f"Undo it again\n\nThis reverts commit {undo[:10]}.", {"f": "b\n"})
+    cache = PatchIdCache(SourceRepo.discover(str(repo.path)))
+    cache.update()
+    assert cache.reverts_of([change, undo]) == {change: [undo], undo: [again]}
+    assert cache.reverts_of([again]) == {}

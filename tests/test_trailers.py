@@ -37,3 +37,13 @@ def test_change_id_only_when_unambiguous() -> None:
 def test_fixes_trailers_with_and_without_subject() -> None:
     msg = f'y\n\nFixes: {A[:12]} ("net: break it")\nFixes: {B}\nfixes: {A[:12]}\n'
     assert trailers.fixes(msg) == [A[:12], B]
+
+
+def test_git_revert_line_names_the_reverted_commit_and_is_no_copy() -> None:
+    full = "a" * 40
+    message = (f'Revert "fix io hang"\n\nThis reverts commit {full}.\n\n'
+               f"This reverts commit 1234567, reversing\nchanges made to 89abcde.\n")
+    facts = trailers.facts(message)
+    assert facts.reverts == (full, "1234567")
+    assert facts.copied_from == ()
+    assert trailers.reverts("Mentions: this reverts commit 1234567 in passing") == []
