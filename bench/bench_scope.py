@@ -237,7 +237,10 @@ def main() -> int:
                 "PatchIdCache(SourceRepo.discover()).update()"]
         cache = timed(lambda: subprocess.run(scan, cwd=svc, check=True))
         row("patch-id cache, first build (alone)", cache, base_pid, "git log -p | patch-id, all")
-        os.remove(svc / ".git" / "poison-cache" / "copies.sqlite3")
+        from poison_tools.git import SourceRepo
+        from poison_tools.patchid import cache_path
+
+        os.remove(cache_path(SourceRepo.discover(str(svc))))
         cold = timed(lambda: poison(svc, "check", "master"))
         row("first check (builds index + patch-id cache)", cold, base_pid, "git log -p | patch-id, all")
         warm = timed(lambda: poison(svc, "check", "master"), args.runs)

@@ -36,8 +36,11 @@ if TYPE_CHECKING:
     from poison_tools.reach import Reachability
 
 CACHE_DIR = "poison-cache"
-CACHE_FILE = "copies.sqlite3"
 SCHEMA = 4  # 4: reverts
+# Named by schema: two versions of git-poison on one repository (an upgrade, a
+# benchmark against an older revision) each keep their own cache instead of
+# discarding each other's, which costs a full rescan every time.
+CACHE_FILE = f"copies-v{SCHEMA}.sqlite3"
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT,
