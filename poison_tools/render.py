@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from poison_tools.check import CheckReport, CureElsewhere, Finding, ReleaseReport
+from poison_tools.check import CheckReport, CureElsewhere, Evidence, Finding, ReleaseReport
 from poison_tools.record import Problem, Record
 
 Styler = Callable[..., str]
@@ -40,6 +40,10 @@ def cure_line(cure: CureElsewhere) -> str:
     return f"cure {short(cure.cure)} is not in this clone (git fetch it first), missing here"
 
 
+def reverted_line(cure: Evidence, by: str) -> str:
+    return f"cure {short(cure.commit)} was reverted here by {short(by)}"
+
+
 def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
     r = f.record
     mark = {"poisoned": ("✗", "red"), "undecided": ("?", "yellow"), "cured": ("✓", "green")}
@@ -56,7 +60,7 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
         via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
         lines.append(f"    cured by {short(e.commit)}{via}")
     for e, by in f.reverted:
-        lines.append(f"    cure {short(e.commit)} was reverted here by {short(by)}")
+        lines.append(f"    {reverted_line(e, by)}")
     if f.undecided_commits:
         lines.append("    could not decide: " + ", ".join(short(c) for c in f.undecided_commits)
                      + " not in this history (shallow or partial clone: fetch the missing history,"

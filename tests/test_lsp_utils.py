@@ -62,3 +62,13 @@ def test_range_end_counts_utf16_units_by_default():
     r = lsp_utils.line_range(["😀é\n"], 0, 0)
     assert r.end.character == 3
     assert lsp_utils.line_range(["😀é\n"], 0, 0, len).end.character == 2
+
+
+def test_a_cure_reverted_here_is_named_in_the_warning_and_the_hover():
+    record = Record(id="k3v7x2m9d0", poisons=(POISON,), cures=(CURE,), comment="hangs")
+    run = run_of(record)
+    undo = "c" * 40
+    run.finding.reverted.append((Evidence(CURE, CURE), undo))
+    line = f"cure {CURE[:12]} was reverted here by {undo[:12]}"
+    assert line in lsp_utils.diagnostic(run, ["l0\n", "l1\n", "l2\n"]).message
+    assert line in lsp_utils.hover_markdown([run])

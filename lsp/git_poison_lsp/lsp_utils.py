@@ -13,7 +13,7 @@ from pygls.uris import from_fs_path
 from git_poison_lsp.repos import Status
 from poison_tools.blame import PoisonedRun
 from poison_tools.check import CureElsewhere
-from poison_tools.render import cure_line, finding_lines, short, short_ref, title
+from poison_tools.render import cure_line, finding_lines, reverted_line, short, short_ref, title
 
 SOURCE = "git-poison"
 CHERRY_PICK = "gitPoison.cherryPickCure"
@@ -52,6 +52,7 @@ def message(run: PoisonedRun) -> str:
                           "try `git fetch --unshallow`"])
     lines = [f"poison {r.id}{sev}: {title(r)}",
              f"from commit {short(run.commit)}{via}, not cured on this branch"]
+    lines += [reverted_line(e, by) for e, by in f.reverted]
     lines += [cure_line(c) for c in f.cures_elsewhere]
     if not r.cures:
         lines.append("no cure recorded yet (known unfixed bug)")
