@@ -129,6 +129,7 @@ class Cell:
             "poison_evidence": [e.to_json() for e in f.poison_evidence] if f else [],
             "cure_evidence": [e.to_json() for e in f.cure_evidence] if f else [],
             "undecided_commits": list(f.undecided_commits) if f else [],
+            "reverted_cures": [{**e.to_json(), "reverted_by": by} for e, by in f.reverted] if f else [],
             "missing_cures": [m.to_json(refs=False) for m in self.missing],
             "probable_cures": [
                 {"commit": c, "same_subject_as": cure,
@@ -429,8 +430,10 @@ class Scope:
             rs.cure_refs = self._holders(record, targets, matrix, cols)
             present = self.checker.reach.present(record.cures)
             for cell in affected:
+                # A cure this target holds but reverted is not missing: the cell says so.
+                undone = {e.recorded for e, _ in cell.finding.reverted} if cell.finding else set()
                 cell.missing = [MissingCure(cure, rs.cure_refs[cure], cure in present, None)
-                                for cure in record.cures]
+                                for cure in record.cures if cure not in undone]
             self._hint(record, affected)
         return rs
 

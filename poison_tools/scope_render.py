@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from poison_tools.check import Evidence
-from poison_tools.render import Styler, short, short_ref, title
+from poison_tools.render import Styler, reverted_line, short, short_ref, title
 from poison_tools.scope import (
     AFFECTED,
     Backport,
@@ -64,6 +64,7 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
         return [head.rstrip()]
     if cell.status == AFFECTED:
         lines = [f"{head} poison {', '.join(evidence_text(e) for e in f.poison_evidence)}"]
+        lines += [" " * 14 + reverted_line(e, by) for e, by in f.reverted]
         best = cell.best
         if best is not None:
             lines.append(" " * 14 + missing_text(best))

@@ -51,12 +51,18 @@ def test_revert_on_one_branch_undoes_the_cure_there_only(tmp_path: Path) -> None
     # master: ... - cure; experiment: ... - cure - revert of cure
     repo, _poison, cure, _record = _cured_master(tmp_path)
     repo.git("checkout", "-q", "-b", "experiment")
-    _revert(repo, cure)
+    undo = _revert(repo, cure)
     assert repo.poison("check", "experiment").rc == 1
     assert repo.poison("check", "master").rc == 0
     scope = json.loads(repo.poison("scope", "--json").out)
-    statuses = {c["ref"]: c["status"] for c in scope["records"][0]["refs"]}
-    assert statuses == {"refs/heads/experiment": "affected", "refs/heads/master": "cured"}
+    cells = {c["ref"]: c for c in scope["records"][0]["refs"]}
+    assert {ref: c["status"] for ref, c in cells.items()} == {
+        "refs/heads/experiment": "affected", "refs/heads/master": "cured"}
+    experiment = cells["refs/heads/experiment"]
+    assert [c["reverted_by"] for c in experiment["reverted_cures"]] == [undo]
+    assert experiment["missing_cures"] == []  # it holds the cure: undone, not missing
+    text = repo.poison("scope").out
+    assert f"cure {cure[:12]} was reverted here by {undo[:12]}" in text
 
 
 def test_revert_of_the_cherry_picked_cure_on_lts_poisons_lts_only(tmp_path: Path) -> None:
