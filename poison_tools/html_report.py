@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from html import escape
 
-from poison_tools.render import title
+from poison_tools.render import reverted_line, title
 from poison_tools.scope import CLEAN, Cell, ScopeReport, ScopeRun
 from poison_tools.scope_render import evidence_text, missing_text, probable_text
 
@@ -38,6 +38,7 @@ def _tip(cell: Cell) -> str:
     if f is not None:
         parts += [f"poison {evidence_text(e)}" for e in f.poison_evidence]
         parts += [f"cured by {evidence_text(e)}" for e in f.cure_evidence]
+        parts += [reverted_line(e, by) for e, by in f.reverted]
     best = cell.best
     if best is not None:
         parts += [missing_text(best), best.cherry_pick if best.present else ""]

@@ -61,8 +61,9 @@ def test_revert_on_one_branch_undoes_the_cure_there_only(tmp_path: Path) -> None
     experiment = cells["refs/heads/experiment"]
     assert [c["reverted_by"] for c in experiment["reverted_cures"]] == [undo]
     assert experiment["missing_cures"] == []  # it holds the cure: undone, not missing
-    text = repo.poison("scope").out
-    assert f"cure {cure[:12]} was reverted here by {undo[:12]}" in text
+    line = f"cure {cure[:12]} was reverted here by {undo[:12]}"
+    assert line in repo.poison("scope").out
+    assert line in repo.poison("scope", "--format", "html").out  # in the cell's tooltip
 
 
 def test_revert_of_the_cherry_picked_cure_on_lts_poisons_lts_only(tmp_path: Path) -> None:
