@@ -2,8 +2,9 @@
 
 Commit T is poisoned by a record when one of its poison commits is T or an ancestor
 of T and none of its cure commits is, or every cure there was reverted there (`git
-revert`'s "This reverts commit X" line; a revert of that revert restores the cure). Recorded commits are widened by an
-`Equivalence` (cherry-picked copies, backports) before the question is asked, so the
+revert`'s "This reverts commit X" line; a revert of that revert restores the cure).
+Recorded commits are widened by an `Equivalence` (cherry-picked copies, backports)
+before the question is asked, so the
 same rules serve `check`, the hook and the editor. Every verdict carries its
 evidence: which commit was found, standing for which recorded one, and how.
 """
@@ -86,6 +87,14 @@ class Finding:
     # Cures in this history that a revert in this history undid: (cure, the revert).
     reverted: list[tuple[Evidence, str]] = field(default_factory=list)
 
+    @property
+    def undone_cures(self) -> set[str]:
+        """The recorded cures reverted here (themselves or through a copy): not "missing"."""
+        return {e.recorded for e, _ in self.reverted}
+
+    def reverted_json(self) -> list[dict[str, str]]:
+        return [{**e.to_json(), "reverted_by": by} for e, by in self.reverted]
+
     def to_json(self) -> dict[str, Any]:
         r = self.record
         return {
@@ -102,7 +111,7 @@ class Finding:
             "cure_evidence": [e.to_json() for e in self.cure_evidence],
             "undecided_commits": self.undecided_commits,
             "cures_elsewhere": [c.to_json() for c in self.cures_elsewhere],
-            "reverted_cures": [{**e.to_json(), "reverted_by": by} for e, by in self.reverted],
+            "reverted_cures": self.reverted_json(),
         }
 
 
@@ -321,9 +330,8 @@ class Checker:
         holders = refs_holding(self.reach, [c for f in poisoned for c in f.record.cures])
         for f in poisoned:
             # A cure reverted here is not "missing here": the finding says it was reverted.
-            undone = {e.recorded for e, _ in f.reverted}
             f.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ())))
-                                 for c in f.record.cures if c not in undone]
+                                 for c in f.record.cures if c not in f.undone_cures]
         return CheckReport(
             target, rev, findings, list(self.snapshot.problems), self.snapshot.stale, self.repo.shallow
         )

@@ -98,6 +98,20 @@ class _Layer:
     octopus_parents: I32  # ... and those, concatenated
 
 
+def _single_path(objects_dir: str) -> str:
+    return os.path.join(objects_dir, "info", "commit-graph")
+
+
+def _chain_dir(objects_dir: str) -> str:
+    return os.path.join(objects_dir, "info", "commit-graphs")
+
+
+def exists(objects_dir: str) -> bool:
+    """Whether git has written a commit-graph here (a single file or a split chain)."""
+    return os.path.exists(_single_path(objects_dir)) or os.path.exists(
+        os.path.join(_chain_dir(objects_dir), "commit-graph-chain"))
+
+
 def read(objects_dir: str, hash_len: int, *, checksum: bool = False) -> Parents | None:
     """The commits of the repository's commit-graph, None when it has none.
 
@@ -108,12 +122,12 @@ def read(objects_dir: str, hash_len: int, *, checksum: bool = False) -> Parents 
         raise ValueError(f"hash length {hash_len} is neither SHA-1 nor SHA-256")
     try:
         # git, too, prefers the single file when both exist.
-        single = _load(os.path.join(objects_dir, "info", "commit-graph"), hash_len, 0, checksum)
+        single = _load(_single_path(objects_dir), hash_len, 0, checksum)
     except FileNotFoundError:
         pass
     else:
         return _combine([single])
-    graphs = os.path.join(objects_dir, "info", "commit-graphs")
+    graphs = _chain_dir(objects_dir)
     chain_path = os.path.join(graphs, "commit-graph-chain")
     seen: list[list[str]] = []
     # `git commit-graph write --split` replaces the chain file, then deletes the layers

@@ -104,7 +104,6 @@ class Copies:
         # than turned into "cannot decide".
         return [(c, how) for c, how in seen.items() if c != recorded and c in known]
 
-
     def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
         """For each commit, the commits whose message says they revert it."""
         return self.cache.reverts_of(commits) if commits else {}

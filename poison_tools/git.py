@@ -218,6 +218,14 @@ class SourceRepo:
         values = self.config.get(key.lower())
         return values[-1] if values else default
 
+    def config_bool(self, key: str, default: bool) -> bool:
+        """A boolean setting as git reads one: false/no/off/0 are false; a key written
+        without a value (`parse_config` gives "") is true, as in git."""
+        value = self.config_get(key)
+        if value is None:
+            return default
+        return value.strip().lower() not in ("false", "no", "off", "0")
+
     @property
     def partial(self) -> bool:
         # Asked once per answer (thousands in `scope`): remembered per config read.

@@ -92,27 +92,20 @@ def write_commit_graph(repo: SourceRepo, *, show_progress: bool) -> None:
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=None if show_progress else subprocess.PIPE, env=git.clean_env())
     if proc.returncode != 0:
-        last = (proc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise git.GitError(cmd, proc.returncode, "", last[-1] if last else "")
-
-
-def commit_graph_exists(repo: SourceRepo) -> bool:
-    info = os.path.join(repo.common_dir, "objects", "info")
-    return os.path.exists(os.path.join(info, "commit-graph")) or os.path.exists(
-        os.path.join(info, "commit-graphs", "commit-graph-chain"))
+        raise git.GitError(cmd, proc.returncode, "", (proc.stderr or b"").decode(errors="replace"))
 
 
 def commit_graph_usable(repo: SourceRepo) -> bool:
     """Whether git itself would read parents from the commit-graph file here."""
-    if (repo.config_get("core.commitgraph") or "true").lower() in ("false", "no", "off", "0"):
+    if not repo.config_bool("core.commitgraph", True):
         return False
     if os.environ.get("GIT_GRAFT_FILE") or os.path.exists(os.path.join(repo.common_dir, "info",
                                                                          "grafts")):
         return False
     if os.environ.get("GIT_SHALLOW_FILE") or repo.shallow_commits():
         return False
-    replace_off = os.environ.get("GIT_NO_REPLACE_OBJECTS") or (
-        repo.config_get("core.usereplacerefs") or "true").lower() in ("false", "no", "off", "0")
+    replace_off = os.environ.get("GIT_NO_REPLACE_OBJECTS") or not repo.config_bool(
+        "core.usereplacerefs", True)
     if not replace_off:
         base = os.environ.get("GIT_REPLACE_REF_BASE", "refs/replace/").rstrip("/") + "/"
         if _refs_under(repo.common_dir, base):

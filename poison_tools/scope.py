@@ -129,7 +129,7 @@ class Cell:
             "poison_evidence": [e.to_json() for e in f.poison_evidence] if f else [],
             "cure_evidence": [e.to_json() for e in f.cure_evidence] if f else [],
             "undecided_commits": list(f.undecided_commits) if f else [],
-            "reverted_cures": [{**e.to_json(), "reverted_by": by} for e, by in f.reverted] if f else [],
+            "reverted_cures": f.reverted_json() if f else [],
             "missing_cures": [m.to_json(refs=False) for m in self.missing],
             "probable_cures": [
                 {"commit": c, "same_subject_as": cure,
@@ -407,11 +407,8 @@ class Scope:
         self.progress.finish()
         yield from pending
 
-    def _stand_ins(self, record: Record) -> list[str]:
-        return self.checker.commits_of(record)
-
     def _row(self, record: Record, targets: list[Target], matrix: Matrix, cols: np.ndarray) -> RecordScope:
-        stand_ins = self._stand_ins(record)
+        stand_ins = self.checker.commits_of(record)
         findings: list[Finding] = []
         pattern = np.zeros(0, dtype=np.int64)
         if matrix.col:
@@ -431,7 +428,7 @@ class Scope:
             present = self.checker.reach.present(record.cures)
             for cell in affected:
                 # A cure this target holds but reverted is not missing: the cell says so.
-                undone = {e.recorded for e, _ in cell.finding.reverted} if cell.finding else set()
+                undone = cell.finding.undone_cures if cell.finding else set()
                 cell.missing = [MissingCure(cure, rs.cure_refs[cure], cure in present, None)
                                 for cure in record.cures if cure not in undone]
             self._hint(record, affected)

@@ -34,7 +34,8 @@ Exit codes: 0 done, 2 error."""
 @pass_app
 def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) -> int:
     """Build or update the reachability index of this repository's commits."""
-    from poison_tools.index import IndexedReach, IndexUnavailable, commit_graph_exists
+    from poison_tools import commit_graph
+    from poison_tools.index import IndexedReach, IndexUnavailable
     from poison_tools.index import write_commit_graph as write_graph
     from poison_tools.term import StderrProgress
 
@@ -67,7 +68,8 @@ def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) 
                  f"({data['jumps']:,} jumps) in {reach.path} "
                  f"({size / 1e6:.1f} MB, {data['seconds']} s{how})")
         # Worth a line only where a build takes seconds.
-        if reach.built_from == "rev-list" and graph.size >= HINT_COMMITS and not commit_graph_exists(app.repo):
+        if reach.built_from == "rev-list" and graph.size >= HINT_COMMITS and not commit_graph.exists(
+                os.path.join(app.repo.common_dir, "objects")):
             click.echo("hint: `git poison index --write-commit-graph --rebuild` makes builds "
                        "faster; `git maintenance start` keeps git's commit-graph fresh", err=True)
     return 0
