@@ -34,16 +34,16 @@ def _fix(repo: Repo) -> str:
     return repo.commit("fix the bug", {"lib.c": text})
 
 
-def _cured_on_master_now_on_lts(repo: Repo) -> tuple[str, str]:
-    """master: the bug, then its fix, both recorded; lts forks between them and is
+def _cured_on_master_now_on_lts(repo: Repo, branch: str = "lts") -> tuple[str, str]:
+    """master: the bug, then its fix, both recorded; `branch` forks between them and is
     checked out. Returns (poison, cure)."""
     _base(repo)
     poison = _bug(repo)
-    repo.branch("lts")
+    repo.branch(branch)
     cure = _fix(repo)
     rid = repo.add_poison(poison)
     repo.add_cure(rid, cure)
-    repo.checkout("lts")
+    repo.checkout(branch)
     return poison, cure
 
 
@@ -171,13 +171,7 @@ def test_old_commit_with_the_cures_patch_id_does_not_cure(repo: Repo) -> None:
 
 
 def test_release_branch_merged_back_into_master_stays_cured(repo: Repo) -> None:
-    _base(repo)
-    poison = _bug(repo)
-    repo.branch("release")
-    cure = _fix(repo)
-    rid = repo.add_poison(poison)
-    repo.add_cure(rid, cure)
-    repo.checkout("release")
+    _poison, cure = _cured_on_master_now_on_lts(repo, "release")
     repo.git("cherry-pick", "-x", cure)
     repo.git("tag", "v1.1")
     repo.checkout("master")
