@@ -143,17 +143,26 @@ def _shas(data: dict[str, Any], key: str, *, required: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+def _brief(value: Any) -> str:
+    """A value named in a message: never a long or deeply nested repr of hostile data."""
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value[:40] + "…" if len(value) > 40 else value)
+    return f"a JSON {'list' if isinstance(value, list) else type(value).__name__}"
+
+
 def _parse_current(data: dict[str, Any], path: str) -> Record:
     if data.get("schema") != SCHEMA_VERSION:
         raise _Invalid(
-            f"unknown schema {data.get('schema')!r} (this git-poison reads {SCHEMA_VERSION})"
+            f"unknown schema {_brief(data.get('schema'))} (this git-poison reads {SCHEMA_VERSION})"
         )
     record_id = _text(data, "id", MAX_SHORT)
     assert record_id is not None
     if not ID_RE.match(record_id):
         raise _Invalid("field 'id' is not a valid record id")
     if path != record_path(record_id):
-        raise _Invalid(f"record id {record_id!r} does not match its file name")
+        raise _Invalid(f"record id {_brief(record_id)} does not match its file name")
     severity = _text(data, "severity", MAX_SHORT, optional=True)
     if severity is not None and severity not in SEVERITIES:
         raise _Invalid(f"field 'severity' must be one of {', '.join(SEVERITIES)}")
@@ -220,6 +229,9 @@ def parse_record(path: str, blob: bytes) -> Record | Problem:
         data = json.loads(blob.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         return Problem(path, f"not valid JSON ({e.__class__.__name__})")
+    except RecursionError:
+        # json's decoder recurses once per bracket: 2 KB of "[" is enough (issue 11).
+        return Problem(path, "nested too deeply")
     if not isinstance(data, dict):
         return Problem(path, "not a JSON object")
     try:
@@ -236,6 +248,48 @@ def parse_record(path: str, blob: bytes) -> Record | Problem:
 
 def is_record_path(path: str) -> bool:
     return path.endswith(".json")
+
+
+# Names git itself refuses to check out (`..`, `.git`, NTFS/HFS spellings of `.git`):
+# such a file is nobody's record, and must not be mistaken for one.
+_HOSTILE_PARTS = {"", ".", "..", ".git", "git~1"}
+
+
+def path_problem(path: str) -> str | None:
+    """Why the `*.json` file at `path` of a poisons branch cannot hold a record, if it cannot.
+
+    `path` is git's path decoded with `surrogateescape`: a name that is not UTF-8
+    keeps its bytes and is reported, like any other unreadable record."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8"
+    for part in path.split("/"):
+        if part.casefold().rstrip(". ") in _HOSTILE_PARTS:
+            return "file name has a '.', '..' or '.git' component: not a record"
+    return None
+
+
+def display_path(path: str) -> str:
+    """`path` as valid text for messages and JSON: undecodable bytes become `\\xNN`."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def write_problem(record: Record) -> str | None:
+    """Why the reader would refuse `record` once written, or None.
+
+    The writer asks the reader itself (the file is parsed back before anything is
+    written), so what `git poison add` writes is always what `check` can read."""
+    try:
+        blob = record.dumps()
+    except UnicodeEncodeError:
+        return "it holds text that is not valid UTF-8"
+    back = parse_record(record_path(record.id), blob)
+    if isinstance(back, Problem):
+        return back.message
+    if back != record:
+        return "it does not read back as written"
+    return None
 
 
 def merge_records(base: Record | None, ours: Record, theirs: Record) -> Record:

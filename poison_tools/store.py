@@ -28,10 +28,13 @@ from poison_tools.record import (
     MAX_FILE_BYTES,
     Problem,
     Record,
+    display_path,
     is_record_path,
     merge_records,
     parse_record,
+    path_problem,
     record_path,
+    write_problem,
 )
 
 MAX_ATTEMPTS = 100
@@ -84,24 +87,37 @@ class Snapshot:
     problems: list[Problem] = field(default_factory=list)
     tip: str | None = None
     stale: Staleness | None = None
+    # id -> the files that each claim it: none of them is believed (see `_collect`).
+    claimed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def active(self) -> list[Record]:
         return [r for r in self.records.values() if r.active]
 
+    def taken(self, record_id: str) -> bool:
+        """Whether a new record may not use `record_id`: a record, or a file, has it."""
+        if record_id in self.records or record_id in self.claimed:
+            return True
+        target = record_path(record_id)
+        return any(p.path == target for p in self.problems)
+
     def find(self, prefix: str) -> Record:
         """A record by id or unique id prefix (like a short SHA)."""
         prefix = prefix.strip().lower()
-        if prefix in self.records:
-            return self.records[prefix]
-        matches = [r for i, r in self.records.items() if i.startswith(prefix)] if prefix else []
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
+        ids = [prefix] if prefix in self.records or prefix in self.claimed else sorted(
+            i for i in (*self.records, *self.claimed) if prefix and i.startswith(prefix)
+        )
+        if len(ids) > 1:
+            raise FatalError(f"record id {prefix!r} is ambiguous: {', '.join(ids)}")
+        if not ids:
+            raise FatalError(f"no record {prefix!r} (see `git poison list`)")
+        if ids[0] in self.claimed:
+            paths = " and ".join(self.claimed[ids[0]])
             raise FatalError(
-                f"record id {prefix!r} is ambiguous: {', '.join(sorted(r.id for r in matches))}"
+                f"record {ids[0]} is claimed by more than one file ({paths}): "
+                "remove the wrong one from the poisons repository first"
             )
-        raise FatalError(f"no record {prefix!r} (see `git poison list`)")
+        return self.records[ids[0]]
 
 
 @dataclass(frozen=True)
@@ -289,15 +305,20 @@ class PoisonStore:
         if commit is None:
             return {}, {}
         files = {p: f for p, f in self._files(commit).items() if is_record_path(p)}
+        bad_names = {p: why for p in files if (why := path_problem(p)) is not None}
         readable = {
             p: f
             for p, f in files.items()
-            if f[0] in ("100644", "100755") and 0 <= f[2] <= MAX_FILE_BYTES
+            if f[0] in ("100644", "100755") and 0 <= f[2] <= MAX_FILE_BYTES and p not in bad_names
         }
         blobs = self._blobs(f[1] for f in readable.values())
         parsed: dict[str, Record | Problem] = {}
         for path, (mode, oid, _size) in files.items():
-            if path not in readable:
+            if path in bad_names:
+                # Never read as a record (`x/../e.json` would pose as `e.json`); the
+                # name is shown escaped, and the file is left alone by writes.
+                parsed[path] = Problem(display_path(path), bad_names[path])
+            elif path not in readable:
                 why = (
                     "not a regular file"
                     if mode not in ("100644", "100755")
@@ -317,6 +338,10 @@ class PoisonStore:
             _, parsed = self._parse_tree(commit)
             items = list(parsed.values())
             store_cache.write(self.path, commit, items)
+        else:
+            # A cache written before file names were vetted may hold `x/../e.json` as a
+            # record: vet them again (a string test per record, no git).
+            items = [_vetted(i) for i in items]
         return _collect(items, tip=commit)
 
     def load(self) -> Snapshot:
@@ -493,7 +518,45 @@ class PoisonStore:
         removed: Iterable[str] = (),
         force: bool = False,
     ) -> str | None:
-        """A commit on `base` with `updates` written; None when nothing changes."""
+        """A commit on `base` with `updates` written; None when nothing changes.
+
+        Every record is read back by the reader before it is written (`write_problem`):
+        the CLI must never write what `check` would then refuse."""
+        for rec in updates:
+            why = write_problem(rec)
+            if why is not None:
+                raise FatalError(f"cannot write record {rec.id}: {why}; nothing was recorded")
+            target = record_path(rec.id)
+            if not force and rec.path != target and target in files:
+                # An original record moving to records/<id>.json, or a new id, must not
+                # overwrite a file that is there already (it is unreadable, or `_collect`
+                # would have named the id as claimed twice).
+                raise FatalError(
+                    f"cannot write record {rec.id}: {target} already exists in the poisons "
+                    "repository; nothing was recorded"
+                )
+        blobs = self._write_blobs(updates)
+        edits: dict[str, str | None] = {}
+        for rec, oid in zip(updates, blobs, strict=True):
+            target = record_path(rec.id)
+            if files.get(target, (None, None))[1] != oid:
+                edits[target] = oid
+            if rec.path and rec.path != target and rec.path in files:
+                # A legacy record moves to the current format; the old file stays in history.
+                edits[rec.path] = None
+        for path in removed:
+            edits[path] = None
+        if not edits and not force:
+            return None
+        split = {tuple(p.encode("utf-8", "surrogateescape").split(b"/")): o for p, o in edits.items()}
+        tree = self._edit_tree(base, split, top=True)  # ls-tree reads a commit's tree
+        assert tree is not None
+        parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
+        return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
+
+    def _write_blobs(self, updates: list[Record]) -> list[str]:
+        if len(updates) == 1:
+            return [self._out(["hash-object", "-w", "--stdin"], input=updates[0].dumps()).strip()]
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="git-poison-") as tmp:
@@ -503,33 +566,68 @@ class PoisonStore:
                 with open(p, "wb") as f:
                     f.write(rec.dumps())
                 paths.append(p)
-            oids = self._out(
+            return self._out(
                 ["hash-object", "-w", "--stdin-paths"],
                 input="".join(p + "\n" for p in paths).encode(),
             ).split()
-            index_lines = []
-            for rec, oid in zip(updates, oids, strict=True):
-                target = record_path(rec.id)
-                if files.get(target, (None, None))[1] != oid:
-                    index_lines.append(f"100644 {oid}\t{target}")
-                if rec.path and rec.path != target and rec.path in files:
-                    # A legacy record moves to the current format; the old file stays in history.
-                    index_lines.append(f"0 {_ZERO}\t{rec.path}")
-            index_lines += [f"0 {_ZERO}\t{p}" for p in removed]
-            if not index_lines and not force:
-                return None
-            idx_env = {**env, "GIT_INDEX_FILE": os.path.join(tmp, "index")}
-            if base:
-                self._git(["read-tree", base], env=idx_env)
-            self._git(
-                ["update-index", "--index-info"],
-                env=idx_env,
-                input="".join(line + "\n" for line in index_lines).encode(),
-            )
-            tree = self._out(["write-tree"], env=idx_env).strip()
-        parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
-        return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
 
+    def _edit_tree(
+        self, tree: str | None, edits: dict[tuple[bytes, ...], str | None], *, top: bool = False
+    ) -> str | None:
+        """`tree` with blobs set (oid) or removed (None) at `edits`; None when a folder
+        becomes empty (git has no empty folders), but the top tree always exists.
+
+        Built with `git mktree` from the entries as they are, never through an index:
+        `git read-tree` refuses a tree holding `x/../e.json` or `x/.git/e.json`, and
+        such a file, planted by anyone with push access, must not stop every write.
+        Entries not edited are carried over byte for byte, whatever their names."""
+        entries: list[tuple[bytes, bytes]] = []  # (name, "mode type oid")
+        if tree is not None:
+            for line in self._git(["ls-tree", "-z", tree]).stdout.split(b"\0"):
+                if line:
+                    meta, _, name = line.partition(b"\t")
+                    entries.append((name, meta))
+        here: dict[bytes, str | None] = {}
+        below: dict[bytes, dict[tuple[bytes, ...], str | None]] = {}
+        for path, oid in edits.items():
+            if len(path) == 1:
+                here[path[0]] = oid
+            else:
+                below.setdefault(path[0], {})[path[1:]] = oid
+        for name in [*here, *below]:
+            found = [meta for n, meta in entries if n == name]
+            if len(found) > 1:
+                raise FatalError(
+                    f"the poisons repository holds two entries named {_name(name)!r} in one "
+                    "folder; nothing was recorded"
+                )
+            old = found[0].split() if found else None
+            entries = [(n, m) for n, m in entries if n != name]
+            if name in here:
+                oid = here[name]
+                if old is not None and old[1] != b"blob":
+                    raise FatalError(
+                        f"cannot write {_name(name)}: "
+                        "the poisons repository has a folder or link there; nothing was recorded"
+                    )
+                if oid is not None:
+                    entries.append((name, b"100644 blob " + oid.encode()))
+                continue
+            if old is not None and old[1] != b"tree":
+                if all(o is None for o in below[name].values()):
+                    entries.append((name, found[0]))  # nothing to remove below a file
+                    continue
+                raise FatalError(
+                    f"cannot write into {_name(name)}/: "
+                    "the poisons repository has a file there, not a folder; nothing was recorded"
+                )
+            child = self._edit_tree(old[2].decode() if old is not None else None, below[name])
+            if child is not None:
+                entries.append((name, b"040000 tree " + child.encode()))
+        if not entries and not top:
+            return None
+        text = b"".join(meta + b"\t" + name + b"\0" for name, meta in entries)
+        return self._out(["mktree", "-z", "--missing"], input=text).strip() or None
 
 def _read_refs(git_dir: str, names: tuple[str, ...]) -> dict[str, str | None] | None:
     """`names` -> commit, read like git's files backend does (loose file first, then
@@ -559,6 +657,16 @@ def _read_refs(git_dir: str, names: tuple[str, ...]) -> dict[str, str | None] | 
     return found
 
 
+def _vetted(item: Record | Problem) -> Record | Problem:
+    if isinstance(item, Record) and (why := path_problem(item.path)) is not None:
+        return Problem(display_path(item.path), why)
+    return item
+
+
+def _name(raw: bytes) -> str:
+    return display_path(raw.decode("utf-8", "surrogateescape"))
+
+
 def _git_reason(stderr: str, default: str) -> str:
     """The line of git's complaint that says what went wrong (its first `fatal:`)."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
@@ -573,14 +681,30 @@ def _backoff(attempt: int) -> None:
 
 
 def _collect(items: Iterable[Record | Problem], tip: str | None) -> Snapshot:
+    """Records by id. An id claimed by two files (an original git-poison file named
+    like a current record, or `records/<id>.json` that cannot be read) is nobody's:
+    believing either could show, or cure, the wrong one. Each file is reported,
+    naming the other, so the verdict is "could not decide" until one is removed."""
     snap = Snapshot(tip=tip)
+    claims: dict[str, list[Record]] = {}
     for item in items:
         if isinstance(item, Problem):
             snap.problems.append(item)
-        elif item.id in snap.records:
-            snap.problems.append(Problem(item.path, f"duplicate record id {item.id!r}"))
         else:
-            snap.records[item.id] = item
+            claims.setdefault(item.id, []).append(item)
+    unreadable = {p.path for p in snap.problems}
+    for record_id, records in claims.items():
+        paths = sorted(r.path for r in records)
+        target = record_path(record_id)
+        if target not in paths and target in unreadable:
+            paths.insert(0, target)
+        if len(paths) == 1:
+            snap.records[record_id] = records[0]
+            continue
+        snap.claimed[record_id] = paths
+        for r in records:
+            others = " and ".join(p for p in paths if p != r.path)
+            snap.problems.append(Problem(r.path, f"record id {record_id!r} is also claimed by {others}"))
     snap.problems.sort(key=lambda p: p.path)
     return snap
 
