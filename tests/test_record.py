@@ -112,3 +112,46 @@ def test_concurrent_edits_of_one_record_keep_both_cures_and_the_withdrawal() -> 
     assert merged.cures == (SHA2, SHA3)
     assert merged.withdrawn is not None
     assert record_path(merged.id) == base.path
+
+
+def test_two_kilobytes_of_brackets_are_a_problem_not_a_crash() -> None:
+    problem = parse_record("records/a.json", b"[" * 1000 + b"]" * 1000)
+    assert isinstance(problem, Problem) and problem.message == "nested too deeply"
+    # A deep value inside a record is named by its kind, never by a huge repr.
+    nested = _parse(_good(schema=json.loads("[" * 200 + "]" * 200)))
+    assert isinstance(nested, Problem) and nested.message.startswith("unknown schema a JSON list")
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        ("records/k3v7x2m9d0.json", True),
+        (SHA1 + ".json", True),
+        ("old/dir/x.json", True),
+        ("x/../e.json", False),
+        ("../e.json", False),
+        ("x/./e.json", False),
+        ("x/.git/e.json", False),
+        ("x/.GIT./e.json", False),
+        ("x/git~1/e.json", False),
+        ("records//e.json", False),
+        ("records/bad\udcff.json", False),
+    ],
+)
+def test_only_plain_file_names_can_hold_records(path: str, ok: bool) -> None:
+    from poison_tools.record import path_problem
+
+    assert (path_problem(path) is None) is ok
+
+
+def test_the_writer_asks_the_reader_before_writing() -> None:
+    from dataclasses import replace
+
+    from poison_tools.record import write_problem
+
+    rec = _parse(_good())
+    assert isinstance(rec, Record) and write_problem(rec) is None
+    assert "longer than 4096" in str(write_problem(replace(rec, comment="c" * 4097)))
+    assert "longer than 256" in str(write_problem(replace(rec, editor="e" * 257)))
+    assert "more than 256" in str(write_problem(replace(rec, cures=tuple(f"{i:040x}" for i in range(257)))))
+    assert "not valid UTF-8" in str(write_problem(replace(rec, comment="caf\udce9")))
