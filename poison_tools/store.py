@@ -14,6 +14,7 @@ never overwrite each other, and an edit already present is not made twice.
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import time
@@ -39,6 +40,7 @@ from poison_tools.record import (
 
 MAX_ATTEMPTS = 100
 DEFAULT_FETCH_TIMEOUT = 10.0
+MAX_FETCH_TIMEOUT = 3600.0
 STAMP = "poison-last-fetch"
 _ZERO = "0" * 40
 
@@ -149,13 +151,32 @@ class PoisonStore:
         self.tracking = f"refs/remotes/origin/{self.project}"
         self.remote = source.config_get("poison.remote") or None
         self.allow_fetch = fetch
-        raw_timeout = source.config_get("poison.fetchtimeout", str(DEFAULT_FETCH_TIMEOUT))
-        try:
-            self.fetch_timeout = float(raw_timeout or DEFAULT_FETCH_TIMEOUT)
-        except ValueError:
-            raise FatalError(
-                f"poison.fetchTimeout is not a number of seconds: {raw_timeout!r}"
-            ) from None
+        self._fetch_timeout: float | None = None  # read on first use: see fetch_timeout
+
+    @property
+    def fetch_timeout(self) -> float:
+        """Seconds a fetch may take (`poison.fetchTimeout`); a push may take three times it.
+
+        Read when first needed, so that a command that never contacts the remote, or the
+        hook (which sets its own `poison.hookFetchTimeout`), is not stopped by it."""
+        if self._fetch_timeout is None:
+            raw = self.source.config_get("poison.fetchtimeout")
+            try:
+                value = DEFAULT_FETCH_TIMEOUT if not raw else float(raw)
+            except ValueError:
+                value = math.nan
+            # nan, inf and 1e400 used to reach subprocess and exit 3 (issue 11).
+            if not 0 < value <= MAX_FETCH_TIMEOUT:
+                raise FatalError(
+                    "poison.fetchTimeout is not a number of seconds between 0 and "
+                    f"{MAX_FETCH_TIMEOUT:g}: {raw!r}"
+                )
+            self._fetch_timeout = value
+        return self._fetch_timeout
+
+    @fetch_timeout.setter
+    def fetch_timeout(self, seconds: float) -> None:
+        self._fetch_timeout = seconds
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -416,6 +437,13 @@ class PoisonStore:
                 if outcome == "retry":
                     _backoff(attempt)
                     continue
+                if isinstance(outcome, PushRefused):
+                    # Asking again will not help: say why now, and keep the record here
+                    # (as when the remote is unreachable) for `git poison sync`.
+                    if self._cas(self.branch, new, local):
+                        raise outcome.kept([r.id for r in updates])
+                    _backoff(attempt)
+                    continue
                 if isinstance(outcome, RemoteUnreachable):
                     offline = outcome
                 else:
@@ -435,7 +463,8 @@ class PoisonStore:
         proc = self._git(["update-ref", "-m", "git-poison", ref, new, old or _ZERO], check=False)
         return proc.returncode == 0
 
-    def _push(self, commit: str) -> str | RemoteUnreachable | None:
+    def _push(self, commit: str) -> str | RemoteUnreachable | PushRefused | None:
+        """None when pushed, "retry" when somebody else pushed first, else why not."""
         assert self.remote
         try:
             proc = self._git(
@@ -454,13 +483,7 @@ class PoisonStore:
             return RemoteUnreachable(f"push got no answer within {self.fetch_timeout * 3:g} s")
         if proc.returncode == 0:
             return None
-        text = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
-        if any(s in text for s in _RETRYABLE):
-            return "retry"
-        if "[remote rejected]" in text or "[rejected]" in text:
-            line = next(ln for ln in text.splitlines() if "rejected]" in ln)
-            raise FatalError(f"the poisons remote refused the record: {line.strip()}")
-        return RemoteUnreachable(_git_reason(proc.stderr.decode(errors="replace"), "push failed"))
+        return _push_outcome(proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
 
     def _integrate(self, local: str | None, remote: str | None, env: dict[str, str]) -> str | None:
         """One commit holding everything from both sides."""
@@ -661,6 +684,58 @@ def _vetted(item: Record | Problem) -> Record | Problem:
     if isinstance(item, Record) and (why := path_problem(item.path)) is not None:
         return Problem(display_path(item.path), why)
     return item
+
+
+@dataclass(frozen=True)
+class PushRefused:
+    """The remote answered, and said no for a reason that is not a race."""
+
+    reason: str
+
+    def kept(self, ids: list[str]) -> FatalError:
+        where = f"kept locally: {', '.join(ids)}" if ids else "the records made here stay local"
+        return FatalError(
+            f"the poisons remote refused the push ({self.reason}); {where}; "
+            "`git poison sync` shares them once the remote accepts them"
+        )
+
+
+# Why a remote may refuse a push when somebody else got there first: asking again,
+# on top of the newer records, succeeds. `[rejected]` comes from this side (the
+# remote's tip moved since our fetch), `[remote rejected]` from the remote's ref update.
+_RACES = (
+    "fetch first",
+    "non-fast-forward",
+    "stale info",
+    "failed to update ref",
+    "failed to lock",
+    "cannot lock ref",
+    "incorrect old value",
+)
+
+
+def _push_outcome(out: str, err: str) -> str | PushRefused:
+    """Read a failed `git push --porcelain`: "retry", unreachable, or refused.
+
+    Only git's own status line of the ref is read to decide: words in the remote's
+    messages ("unable to create…", "…is at…") are the remote's to choose, and once
+    made a refused push look like a race, retried a hundred times ("too busy")."""
+    from poison_tools.term import printable
+
+    status = [ln.split("\t") for ln in out.splitlines() if ln.startswith("!")]
+    remote = [ln.removeprefix("remote:").strip() for ln in err.splitlines() if ln.startswith("remote:")]
+    said = next((ln for ln in remote if ln), "")
+    if not status:
+        # No ref was even tried (authentication, a read-only URL, the connection): the
+        # remote answered our fetch a moment ago, so this is its answer, not a race.
+        return PushRefused(printable(_git_reason(err, "push failed")))
+    summary = status[0][2] if len(status[0]) > 2 else ""
+    reason = summary.partition("(")[2].rpartition(")")[0] or summary.strip()
+    if reason.startswith(_RACES):
+        return "retry"
+    unpack = next((ln for ln in err.splitlines() if "remote unpack failed" in ln), "")
+    detail = said or unpack.removeprefix("error: ")
+    return PushRefused(printable(f"{reason}: {detail}" if detail else reason))
 
 
 def _name(raw: bytes) -> str:
