@@ -16,6 +16,7 @@ from poison_tools.git import SourceRepo
 from poison_tools.reach import reachability
 from poison_tools.record import Record, Withdrawal, new_id, now_iso
 from poison_tools.store import PoisonStore, Snapshot, WriteResult
+from poison_tools.term import printable
 
 
 @dataclass
@@ -104,7 +105,7 @@ def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Seque
         nonlocal after
         rec = snap.find(before.id)
         if rec.withdrawn:
-            raise FatalError(f"record {rec.id} was withdrawn: {rec.withdrawn.reason}")
+            raise FatalError(f"record {rec.id} was withdrawn: {printable(rec.withdrawn.reason)}")
         after = rec.with_cures(list(cures), editor)
         added[:] = [c for c in after.cures if c not in rec.cures]
         return [after] if added else []

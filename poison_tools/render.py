@@ -8,6 +8,11 @@ from collections.abc import Callable
 
 from poison_tools.check import CheckReport, CureElsewhere, Evidence, Finding, ReleaseReport
 from poison_tools.record import Problem, Record
+from poison_tools.term import printable as _p
+
+# Record text is untrusted (anyone with push access writes it): every field shown here
+# goes through `printable`, so a comment cannot clear the screen, retitle the terminal
+# or reverse the reading order. Ids, SHAs and severities are validated when read.
 
 Styler = Callable[..., str]
 
@@ -28,8 +33,12 @@ def short_ref(ref: str) -> str:
 
 
 def title(record: Record) -> str:
-    text = record.comment.splitlines()[0] if record.comment else "(no comment)"
-    return f"{text} [{record.bug}]" if record.bug else text
+    text = _p(record.comment.splitlines()[0]) if record.comment else "(no comment)"
+    return f"{text} [{_p(record.bug)}]" if record.bug else text
+
+
+def editor(record: Record) -> str:
+    return _p(record.editor) if record.editor else "unknown"
 
 
 def cure_line(cure: CureElsewhere) -> str:
@@ -52,10 +61,10 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
     lines = [f"{style(sym, colour)} {style(r.id, 'bold')}{sev}  {title(r)}"]
     for e in f.poison_evidence:
         via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
-        lines.append(f"    poison {short(e.commit)}{via}, recorded by {r.editor or 'unknown'}"
-                     + (f" on {r.created[:10]}" if r.created else ""))
+        lines.append(f"    poison {short(e.commit)}{via}, recorded by {editor(r)}"
+                     + (f" on {_p(r.created[:10])}" if r.created else ""))
     if not f.poison_evidence:
-        lines.append(f"    poison {', '.join(short(p) for p in r.poisons)}, recorded by {r.editor or 'unknown'}")
+        lines.append(f"    poison {', '.join(short(p) for p in r.poisons)}, recorded by {editor(r)}")
     for e in f.cure_evidence:
         via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
         lines.append(f"    cured by {short(e.commit)}{via}")
@@ -79,11 +88,15 @@ def unfixed_line(f: Finding, style: Styler = _plain) -> str:
     r = f.record
     poisons = ", ".join(short(e.commit) for e in f.poison_evidence) or ", ".join(short(p) for p in r.poisons)
     return style(f"· {r.id}  {title(r)} (known unfixed bug: poison {poisons}, "
-                 f"recorded by {r.editor or 'unknown'})", "dim")
+                 f"recorded by {editor(r)})", "dim")
+
+
+def problem_line(problem: Problem, style: Styler = _plain) -> str:
+    return f"{style('?', 'yellow')} unreadable record {_p(problem.path)}: {_p(problem.message)}"
 
 
 def problem_lines(problems: list[Problem], style: Styler = _plain) -> list[str]:
-    return [f"{style('?', 'yellow')} unreadable record {p.path}: {p.message}" for p in problems]
+    return [problem_line(p, style) for p in problems]
 
 
 def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
@@ -126,14 +139,14 @@ def record_lines(record: Record, style: Styler = _plain) -> list[str]:
     lines = [f"{style(record.id, 'bold')}  {title(record)}"]
     if record.withdrawn:
         w = record.withdrawn
-        lines.append(style(f"withdrawn by {w.by} on {w.at[:10]}: {w.reason}", "yellow"))
-    lines.append(f"recorded by {record.editor or 'unknown'}" + (f" on {record.created}" if record.created else ""))
+        lines.append(style(f"withdrawn by {_p(w.by)} on {_p(w.at[:10])}: {_p(w.reason)}", "yellow"))
+    lines.append(f"recorded by {editor(record)}" + (f" on {_p(record.created)}" if record.created else ""))
     if record.severity:
         lines.append(f"severity: {record.severity}")
     lines += [f"poison: {p}" for p in record.poisons]
     lines += [f"cure:   {c}" for c in record.cures] or ["cure:   none recorded"]
     if len(record.comment.splitlines()) > 1:
-        lines += ["", *record.comment.splitlines()]
+        lines += ["", *(_p(line, multiline=True) for line in record.comment.splitlines())]
     if record.legacy:
-        lines.append(f"(original git-poison record {record.path})")
+        lines.append(f"(original git-poison record {_p(record.path)})")
     return lines

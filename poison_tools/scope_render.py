@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from poison_tools.check import Evidence
-from poison_tools.render import Styler, reverted_line, short, short_ref, title
+from poison_tools.render import Styler, problem_line, reverted_line, short, short_ref, title
 from poison_tools.scope import (
     AFFECTED,
     Backport,
@@ -106,7 +106,7 @@ def scope_lines(report: ScopeReport | ScopeRun, style: Styler = _plain) -> Itera
     if not report.targets:
         yield "no branches, tags or deployments matched"
     for p in report.problems:
-        yield f"{style('?', 'yellow')} unreadable record {p.path}: {p.message}"
+        yield problem_line(p, style)
 
 
 def backport_lines(todo: dict[str, list[Backport]], style: Styler = _plain) -> list[str]:

@@ -1,11 +1,37 @@
-"""What the terminal allows: colour and progress only on a terminal, never with NO_COLOR."""
+"""What the terminal allows: colour and progress only on a terminal, never with NO_COLOR;
+and record text only once it can no longer drive the terminal."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from typing import TextIO
+
+# Characters a record (anyone with push access writes them) must not send to a terminal
+# or an editor: C0 controls (ESC starts the sequences that clear the screen or set the
+# window title), DEL, C1 controls (0x9b is a one-byte CSI), the line and paragraph
+# separators, the bidirectional overrides and isolates that make text read other than it
+# is (CVE-2021-42574, "Trojan Source"), and lone surrogates (undecodable file-name bytes).
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_MULTI_LINE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, multiline: bool = False) -> str:
+    """`text` with every character that could act on a terminal shown as an escape
+    (`\\x1b`, `\\u202e`). Newlines and tabs are kept only in `multiline` text.
+    For display only: JSON output and the records keep the exact text."""
+    return (_MULTI_LINE if multiline else _ONE_LINE).sub(_escape, text)
+
 
 _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
 

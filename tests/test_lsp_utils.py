@@ -72,3 +72,18 @@ def test_a_cure_reverted_here_is_named_in_the_warning_and_the_hover():
     line = f"cure {CURE[:12]} was reverted here by {undo[:12]}"
     assert line in lsp_utils.diagnostic(run, ["l0\n", "l1\n", "l2\n"]).message
     assert line in lsp_utils.hover_markdown([run])
+
+
+def test_control_and_bidi_characters_of_a_record_reach_neither_warning_nor_hover():
+    raw = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    record = Record(id="k3v7x2m9d0", poisons=(POISON,), cures=(CURE,),
+                    comment="hangs\x1b]0;t\x07 \u202eevil\nmore\x1b[2J\ttab",
+                    bug="https://bugs.example/1\u202e", editor="M\x1b[8m <m@x>")
+    run = run_of(record, (CureElsewhere(CURE, ("refs/heads/master",)),))
+    diag = lsp_utils.diagnostic(run, ["l0\n", "l1\n", "l2\n"])
+    assert not raw.search(diag.message) and "hangs\\x1b]0;t\\x07 \\u202eevil" in diag.message
+    hover = lsp_utils.hover_markdown([run])
+    assert not raw.search(hover)
+    assert "recorded by M\\x1b[8m <m@x>" in hover  # inside the fence: literal
+    assert "more\\x1b[2J\ttab" in hover  # later comment lines keep their tabs
+    assert "](https://bugs.example/1" not in hover  # a link only to what is shown

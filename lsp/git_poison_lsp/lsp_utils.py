@@ -14,6 +14,7 @@ from git_poison_lsp.repos import Status
 from poison_tools.blame import PoisonedRun
 from poison_tools.check import CureElsewhere
 from poison_tools.render import cure_line, finding_lines, reverted_line, short, short_ref, title
+from poison_tools.term import printable
 
 SOURCE = "git-poison"
 CHERRY_PICK = "gitPoison.cherryPickCure"
@@ -98,11 +99,12 @@ def hover_markdown(runs: Sequence[PoisonedRun]) -> str:
         head = f"**git-poison {escape_markdown(r.id)}**" + (f" ({r.severity})" if r.severity else "")
         body = [f"{head}: {escape_markdown(title(r))}", ""]
         if r.bug:
-            text = escape_markdown(r.bug)
-            bug = f"[{text}]({r.bug})" if _URL.match(r.bug) else text
+            shown = printable(r.bug)  # no control or bidi character, in text or link
+            text = escape_markdown(shown)
+            bug = f"[{text}]({r.bug})" if _URL.match(r.bug) and shown == r.bug else text
             body += [f"Bug: {bug}", ""]
         body += _fenced(finding_lines(run.finding))
-        more = r.comment.splitlines()[1:]
+        more = [printable(line, multiline=True) for line in r.comment.splitlines()[1:]]
         if any(line.strip() for line in more):
             body += ["", *_fenced(more)]
         parts.append("\n".join(body))

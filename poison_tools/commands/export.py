@@ -9,6 +9,7 @@ from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
 from poison_tools.record import Record
 from poison_tools.store import Snapshot
+from poison_tools.term import printable
 
 
 @click.command(
@@ -46,7 +47,7 @@ def export(app: App, osv: bool, output: str | None, no_versions: bool) -> int:
             raise FatalError(f"cannot write into {output}: {e.strerror}") from None
         click.echo(f"wrote {len(entries)} OSV files to {output}", err=True)
     for p in snapshot.problems:
-        app.warn(f"unreadable record {p.path} not exported: {p.message}")
+        app.warn(f"unreadable record {printable(p.path)} not exported: {printable(p.message)}")
     return 2 if snapshot.problems else 0
 
 
