@@ -403,3 +403,14 @@ async def test_server_advertises_every_contract_command(client: LanguageClient):
     assert set(caps.execute_command_provider.commands) == {
         "gitPoison.cherryPickCure", "gitPoison.sync", "gitPoison.checkBranch",
         "gitPoison.poisonLine", "gitPoison.recordCure", "gitPoison.listRecords"}
+
+
+async def test_a_record_nested_too_deeply_to_parse_does_not_freeze_the_warnings(
+        client: LanguageClient, tmp_path: Path):
+    from tests.hostile import plant, project, store_of
+
+    lts = Lts(tmp_path)
+    plant(store_of(lts.repo), project(lts.repo), {b"records/deep000001.json": b"[" * 1000 + b"]" * 1000})
+    uri = open_doc(client, lts.app)
+    [diag] = await diagnostics(client, uri, 1, timeout=15)
+    assert diag.code == lts.record and lines_of([diag]) == [(3, 5)]
