@@ -37,6 +37,8 @@ from poison_tools.record import (
     record_path,
     write_problem,
 )
+from poison_tools.remote_answers import PushRefused, git_reason, push_outcome
+from poison_tools.tree_edit import edit_tree
 
 MAX_ATTEMPTS = 100
 DEFAULT_FETCH_TIMEOUT = 10.0
@@ -278,7 +280,7 @@ class PoisonStore:
 
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
                 continue
-            raise RemoteUnreachable(_git_reason(err, "fetch failed"))
+            raise RemoteUnreachable(git_reason(err, "fetch failed"))
         else:
             raise RemoteUnreachable("the local cache stayed locked by other fetches")
         self._touch_stamp()
@@ -483,7 +485,7 @@ class PoisonStore:
             return RemoteUnreachable(f"push got no answer within {self.fetch_timeout * 3:g} s")
         if proc.returncode == 0:
             return None
-        return _push_outcome(proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+        return push_outcome(proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
 
     def _integrate(self, local: str | None, remote: str | None, env: dict[str, str]) -> str | None:
         """One commit holding everything from both sides."""
@@ -572,7 +574,7 @@ class PoisonStore:
         if not edits and not force:
             return None
         split = {tuple(p.encode("utf-8", "surrogateescape").split(b"/")): o for p, o in edits.items()}
-        tree = self._edit_tree(base, split, top=True)  # ls-tree reads a commit's tree
+        tree = edit_tree(self._git, base, split, top=True)  # ls-tree reads a commit's tree
         assert tree is not None
         parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
         return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
@@ -594,63 +596,6 @@ class PoisonStore:
                 input="".join(p + "\n" for p in paths).encode(),
             ).split()
 
-    def _edit_tree(
-        self, tree: str | None, edits: dict[tuple[bytes, ...], str | None], *, top: bool = False
-    ) -> str | None:
-        """`tree` with blobs set (oid) or removed (None) at `edits`; None when a folder
-        becomes empty (git has no empty folders), but the top tree always exists.
-
-        Built with `git mktree` from the entries as they are, never through an index:
-        `git read-tree` refuses a tree holding `x/../e.json` or `x/.git/e.json`, and
-        such a file, planted by anyone with push access, must not stop every write.
-        Entries not edited are carried over byte for byte, whatever their names."""
-        entries: list[tuple[bytes, bytes]] = []  # (name, "mode type oid")
-        if tree is not None:
-            for line in self._git(["ls-tree", "-z", tree]).stdout.split(b"\0"):
-                if line:
-                    meta, _, name = line.partition(b"\t")
-                    entries.append((name, meta))
-        here: dict[bytes, str | None] = {}
-        below: dict[bytes, dict[tuple[bytes, ...], str | None]] = {}
-        for path, oid in edits.items():
-            if len(path) == 1:
-                here[path[0]] = oid
-            else:
-                below.setdefault(path[0], {})[path[1:]] = oid
-        for name in [*here, *below]:
-            found = [meta for n, meta in entries if n == name]
-            if len(found) > 1:
-                raise FatalError(
-                    f"the poisons repository holds two entries named {_name(name)!r} in one "
-                    "folder; nothing was recorded"
-                )
-            old = found[0].split() if found else None
-            entries = [(n, m) for n, m in entries if n != name]
-            if name in here:
-                oid = here[name]
-                if old is not None and old[1] != b"blob":
-                    raise FatalError(
-                        f"cannot write {_name(name)}: "
-                        "the poisons repository has a folder or link there; nothing was recorded"
-                    )
-                if oid is not None:
-                    entries.append((name, b"100644 blob " + oid.encode()))
-                continue
-            if old is not None and old[1] != b"tree":
-                if all(o is None for o in below[name].values()):
-                    entries.append((name, found[0]))  # nothing to remove below a file
-                    continue
-                raise FatalError(
-                    f"cannot write into {_name(name)}/: "
-                    "the poisons repository has a file there, not a folder; nothing was recorded"
-                )
-            child = self._edit_tree(old[2].decode() if old is not None else None, below[name])
-            if child is not None:
-                entries.append((name, b"040000 tree " + child.encode()))
-        if not entries and not top:
-            return None
-        text = b"".join(meta + b"\t" + name + b"\0" for name, meta in entries)
-        return self._out(["mktree", "-z", "--missing"], input=text).strip() or None
 
 def _read_refs(git_dir: str, names: tuple[str, ...]) -> dict[str, str | None] | None:
     """`names` -> commit, read like git's files backend does (loose file first, then
@@ -684,69 +629,6 @@ def _vetted(item: Record | Problem) -> Record | Problem:
     if isinstance(item, Record) and (why := path_problem(item.path)) is not None:
         return Problem(display_path(item.path), why)
     return item
-
-
-@dataclass(frozen=True)
-class PushRefused:
-    """The remote answered, and said no for a reason that is not a race."""
-
-    reason: str
-
-    def kept(self, ids: list[str]) -> FatalError:
-        where = f"kept locally: {', '.join(ids)}" if ids else "the records made here stay local"
-        return FatalError(
-            f"the poisons remote refused the push ({self.reason}); {where}; "
-            "`git poison sync` shares them once the remote accepts them"
-        )
-
-
-# Why a remote may refuse a push when somebody else got there first: asking again,
-# on top of the newer records, succeeds. `[rejected]` comes from this side (the
-# remote's tip moved since our fetch), `[remote rejected]` from the remote's ref update.
-_RACES = (
-    "fetch first",
-    "non-fast-forward",
-    "stale info",
-    "failed to update ref",
-    "failed to lock",
-    "cannot lock ref",
-    "incorrect old value",
-)
-
-
-def _push_outcome(out: str, err: str) -> str | PushRefused:
-    """Read a failed `git push --porcelain`: "retry", unreachable, or refused.
-
-    Only git's own status line of the ref is read to decide: words in the remote's
-    messages ("unable to create…", "…is at…") are the remote's to choose, and once
-    made a refused push look like a race, retried a hundred times ("too busy")."""
-    from poison_tools.term import printable
-
-    status = [ln.split("\t") for ln in out.splitlines() if ln.startswith("!")]
-    remote = [ln.removeprefix("remote:").strip() for ln in err.splitlines() if ln.startswith("remote:")]
-    said = next((ln for ln in remote if ln), "")
-    if not status:
-        # No ref was even tried (authentication, a read-only URL, the connection): the
-        # remote answered our fetch a moment ago, so this is its answer, not a race.
-        return PushRefused(printable(_git_reason(err, "push failed")))
-    summary = status[0][2] if len(status[0]) > 2 else ""
-    reason = summary.partition("(")[2].rpartition(")")[0] or summary.strip()
-    if reason.startswith(_RACES):
-        return "retry"
-    unpack = next((ln for ln in err.splitlines() if "remote unpack failed" in ln), "")
-    detail = said or unpack.removeprefix("error: ")
-    return PushRefused(printable(f"{reason}: {detail}" if detail else reason))
-
-
-def _name(raw: bytes) -> str:
-    return display_path(raw.decode("utf-8", "surrogateescape"))
-
-
-def _git_reason(stderr: str, default: str) -> str:
-    """The line of git's complaint that says what went wrong (its first `fatal:`)."""
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    fatal = [ln for ln in lines if ln.startswith("fatal: ")]
-    return (fatal[0] if fatal else lines[-1] if lines else default).removeprefix("fatal: ")
 
 
 def _backoff(attempt: int) -> None:
