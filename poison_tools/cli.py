@@ -102,7 +102,9 @@ class App:
             click.echo("\n".join(lines))
 
     def echo_json(self, data: Any) -> None:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+        from poison_tools.term import json_text  # the data exact, nothing a terminal obeys
+
+        click.echo(json_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)))
 
     def author(self) -> tuple[str, str]:
         ident: tuple[str, str] = self.repo.identity()

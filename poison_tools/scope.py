@@ -231,6 +231,8 @@ def json_chunks(run: ScopeRun) -> Iterator[str]:
     many cells) is encoded once: a million `json.dumps` calls cost tens of seconds."""
     import json
 
+    from poison_tools.term import json_text  # record text: nothing a terminal obeys
+
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
@@ -254,7 +256,7 @@ def json_chunks(run: ScopeRun) -> Iterator[str]:
                 part = evidence[id(f)] = dump(c.to_json())[len(heads[i]):]
             return heads[i] + part
 
-        head = dump(rs.head_json())[:-1]  # reopened: the cells follow
+        head = json_text(dump(rs.head_json()))[:-1]  # reopened: the cells follow
         refs = ",".join("\n        " + cell(i, c) for i, c in enumerate(rs.cells)
                         if c.target.kind != "deployment")
         deps = ",".join("\n        " + cell(i, c) for i, c in enumerate(rs.cells)
@@ -262,7 +264,7 @@ def json_chunks(run: ScopeRun) -> Iterator[str]:
         yield (("\n    " if first else ",\n    ") + head
                + f', "refs": [{refs}\n      ], "deployments": [{deps}\n      ]}}')
         first = False
-    problems = ",".join("\n    " + dump(p.to_json()) for p in run.problems)
+    problems = ",".join("\n    " + json_text(dump(p.to_json())) for p in run.problems)
     stale = dump(None if run.stale is None else run.stale.describe())
     yield f'\n  ],\n  "problems": [{problems}\n  ],\n  "stale": {stale}\n}}\n'
 

@@ -33,6 +33,18 @@ def printable(text: str, *, multiline: bool = False) -> str:
     return (_MULTI_LINE if multiline else _ONE_LINE).sub(_escape, text)
 
 
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal may still obey (it
+# escapes C0 itself): DEL, C1 (U+009B is a CSI), separators and bidi controls. They can
+# only occur inside JSON strings, so escaping them keeps the data exact.
+_JSON_RAW = re.compile(f"[\x7f-\x9f\u2028\u2029{_BIDI}]")
+
+
+def json_text(text: str) -> str:
+    """JSON text from `json.dumps(..., ensure_ascii=False)` that decodes to the same
+    data and holds no character a terminal would act on."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
 
 

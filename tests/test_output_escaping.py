@@ -93,9 +93,15 @@ def test_json_output_keeps_the_exact_text(hostile: Service) -> None:
     assert by_id["evil000001"]["editor"] == "Mallory \x1b[2J<m@x>"
     assert by_id["evil000002"]["withdrawn"]["reason"] == "dup\x1b[2J\u202e"
     assert [p["path"] for p in listed["problems"]] == ["records/bad\x1b[2J.json"]
-    # And the bytes on stdout hold no raw control character: JSON escapes them.
-    raw = hostile.repo.poison("list", "--all", "--json").out
-    assert "\x1b" not in raw and "\\u001b" in raw
+    # And the text on stdout holds no character a terminal acts on: json.dumps escapes
+    # C0 itself, but not DEL, C1 (\x9b is a CSI) or bidi controls.
+    for args in (["list", "--all", "--json"], ["check", "--json"], ["show", "evil000001", "--json"],
+                 ["scope", "evil000001", "--json"], ["backports", "--json"]):
+        raw = hostile.repo.poison(*args).out
+        assert not RAW.search(raw), (args, RAW.search(raw))
+        assert "\\u001b]0;pwned\\u0007title\\u001b[2J \\u202eevil\\u009b2J" in raw, args
+    scope = json.loads(hostile.repo.poison("scope", "evil000001", "--json").out)
+    assert scope["records"][0]["comment"] == COMMENT
 
 
 def test_pre_push_hook_escapes_record_text(hostile: Service) -> None:
