@@ -250,7 +250,10 @@ class SourceRepo:
     def identity(self) -> tuple[str, str]:
         """`(name, email)` of the person running the command, as git would author it."""
         proc = self.git(["var", "GIT_AUTHOR_IDENT"], check=False)
-        m = re.match(r"(.*) <(.*)> \d+ [+-]\d{4}$", proc.stdout.decode().strip())
+        # surrogateescape: a name that is not UTF-8 reaches the writer, which refuses it
+        # in one line (record.write_problem), instead of failing to decode here (exit 3).
+        ident = proc.stdout.decode(errors="surrogateescape").strip()
+        m = re.match(r"(.*) <(.*)> \d+ [+-]\d{4}$", ident)
         if proc.returncode != 0 or not m:
             raise FatalError(
                 "git does not know who you are: set `git config --global user.name` "

@@ -275,6 +275,14 @@ def display_path(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 (argv, config)
+        return False
+    return True
+
+
 def write_problem(record: Record) -> str | None:
     """Why the reader would refuse `record` once written, or None.
 
@@ -283,7 +291,9 @@ def write_problem(record: Record) -> str | None:
     try:
         blob = record.dumps()
     except UnicodeEncodeError:
-        return "it holds text that is not valid UTF-8"
+        fields = {**record.to_json(), **(record.to_json()["withdrawn"] or {})}
+        bad = [k for k, v in fields.items() if isinstance(v, str) and not _utf8(v)]
+        return f"field {bad[0] if bad else 'text'!r} is not valid UTF-8"
     back = parse_record(record_path(record.id), blob)
     if isinstance(back, Problem):
         return back.message
