@@ -116,7 +116,9 @@ class Snapshot:
         if not ids:
             raise FatalError(f"no record {prefix!r} (see `git poison list`)")
         if ids[0] in self.claimed:
-            paths = " and ".join(self.claimed[ids[0]])
+            from poison_tools.term import printable  # file names are the remote's text
+
+            paths = " and ".join(printable(p) for p in self.claimed[ids[0]])
             raise FatalError(
                 f"record {ids[0]} is claimed by more than one file ({paths}): "
                 "remove the wrong one from the poisons repository first"

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from poison_tools.errors import FatalError
 from poison_tools.record import display_path
+from poison_tools.term import printable
 
 
 class Git(Protocol):
@@ -20,7 +21,7 @@ class Git(Protocol):
 
 
 def _name(raw: bytes) -> str:
-    return display_path(raw.decode("utf-8", "surrogateescape"))
+    return printable(display_path(raw.decode("utf-8", "surrogateescape")))
 
 
 def edit_tree(

@@ -173,3 +173,13 @@ def test_curing_an_original_record_in_a_subfolder_moves_it_and_keeps_its_neighbo
     moved = json.loads(git(store_of(repo), "show", f"{tip}:records/{bug[:12]}.json"))
     assert moved["comment"] == "from before" and moved["cures"] == [fix]
     git(store_of(repo), "fsck", "--no-progress")
+
+
+def test_the_refusal_names_a_hostile_path_escaped_on_one_line(repo: Repo) -> None:
+    bug = repo.commit("bug")
+    rid = repo.add_poison(bug, "real")
+    plant(store_of(repo), project(repo), {f"a\x1b[2J\nb/{rid}.json".encode(): legacy(bug, "x")})
+    r = repo.poison("show", rid)
+    assert r.rc == 2 and f"(a\\x1b[2J\\x0ab/{rid}.json and records/{rid}.json)" in r.err, r.err
+    _one_line_and_no_crash(r.err)
+    assert "\x1b" not in r.err
