@@ -38,6 +38,7 @@ from poison_tools.record import (
     write_problem,
 )
 from poison_tools.remote_answers import PushRefused, git_reason, push_outcome
+from poison_tools.term import printable
 from poison_tools.tree_edit import edit_tree
 
 MAX_ATTEMPTS = 100
@@ -116,8 +117,6 @@ class Snapshot:
         if not ids:
             raise FatalError(f"no record {prefix!r} (see `git poison list`)")
         if ids[0] in self.claimed:
-            from poison_tools.term import printable  # file names are the remote's text
-
             paths = " and ".join(printable(p) for p in self.claimed[ids[0]])
             raise FatalError(
                 f"record {ids[0]} is claimed by more than one file ({paths}): "
@@ -282,7 +281,7 @@ class PoisonStore:
 
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
                 continue
-            raise RemoteUnreachable(git_reason(err, "fetch failed"))
+            raise RemoteUnreachable(printable(git_reason(err, "fetch failed")))
         else:
             raise RemoteUnreachable("the local cache stayed locked by other fetches")
         self._touch_stamp()

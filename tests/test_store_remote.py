@@ -166,3 +166,17 @@ def test_what_a_failed_push_means(out: str, err: str, expected: str) -> None:
     outcome = push_outcome(out, err)
     assert (outcome if isinstance(outcome, str) else outcome.reason) == expected
     assert isinstance(outcome, PushRefused) is (expected != "retry")
+
+
+def test_what_an_unreachable_remote_says_is_shown_escaped(repo: Repo, tmp_path: Path) -> None:
+    bug = repo.commit("bug")
+    repo.add_poison(bug)
+    helper = tmp_path / "hostile-remote"
+    helper.write_text("#!/bin/sh\nprintf 'fatal: \\033]0;owned\\007\\033[2Jgone\\n' >&2\nexit 1\n")
+    helper.chmod(0o755)
+    # --global: the poisons repository reads its own config, not the source repository's.
+    repo.git("config", "--global", "protocol.ext.allow", "always")
+    repo.git("config", "poison.remote", f"ext::{helper}")
+    r = repo.poison("check")
+    assert r.rc == 1 and "unreachable" in r.err, r.err
+    assert "\x1b" not in r.err and "\\x1b]0;owned\\x07\\x1b[2Jgone" in r.err
