@@ -20,6 +20,7 @@ from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress
 from poison_tools.reach import Answer, Reachability, cherry_pick_line, reachability, refs_holding
 from poison_tools.record import Problem, Record
+from poison_tools.refs import release_first
 from poison_tools.store import Snapshot, Staleness
 
 POISONED = "poisoned"
@@ -66,7 +67,7 @@ class Identity:
 @dataclass(frozen=True)
 class CureElsewhere:
     cure: str
-    refs: tuple[str, ...]  # full ref names that contain it; empty if none here
+    refs: tuple[str, ...]  # full ref names that contain it, release branches first
 
     @property
     def cherry_pick(self) -> str:
@@ -330,7 +331,7 @@ class Checker:
         holders = refs_holding(self.reach, [c for f in poisoned for c in f.record.cures])
         for f in poisoned:
             # A cure reverted here is not "missing here": the finding says it was reverted.
-            f.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ())))
+            f.cures_elsewhere = [CureElsewhere(c, tuple(release_first(holders.get(c, ()))))
                                  for c in f.record.cures if c not in f.undone_cures]
         return CheckReport(
             target, rev, findings, list(self.snapshot.problems), self.snapshot.stale, self.repo.shallow

@@ -40,7 +40,7 @@ COMMANDS = {
 
 # Commands that ask reachability questions, and so import numpy for the index
 # (`reach.warm_index_imports`).
-_WARM = {"check", "scope", "backports", "export", "index"}
+_WARM = {"check", "scope", "backports", "export", "index", "show"}
 
 
 class LazyGroup(click.Group):

@@ -166,3 +166,54 @@ def test_shared_remote_with_several_clones(tmp_path: Path, remote: Path) -> None
     bob.git("push", "-q", "origin", "master")
     alice.git("pull", "-q", "origin", "master")
     assert alice.poison("check").rc == 0
+
+
+def _fix_on_master_picked_onto_lts_and_branched_from(repo: Repo) -> tuple[str, str, str]:
+    """master: the bug, then its fix; lts/1.0 forked before the fix got it by
+    `cherry-pick -x` and was tagged v1.0.1; feature/a and release/2.0 branch off master
+    after the fix; lts/0.9 forked before the bug and hotfix/b off the bug, neither
+    with the fix. Returns (record id, fix, the pick on lts/1.0)."""
+    repo.branch("lts/0.9")
+    bug = repo.commit("introduce io handling", {"io.py": "hang()\n"})
+    repo.branch("lts/1.0")
+    repo.branch("hotfix/b")
+    fix = repo.commit("fix io hang", {"io.py": "dont_hang()\n"})
+    repo.branch("feature/a")
+    repo.branch("release/2.0")
+    repo.checkout("lts/1.0")
+    repo.commit("lts work", {"lts.txt": "x\n"})
+    repo.git("cherry-pick", "-x", fix)
+    pick = repo.rev("HEAD")
+    repo.git("tag", "v1.0.1")
+    repo.checkout("master")
+    rid = repo.add_poison(bug, "hang")
+    repo.add_cure(rid, fix)
+    return rid, fix, pick
+
+
+def test_show_names_every_ref_the_checker_finds_cured_release_branches_first(repo: Repo) -> None:
+    rid, fix, pick = _fix_on_master_picked_onto_lts_and_branched_from(repo)
+    r = repo.poison("show", rid, "--json")
+    assert r.rc == 0, r.err
+    data = json.loads(r.out)
+    # lts/1.0 holds a copy, not the commit: cured all the same, as scope and check say.
+    assert data["cure_refs"] == {fix: ["refs/heads/lts/1.0", "refs/heads/release/2.0",
+                                       "refs/tags/v1.0.1", "refs/heads/master",
+                                       "refs/heads/feature/a"]}
+    assert data["affected_refs"] == ["refs/heads/hotfix/b"]
+    for ref in ("lts/1.0", "master"):
+        assert json.loads(repo.poison("check", ref, "--json").out)["verdict"] == "healthy"
+    text = repo.poison("show", rid).out
+    assert f"cure:   {fix}  (lts/1.0, release/2.0, v1.0.1, master, feature/a)" in text
+    assert "not cured on: hotfix/b" in text
+
+
+def test_fixed_on_hint_names_release_branches_before_feature_branches(repo: Repo) -> None:
+    rid, fix, _pick = _fix_on_master_picked_onto_lts_and_branched_from(repo)
+    r = repo.poison("check", "hotfix/b", "--json")
+    assert r.rc == 1
+    [cure] = json.loads(r.out)["poisoned"][0]["cures_elsewhere"]
+    assert cure["refs"] == ["refs/heads/release/2.0", "refs/heads/master", "refs/heads/feature/a"]
+    text = repo.poison("check", "hotfix/b").out
+    assert f"fixed on release/2.0, master, feature/a by {fix[:12]}, missing here" in text
+
