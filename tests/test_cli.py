@@ -47,8 +47,10 @@ def test_check_json_is_the_documented_shape(repo: Repo) -> None:
     assert finding["id"] == rid and finding["severity"] == "high" and finding["bug"] == "B-1"
     assert finding["poison_evidence"] == [{"commit": bug, "recorded": bug, "via": "ancestry"}]
     assert finding["cures_elsewhere"] == [
-        {"commit": fix, "refs": ["refs/heads/master"], "cherry_pick": f"git cherry-pick -x {fix}"}
+        {"commit": fix, "refs": ["refs/heads/master"], "in_clone": True,
+         "cherry_pick": f"git cherry-pick -x {fix}"}
     ]
+    assert finding["ignored_cures"] == [] and finding["probable_cures"] == []
     assert data["undecided"] == [] and data["problems"] == [] and data["stale"] is None
     master = json.loads(repo.poison("check", "--json").out)
     assert master["verdict"] == "healthy" and [f["id"] for f in master["cured"]] == [rid]
