@@ -201,6 +201,9 @@ class ReleaseReport:
     since_rev: str
     fixed: list[Finding]  # cures that arrive between since and target
     introduced: list[Finding]  # poisons that arrive between since and target
+    # Cured at `since`, not (or not surely) at target: a downgrade, or a cure undone.
+    regressions: list[Finding] = field(default_factory=list)
+    descends: bool | None = True  # target descends from since; None: cannot tell here
 
     @property
     def exit_code(self) -> int:
@@ -212,6 +215,8 @@ class ReleaseReport:
         data["since_rev"] = self.since_rev
         data["fixed"] = [f.to_json() for f in self.fixed]
         data["introduced"] = [f.to_json() for f in self.introduced]
+        data["regressions"] = [f.to_json() for f in self.regressions]
+        data["descends_from_since"] = self.descends
         return data
 
 
@@ -451,7 +456,7 @@ class Checker:
     def release(self, target: str, rev: str, since: str, since_rev: str) -> ReleaseReport:
         current = self.check(target, rev)
         before = self.reach.ancestors(since, self._all)
-        fixed, introduced = [], []
+        fixed, introduced, regressions = [], [], []
         for f in current.findings:
             old = self.judge(f.record, before)
             if f.cure_evidence and old.status != CURED and old.status != UNDECIDED:
@@ -459,7 +464,12 @@ class Checker:
             new_poisons = [e for e in f.poison_evidence if before.status(e.commit) is False]
             if new_poisons and not self._poisoned_before(old):
                 introduced.append(f)
-        return ReleaseReport(current, since, since_rev, fixed, introduced)
+            if old.status == CURED and f.status in (POISONED, UNDECIDED):
+                regressions.append(f)
+        # "Since" a release that is not in this one's history (an older line, a
+        # downgrade): the report is still made, and says so.
+        descends = self.reach.ancestors(target, [since]).status(since)
+        return ReleaseReport(current, since, since_rev, fixed, introduced, regressions, descends)
 
     @staticmethod
     def _poisoned_before(old: Finding) -> bool:

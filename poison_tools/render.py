@@ -138,7 +138,13 @@ def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
 def release_lines(report: ReleaseReport, style: Styler = _plain) -> list[str]:
     lines = [style(f"release {short(report.current.target)} ({report.current.rev}) since "
                    f"{short(report.since)} ({report.since_rev})", "bold")]
+    if report.descends is not True:
+        how = ("cannot tell whether it descends from" if report.descends is None
+               else "does not descend from")
+        lines.append(style(f"note: {report.current.rev} {how} {report.since_rev}: what was cured "
+                           "there and is not here is listed as a regression", "yellow"))
     sections = (
+        ("regressions (cured before, not now)", report.regressions),
         ("bugfixes in this release", report.fixed),
         ("poisons introduced in this release", report.introduced),
         ("known unfixed bugs", report.current.poisoned),

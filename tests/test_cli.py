@@ -219,3 +219,19 @@ def test_fixed_on_hint_names_release_branches_before_feature_branches(repo: Repo
     text = repo.poison("check", "hotfix/b").out
     assert f"fixed on release/2.0, master, feature/a by {fix[:12]}, missing here" in text
 
+
+def test_release_report_between_unrelated_releases_lists_the_regressions(repo: Repo) -> None:
+    rid, fix, _pick = _fix_on_master_picked_onto_lts_and_branched_from(repo)
+    # "Since" the cured 2.0 line, back to a branch that never had the fix: a downgrade.
+    r = repo.poison("check", "hotfix/b", "--since", "release/2.0", "--json")
+    assert r.rc == 1, r.out
+    data = json.loads(r.out)
+    assert data["descends_from_since"] is False
+    assert [f["id"] for f in data["regressions"]] == [rid]
+    assert [f["id"] for f in data["poisoned"]] == [rid]
+    text = repo.poison("check", "hotfix/b", "--since", "release/2.0")
+    assert text.rc == 1
+    assert "does not descend from" in text.out and "regressions (cured before, not now): 1" in text.out
+    # The ordinary case: a later release of the same line, nothing undone.
+    ok = json.loads(repo.poison("check", "master", "--since", "lts/0.9", "--json").out)
+    assert ok["descends_from_since"] is True and ok["regressions"] == []

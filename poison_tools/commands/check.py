@@ -17,6 +17,10 @@ Examples:
   git poison check v2.1.0 --since v2.0.0 --json   # release report
 
 \b
+With --since B, what was cured at B and is not at REV (a downgrade, or a cure
+undone since) is listed as a regression; REV not descending from B is said.
+
+\b
 Exit codes: 0 healthy, 1 poisoned, 2 could not decide (missing history,
 unknown commit, unreadable records) or error."""
 )
