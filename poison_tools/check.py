@@ -152,6 +152,9 @@ class CheckReport:
     problems: list[Problem]
     stale: Staleness | None = None
     shallow: bool = False
+    # Said to whoever reads the report (e.g. a `poison.project` with no records): the
+    # command fills it in, the JSON carries it.
+    warnings: list[str] = field(default_factory=list)
 
     def of_status(self, *statuses: str) -> list[Finding]:
         return [f for f in self.findings if f.status in statuses]
@@ -189,6 +192,7 @@ class CheckReport:
             "not_in_history": [f.record.id for f in self.of_status(NOT_IN_HISTORY)],
             "problems": [p.to_json() for p in self.problems],
             "stale": None if self.stale is None else self.stale.describe(),
+            "warnings": list(self.warnings),
         }
 
 

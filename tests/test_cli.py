@@ -52,6 +52,7 @@ def test_check_json_is_the_documented_shape(repo: Repo) -> None:
     ]
     assert finding["ignored_cures"] == [] and finding["probable_cures"] == []
     assert data["undecided"] == [] and data["problems"] == [] and data["stale"] is None
+    assert data["warnings"] == []
     master = json.loads(repo.poison("check", "--json").out)
     assert master["verdict"] == "healthy" and [f["id"] for f in master["cured"]] == [rid]
 

@@ -44,12 +44,14 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)
     if base is not None:
         report = checker.release(target, rev, base, since or "")
+        report.current.warnings = list(app.warnings)
         if as_json:
             app.echo_json(report.to_json())
         else:
             app.echo_lines(release_lines(report, app.out))
         return report.exit_code
     current = checker.check(target, rev)
+    current.warnings = list(app.warnings)
     if as_json:
         app.echo_json(current.to_json())
     else:

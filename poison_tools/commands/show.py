@@ -40,7 +40,7 @@ def show(app: App, record_id: str, as_json: bool) -> int:
     undecided = [cell.target.ref for cell in row.of(UNDECIDED)]
     if as_json:
         app.echo_json({**record.to_json(), "cure_refs": cure_refs, "affected_refs": affected,
-                       "undecided_refs": undecided})
+                       "undecided_refs": undecided, "warnings": list(app.warnings)})
         return 0
     for line in record_lines(record, app.out):
         if line.startswith("cure:   ") and line[8:] in cure_refs:
