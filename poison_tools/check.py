@@ -3,6 +3,9 @@
 Commit T is poisoned by a record when one of its poison commits is T or an ancestor
 of T and none of its cure commits is, or every cure there was reverted there (`git
 revert`'s "This reverts commit X" line; a revert of that revert restores the cure).
+A recorded cure that is the poison or one of its ancestors cures nothing (`git poison
+cure` refuses one; a record edited by hand may still hold one), and a recorded commit
+that names a blob, tree or tag object is a problem with its record (issue 11).
 Recorded commits are widened by an `Equivalence` (cherry-picked copies, backports)
 before the question is asked, so the
 same rules serve `check`, the hook and the editor. Every verdict carries its
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
@@ -20,6 +24,7 @@ from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress
 from poison_tools.reach import Answer, Reachability, cherry_pick_line, reachability, refs_holding
 from poison_tools.record import Problem, Record
+from poison_tools.refs import release_first
 from poison_tools.store import Snapshot, Staleness
 
 POISONED = "poisoned"
@@ -52,6 +57,11 @@ class Equivalence(Protocol):
         """For each commit, the commits that say they revert it."""
         ...
 
+    def unsure(self, cures: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        """For each cure, the copies `expand` gave it that are only claimed (a message
+        naming it, no file in common): hints to confirm, never evidence of a cure."""
+        ...
+
 
 class Identity:
     """No equivalents: a commit stands only for itself (and no revert is looked for)."""
@@ -62,18 +72,23 @@ class Identity:
     def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
         return {}
 
+    def unsure(self, cures: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        return {}
+
 
 @dataclass(frozen=True)
 class CureElsewhere:
     cure: str
-    refs: tuple[str, ...]  # full ref names that contain it; empty if none here
+    refs: tuple[str, ...]  # full ref names that contain it, release branches first
+    present: bool | None = None  # the commit is in this repository; None: not asked
 
     @property
     def cherry_pick(self) -> str:
         return cherry_pick_line(self.cure)
 
     def to_json(self) -> dict[str, Any]:
-        return {"commit": self.cure, "refs": list(self.refs), "cherry_pick": self.cherry_pick}
+        return {"commit": self.cure, "refs": list(self.refs), "in_clone": self.present,
+                "cherry_pick": self.cherry_pick}
 
 
 @dataclass
@@ -86,11 +101,23 @@ class Finding:
     cures_elsewhere: list[CureElsewhere] = field(default_factory=list)
     # Cures in this history that a revert in this history undid: (cure, the revert).
     reverted: list[tuple[Evidence, str]] = field(default_factory=list)
+    # Recorded cures that cure nothing: (cure, the recorded poison it is or precedes).
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    # Commits here that only claim to be copies of a cure (`Equivalence.unsure`): hints.
+    probable: list[Evidence] = field(default_factory=list)
 
     @property
     def undone_cures(self) -> set[str]:
         """The recorded cures reverted here (themselves or through a copy): not "missing"."""
         return {e.recorded for e, _ in self.reverted}
+
+    def ignored_json(self) -> list[dict[str, str]]:
+        return [{"commit": c, "reason": "the-poison-itself" if c == p else "ancestor-of-poison",
+                 "poison": p} for c, p in self.ignored]
+
+    def probable_json(self) -> list[dict[str, str]]:
+        return [{**e.to_json(), "confirm": f"git poison cure {self.record.id} {e.commit}"}
+                for e in self.probable]
 
     def reverted_json(self) -> list[dict[str, str]]:
         return [{**e.to_json(), "reverted_by": by} for e, by in self.reverted]
@@ -112,6 +139,8 @@ class Finding:
             "undecided_commits": self.undecided_commits,
             "cures_elsewhere": [c.to_json() for c in self.cures_elsewhere],
             "reverted_cures": self.reverted_json(),
+            "ignored_cures": self.ignored_json(),
+            "probable_cures": self.probable_json(),
         }
 
 
@@ -123,6 +152,9 @@ class CheckReport:
     problems: list[Problem]
     stale: Staleness | None = None
     shallow: bool = False
+    # Said to whoever reads the report (e.g. a `poison.project` with no records): the
+    # command fills it in, the JSON carries it.
+    warnings: list[str] = field(default_factory=list)
 
     def of_status(self, *statuses: str) -> list[Finding]:
         return [f for f in self.findings if f.status in statuses]
@@ -160,6 +192,7 @@ class CheckReport:
             "not_in_history": [f.record.id for f in self.of_status(NOT_IN_HISTORY)],
             "problems": [p.to_json() for p in self.problems],
             "stale": None if self.stale is None else self.stale.describe(),
+            "warnings": list(self.warnings),
         }
 
 
@@ -172,6 +205,9 @@ class ReleaseReport:
     since_rev: str
     fixed: list[Finding]  # cures that arrive between since and target
     introduced: list[Finding]  # poisons that arrive between since and target
+    # Cured at `since`, not (or not surely) at target: a downgrade, or a cure undone.
+    regressions: list[Finding] = field(default_factory=list)
+    descends: bool | None = True  # target descends from since; None: cannot tell here
 
     @property
     def exit_code(self) -> int:
@@ -183,6 +219,8 @@ class ReleaseReport:
         data["since_rev"] = self.since_rev
         data["fixed"] = [f.to_json() for f in self.fixed]
         data["introduced"] = [f.to_json() for f in self.introduced]
+        data["regressions"] = [f.to_json() for f in self.regressions]
+        data["descends_from_since"] = self.descends
         return data
 
 
@@ -213,7 +251,11 @@ class Checker:
             equivalence = default_equivalence(repo, progress, self.reach)
         equivalence = equivalence or Identity()
         self.equivalents = equivalence.expand(recorded)
-        cure_side = {s for r in self.records for c in r.cures for s, _ in self._stand_ins(c)}
+        cures = {c for r in self.records for c in r.cures}
+        # Copies of a cure that only a message vouches for (issue 11): hints, not cures.
+        self.unsure = equivalence.unsure(cures) if cures else {}
+        self._unsure = {c: {u for u, _ in us} for c, us in self.unsure.items()}
+        cure_side = {s for c in cures for s, _ in self.cure_stand_ins(c)}
         self.reverts = self._revert_chains(equivalence, cure_side) if cure_side else {}
         self._all = (recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
                      | {r for rs in self.reverts.values() for r in rs})
@@ -250,10 +292,21 @@ class Checker:
     def _stand_ins(self, commit: str) -> list[tuple[str, str]]:
         return [(commit, "ancestry"), *self.equivalents.get(commit, [])]
 
-    def _evidence(self, answer: Answer, commits: Iterable[str]) -> tuple[list[Evidence], list[str]]:
+    def cure_stand_ins(self, cure: str) -> list[tuple[str, str]]:
+        """What stands for a recorded cure: itself and its copies, without those only
+        claimed to be copies (`Equivalence.unsure`). A poison keeps them all: a claimed
+        copy of a poison is believed poisoned, which fails closed."""
+        doubtful = self._unsure.get(cure)
+        if not doubtful:
+            return self._stand_ins(cure)
+        return [(c, via) for c, via in self._stand_ins(cure) if c not in doubtful]
+
+    def _evidence(self, answer: Answer, commits: Iterable[str],
+                  cures: bool = False) -> tuple[list[Evidence], list[str]]:
         found, unknown = [], []
+        stand_ins = self.cure_stand_ins if cures else self._stand_ins
         for recorded in commits:
-            for commit, via in self._stand_ins(recorded):
+            for commit, via in stand_ins(recorded):
                 status = answer.status(commit)
                 if status:
                     found.append(Evidence(commit, recorded, via))
@@ -263,7 +316,10 @@ class Checker:
 
     def judge(self, record: Record, answer: Answer) -> Finding:
         poisons, poison_unknown = self._evidence(answer, record.poisons)
-        cures, cure_unknown = self._evidence(answer, record.cures)
+        ignored = self._ignored(record) if poisons and record.cures else []
+        void = {c for c, _ in ignored}
+        cures, cure_unknown = self._evidence(answer, [c for c in record.cures if c not in void],
+                                             cures=True)
         # A cure that is itself an ancestor of the poison it should cure (an old commit
         # that merely looks the same) cures nothing.
         if cures and poisons:
@@ -279,15 +335,40 @@ class Checker:
                 effective.append(c)
         cures = effective
         if cures:
-            return Finding(record, CURED, poisons, cures)
+            return Finding(record, CURED, poisons, cures, ignored=ignored)
         if poisons and not cure_unknown:
-            return Finding(record, POISONED, poisons, [], reverted=reverted)
+            return Finding(record, POISONED, poisons, [], reverted=reverted, ignored=ignored,
+                           probable=self._probable(record, answer, void))
         if poisons or poison_unknown:
-            return Finding(record, UNDECIDED, poisons, [], poison_unknown + cure_unknown)
+            return Finding(record, UNDECIDED, poisons, [], poison_unknown + cure_unknown,
+                           ignored=ignored, probable=self._probable(record, answer, void))
         stand_ins = [c for p in record.poisons for c, _ in self._stand_ins(p)]
-        if all(c in answer.absent for c in stand_ins):
+        if all(c in answer.absent for c in stand_ins) and not self._not_commits & set(record.poisons):
+            # A poison that names a blob, tree or tag is a problem of the record
+            # (`problems`), not a commit "not in this history".
             return Finding(record, NOT_IN_HISTORY)
         return Finding(record, CLEAN)
+
+    def _ignored(self, record: Record) -> list[tuple[str, str]]:
+        """(cure, poison) for each recorded cure that is one of the record's poisons or
+        an ancestor of one: it cannot cure it, wherever it is (`git poison cure`
+        refuses such a cure; the reader treats a record edited by hand the same way)."""
+        void = self._cures_before_poisons
+        found = ((c, next((p for p in record.poisons if (c, p) in void), None)) for c in record.cures)
+        return [(c, p) for c, p in found if p is not None]
+
+    @cached_property
+    def _cures_before_poisons(self) -> set[tuple[str, str]]:
+        # Asked once, for every record at once, and kept between runs (`pair_facts`):
+        # a question per record would cost more than the rest of a check.
+        from poison_tools.pair_facts import PairFacts
+
+        pairs = {(c, p) for r in self.records for c in r.cures for p in r.poisons}
+        return PairFacts(self.repo).ancestors(self.reach, pairs) if pairs else set()
+
+    def _probable(self, record: Record, answer: Answer, void: set[str]) -> list[Evidence]:
+        return [Evidence(c, cure, how) for cure in record.cures if cure not in void
+                for c, how in self.unsure.get(cure, []) if answer.status(c)]
 
     def _undone(self, commit: str, answer: Answer, depth: int = 0) -> str | None:
         """The commit of `answer`'s history that reverts `commit` and is not reverted
@@ -327,19 +408,59 @@ class Checker:
         findings = [self.judge(r, answer) for r in self.records]
         poisoned = [f for f in findings if f.status == POISONED and f.record.cures]
         # One question for every cure to name: the index answers all refs at once.
-        holders = refs_holding(self.reach, [c for f in poisoned for c in f.record.cures])
+        missing = {id(f): self._missing_cures(f) for f in poisoned}
+        holders = refs_holding(self.reach, [c for cures in missing.values() for c in cures])
         for f in poisoned:
-            # A cure reverted here is not "missing here": the finding says it was reverted.
-            f.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ())))
-                                 for c in f.record.cures if c not in f.undone_cures]
+            f.cures_elsewhere = self._cures_elsewhere(missing[id(f)], holders)
         return CheckReport(
-            target, rev, findings, list(self.snapshot.problems), self.snapshot.stale, self.repo.shallow
+            target, rev, findings, list(self.problems), self.snapshot.stale, self.repo.shallow
         )
+
+    @staticmethod
+    def _missing_cures(f: Finding) -> list[str]:
+        # A cure reverted here is not "missing here": the finding says it was reverted;
+        # nor is one that cannot cure this poison (`Finding.ignored`).
+        skip = f.undone_cures | {c for c, _ in f.ignored}
+        return [c for c in f.record.cures if c not in skip]
+
+    def _cures_elsewhere(self, cures: list[str], holders: dict[str, list[str]]) -> list[CureElsewhere]:
+        # A cure that is not in this repository is said to be, never left unsaid.
+        # A cure on some ref is here. For one on none, the object database is asked
+        # (rarely more than a few): the index remembers commits a gc has since removed.
+        loose = [c for c in cures if not holders.get(c)]
+        kinds = _object_types(self.repo, loose) if loose else {}
+        return [CureElsewhere(c, tuple(release_first(holders.get(c, ()))),
+                              bool(holders.get(c)) or kinds.get(c) == "commit")
+                for c in cures]
+
+    @cached_property
+    def problems(self) -> list[Problem]:
+        """The snapshot's unreadable records, and each record that names a blob, tree or
+        tag object where a commit belongs: a record to fix, never a silent "not here"."""
+        kinds = self._kinds
+        found = [Problem(r.path, f"record {r.id}: {role} {c} names a {kinds[c]}, not a commit")
+                 for r in self.records
+                 for role, commits in (("poison", r.poisons), ("cure", r.cures))
+                 for c in commits if c in kinds]
+        return [*self.snapshot.problems, *found]
+
+    @cached_property
+    def _kinds(self) -> dict[str, str]:
+        """Recorded SHAs that name an object other than a commit, and its kind."""
+        recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
+        # Only what is not a commit here is looked at again: usually nothing, no git run.
+        odd = recorded - self.reach.present(recorded) if recorded else set()
+        kinds = _object_types(self.repo, odd) if odd else {}
+        return {c: k for c, k in kinds.items() if k != "commit"}
+
+    @property
+    def _not_commits(self) -> set[str]:
+        return set(self._kinds)
 
     def release(self, target: str, rev: str, since: str, since_rev: str) -> ReleaseReport:
         current = self.check(target, rev)
         before = self.reach.ancestors(since, self._all)
-        fixed, introduced = [], []
+        fixed, introduced, regressions = [], [], []
         for f in current.findings:
             old = self.judge(f.record, before)
             if f.cure_evidence and old.status != CURED and old.status != UNDECIDED:
@@ -347,8 +468,24 @@ class Checker:
             new_poisons = [e for e in f.poison_evidence if before.status(e.commit) is False]
             if new_poisons and not self._poisoned_before(old):
                 introduced.append(f)
-        return ReleaseReport(current, since, since_rev, fixed, introduced)
+            if old.status == CURED and f.status in (POISONED, UNDECIDED):
+                regressions.append(f)
+        # "Since" a release that is not in this one's history (an older line, a
+        # downgrade): the report is still made, and says so.
+        descends = self.reach.ancestors(target, [since]).status(since)
+        return ReleaseReport(current, since, since_rev, fixed, introduced, regressions, descends)
 
     @staticmethod
     def _poisoned_before(old: Finding) -> bool:
         return old.status in (POISONED, CURED, UNDECIDED)
+
+
+def _object_types(repo: SourceRepo, names: Collection[str]) -> dict[str, str]:
+    """What kind of object each name is (`commit`, `tree`, `blob`, `tag`); names that are
+    not here are left out."""
+    wanted = sorted(names)
+    out = repo.git(["cat-file", "--batch-check=%(objecttype)"],
+                   input="".join(n + "\n" for n in wanted).encode()).stdout.decode()
+    # One line per name asked, in order: the type, or "<name> missing".
+    return {n: line for n, line in zip(wanted, out.splitlines(), strict=False)
+            if line in ("commit", "tree", "blob", "tag")}

@@ -40,7 +40,7 @@ COMMANDS = {
 
 # Commands that ask reachability questions, and so import numpy for the index
 # (`reach.warm_index_imports`).
-_WARM = {"check", "scope", "backports", "export", "index"}
+_WARM = {"check", "scope", "backports", "export", "index", "show"}
 
 
 class LazyGroup(click.Group):
@@ -70,6 +70,8 @@ class App:
 
         self.out = Style(use_color(sys.stdout))
         self.err = Style(use_color(sys.stderr))
+        # Warned on stderr as they happen; `--json` output repeats them (`warnings`).
+        self.warnings: list[str] = []
 
     @cached_property
     def repo(self) -> Any:
@@ -87,6 +89,12 @@ class App:
         snap = self.store.load()
         if snap.stale is not None:
             self.warn(snap.stale.describe())
+        from poison_tools.project import project_warning
+
+        unknown = project_warning(self.store, snap)
+        if unknown is not None and unknown not in self.warnings:
+            self.warnings.append(unknown)
+            self.warn(unknown)
         return snap
 
     def warn(self, message: str) -> None:

@@ -7,6 +7,12 @@ an equal Gerrit Change-Id links the uploads of one change. Everything connected 
 a recorded commit stands for it; each copy carries the kind of link that found it,
 so a verdict can say why.
 
+A cure is held to more than that (`Copies.unsure`): a link made only by a cherry-pick
+or backport line, between two commits that change no file in common, is a claim the
+change does not back up (a tests-only pick of a split fix): for a cure it is a
+"probable cure, confirm?" hint, never evidence. For a poison the same link still
+counts: believing a copy of a poison poisoned fails closed, doubting it would not.
+
 `default_equivalence(repo)` is what `Checker` uses unless told otherwise, so
 `check`, `scope`, the hook and the editor share these rules. It does nothing (and
 touches no cache) when there are no records. `git config poison.equivalence`
@@ -19,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from poison_tools import trailers
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
+from poison_tools.pair_facts import PairFacts
 from poison_tools.patchid import PatchIdCache
 from poison_tools.progress import Progress
 
@@ -34,6 +42,10 @@ MODES = ("full", "trailers", "none")
 MAX_COPIES = 200
 # Picks of picks of picks: a chain longer than this is not one change any more.
 MAX_HOPS = 16
+# Links that only a commit message makes: what they claim is checked for cures.
+_SAID = (trailers.CHERRY_PICK, trailers.BACKPORT)
+
+Graph = dict[str, dict[str, str]]
 
 
 class Copies:
@@ -47,6 +59,10 @@ class Copies:
         self.patch_ids = patch_ids
         self.progress = progress
         self._cache = cache
+        # The last copy graph: (the commits it started from, it, the pairs linked by
+        # more than a message, the commits in the cache). `unsure` asks after `expand`.
+        self._last: tuple[frozenset[str], Graph, set[frozenset[str]], set[str]] | None = None
+        self._facts: PairFacts | None = None
 
     @property
     def cache(self) -> PatchIdCache:
@@ -58,10 +74,7 @@ class Copies:
     def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
         if not commits:
             return {}
-        cache = self.cache
-        cache.ensure(commits)
-        graph = self._graph(cache, set(commits))
-        known = cache.known(graph)
+        graph, _strong, known = self._built(commits)
         result = {}
         for recorded in commits:
             found = self._component(graph, recorded, known)
@@ -69,9 +82,21 @@ class Copies:
                 result[recorded] = found
         return result
 
-    def _graph(self, cache: PatchIdCache, start: set[str]) -> dict[str, dict[str, str]]:
-        """Every copy link reachable from the recorded commits, one batch per hop."""
-        graph: dict[str, dict[str, str]] = {}
+    def _built(self, commits: Collection[str]) -> tuple[Graph, set[frozenset[str]], set[str]]:
+        if self._last is not None and self._last[0].issuperset(commits):
+            return self._last[1:]
+        cache = self.cache
+        cache.ensure(commits)
+        strong: set[frozenset[str]] = set()
+        graph = self._graph(cache, set(commits), strong)
+        known = cache.known(graph)
+        self._last = (frozenset(commits), graph, strong, known)
+        return graph, strong, known
+
+    def _graph(self, cache: PatchIdCache, start: set[str], strong: set[frozenset[str]]) -> Graph:
+        """Every copy link reachable from the recorded commits, one batch per hop;
+        `strong` gets the pairs linked by more than a message (patch-id, Change-Id)."""
+        graph: Graph = {}
         visited: set[str] = set()
         frontier = set(start)
         budget = MAX_COPIES * len(start)
@@ -85,24 +110,94 @@ class Copies:
                 for other, how in links:
                     graph.setdefault(sha, {}).setdefault(other, how)
                     graph.setdefault(other, {}).setdefault(sha, how)
+                    if how not in _SAID:
+                        strong.add(frozenset((sha, other)))
                     if other not in visited:
                         frontier.add(other)
         return graph
 
     @staticmethod
-    def _component(graph: dict[str, dict[str, str]], recorded: str, known: set[str]) -> list[tuple[str, str]]:
+    def _component(graph: Graph, recorded: str, known: set[str],
+                   shared: dict[tuple[str, str], bool | None] | None = None,
+                   strong: set[frozenset[str]] | None = None) -> list[tuple[str, str]]:
+        """The copies connected to `recorded`; with `shared`, only through links that a
+        message alone makes if the two commits change a file in common (see `unsure`)."""
         seen: dict[str, str] = {recorded: ""}
         todo = [recorded]
         while todo and len(seen) <= MAX_COPIES:
             sha = todo.pop()
             for other, how in graph.get(sha, {}).items():
-                if other not in seen:
-                    seen[other] = how
-                    todo.append(other)
+                if other in seen:
+                    continue
+                if shared is not None and frozenset((sha, other)) not in (strong or ()):
+                    backed = shared.get((sha, other), shared.get((other, sha)))
+                    if backed is False:
+                        continue
+                    if backed is None and other not in known:
+                        # `other` is not here: what its picks change is compared with
+                        # what `sha` changes (what cannot be told either: followed).
+                        seen[other] = how
+                        for far, far_how in graph.get(other, {}).items():
+                            beyond = shared.get((sha, far), shared.get((far, sha)))
+                            if far not in seen and beyond is not False:
+                                seen[far] = far_how
+                                todo.append(far)
+                        continue
+                seen[other] = how
+                todo.append(other)
         # Only commits in this repository's history can stand for anything; a source
         # named by a trailer but never fetched (another fork's SHA) is left out rather
         # than turned into "cannot decide".
         return [(c, how) for c, how in seen.items() if c != recorded and c in known]
+
+    def unsure(self, cures: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        """For each cure, the copies `expand` gives it that hang on a cherry-pick or
+        backport line between two commits changing no file in common: hints, not copies.
+
+        A link whose two ends cannot both be seen (a commit named by trailers that is
+        not in this clone) is judged across that commit: the picks on either side of
+        it are compared with each other. Only these few pairs are diffed, in one `git
+        diff-tree`, and the answers are kept (`pair_facts`).
+        """
+        if not cures:
+            return {}
+        graph, strong, known = self._built(cures)
+        said = {c: self._said_links(graph, c, strong, known) for c in cures}
+        pairs = {p for links in said.values() for p in links}
+        if not pairs:
+            return {}
+        if self._facts is None:
+            self._facts = PairFacts(self.repo)
+        shared = self._facts.share_files(pairs)
+        result = {}
+        for cure in cures:
+            if not said[cure]:
+                continue
+            everything = self._component(graph, cure, known)
+            backed = {c for c, _ in self._component(graph, cure, known, shared, strong)}
+            doubtful = [(c, how) for c, how in everything if c not in backed]
+            if doubtful:
+                result[cure] = doubtful
+        return result
+
+    @staticmethod
+    def _said_links(graph: Graph, start: str, strong: set[frozenset[str]],
+                    known: set[str]) -> set[tuple[str, str]]:
+        """The pairs of commits whose sharing of a file decides links of `start`'s
+        copies: each end of a message-only link, or, across a commit at the end of
+        such links that is not here (no links of its own), the commits on either side."""
+        seen, todo, pairs = {start}, [start], set()
+        while todo and len(seen) <= MAX_COPIES:
+            sha = todo.pop()
+            for other in graph.get(sha, {}):
+                if frozenset((sha, other)) not in strong:
+                    pairs.add((sha, other))
+                    if other not in known:  # not here: its picks are compared instead
+                        pairs.update((sha, far) for far in graph.get(other, {}) if far != sha)
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return pairs
 
     def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
         """For each commit, the commits whose message says they revert it."""

@@ -26,6 +26,7 @@ from poison_tools.prepush import (
     parse_pre_push,
 )
 from poison_tools.progress import Progress
+from poison_tools.project import project_warning
 from poison_tools.reach import reachability
 from poison_tools.render import Styler, finding_lines, problem_lines, short, unfixed_line
 from poison_tools.store import PoisonStore, Snapshot, Staleness
@@ -79,6 +80,7 @@ class RefOutcome:
 class PushReport:
     outcomes: list[RefOutcome] = field(default_factory=list)
     stale: Staleness | None = None
+    warnings: list[str] = field(default_factory=list)  # e.g. a misspelt poison.project
 
     @property
     def blocked(self) -> list[RefOutcome]:
@@ -135,6 +137,8 @@ def check_push(
                 snapshot = store.load()
                 checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
                 report.stale = snapshot.stale
+                unknown = project_warning(store, snapshot)
+                report.warnings = [unknown] if unknown else []
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"
         if load_error is not None or checker is None:
@@ -161,6 +165,7 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
     lines: list[str] = []
     if push.stale is not None:
         lines.append(f"{name}: {style('warning:', 'yellow')} {push.stale.describe()}")
+    lines += [f"{name}: {style('warning:', 'yellow')} {w}" for w in push.warnings]
     for o in push.outcomes:
         where = o.ref.branch + (f" ({short(o.commit)})" if o.commit else "")
         if o.skipped:

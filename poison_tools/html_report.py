@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from html import escape
 
-from poison_tools.render import reverted_line, title
+from poison_tools.render import claimed_copy_text, ignored_line, reverted_line, title
 from poison_tools.scope import CLEAN, Cell, ScopeReport, ScopeRun
 from poison_tools.scope_render import evidence_text, missing_text, probable_text
 
@@ -44,6 +44,8 @@ def _tip(cell: Cell) -> str:
         parts += [missing_text(best), best.cherry_pick if best.present else ""]
     if f is not None:
         parts += [probable_text(f.record.id, c, cure) for c, cure in cell.probable]
+        parts += [ignored_line(c, p) for c, p in f.ignored]
+        parts += [claimed_copy_text(f.record.id, e) for e in f.probable]
     return "\n".join(p for p in parts if p)
 
 

@@ -4,17 +4,22 @@ Every clone of one service must land on the same branch however it was cloned, s
 the name comes from the `origin` URL with scheme, user, port, `.git` and case of the
 host taken out: `git@host:org/svc.git`, `https://host/org/svc` and
 `ssh://git@host:22/org/svc.git` all give `host/org/svc`.
-`git config poison.project NAME` overrides it.
+`git config poison.project NAME` overrides it. A name with no records while the
+poisons repository holds other projects' is warned about (`project_warning`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
+
+if TYPE_CHECKING:
+    from poison_tools.store import PoisonStore, Snapshot
 
 _SCP_LIKE = re.compile(r"\A(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!//).*)\Z")
 _SAFE_PART = re.compile(r"[^A-Za-z0-9._-]+")
@@ -69,3 +74,57 @@ def project_name(repo: SourceRepo) -> str:
     base = os.path.basename(common.removesuffix("/.git") if common.endswith("/.git") else common)
     base = base.removesuffix(".git") or "repo"
     return "local/" + (sanitize_ref_name(base) or "repo")
+
+
+def project_warning(store: PoisonStore, snapshot: Snapshot) -> str | None:
+    """What to say when this project has no records at all while other projects in
+    the poisons repository have some: most likely `poison.project` is misspelt, and
+    every answer would be "healthy" for want of records. None otherwise.
+
+    Only then are the other projects listed (the local branches, or the remote's when
+    it answered the fetch), so a project with records pays nothing for this."""
+    if snapshot.tip is not None or snapshot.records or snapshot.problems:
+        return None
+    others = sorted(set(_projects(store, remote=snapshot.stale is None)) - {store.project})
+    if not others:
+        return None  # a first project: nothing to confuse it with
+    explicit = store.source.config_get("poison.project") is not None
+    named = "" if explicit else " (named after remote.origin.url)"
+    head = (f'poison.project "{store.project}"{named} has no records, but the poisons '
+            f"repository has records of {len(others)} other project{'s' if len(others) != 1 else ''}")
+    import difflib
+
+    lowered = {o.lower(): o for o in others}
+    near = difflib.get_close_matches(store.project.lower(), list(lowered), n=1, cutoff=0.6)
+    if near:
+        name = lowered[near[0]]
+        return f'{head}: did you mean "{name}"? (git config poison.project {name})'
+    listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    return f"{head} ({listed}); set the right one with `git config poison.project NAME`"
+
+
+def _projects(store: PoisonStore, *, remote: bool) -> list[str]:
+    """The project branches of the poisons repository: the remote's when there is one
+    and it may be asked, else the local copy's."""
+    import subprocess
+
+    from poison_tools import git
+
+    if remote and store.remote and store.allow_fetch:
+        try:
+            proc = git.run(["ls-remote", "--heads", "--end-of-options", store.remote],
+                           check=False, timeout=store.fetch_timeout)
+        except subprocess.TimeoutExpired:  # a hint is not worth waiting or failing for
+            proc = None
+        if proc is not None and proc.returncode == 0:
+            return [line.partition("\trefs/heads/")[2]
+                    for line in proc.stdout.decode(errors="replace").splitlines()
+                    if "\trefs/heads/" in line]
+    if not store.exists:
+        return []
+    proc = git.run(["--git-dir", store.path, "for-each-ref", "--format=%(refname)",
+                    "refs/heads/", "refs/remotes/origin/"], check=False)
+    if proc.returncode != 0:
+        return []
+    return [ref.removeprefix("refs/heads/").removeprefix("refs/remotes/origin/")
+            for ref in proc.stdout.decode(errors="replace").splitlines()]

@@ -46,7 +46,27 @@ def cure_line(cure: CureElsewhere) -> str:
         where = ", ".join(short_ref(r) for r in cure.refs[:3])
         more = f" and {len(cure.refs) - 3} more" if len(cure.refs) > 3 else ""
         return f"fixed on {where}{more} by {short(cure.cure)}, missing here"
+    if cure.present is False:
+        # Lost from this clone (a gc after a branch was deleted) or never fetched: the
+        # verdict stands (poisoned fails closed), but the reason is said.
+        return (f"cure {short(cure.cure)} is not in this repository (lost from this clone, "
+                "or never fetched: git fetch it first), missing here")
+    if cure.present:
+        return f"cure {short(cure.cure)} is on no branch here, missing here"
     return f"cure {short(cure.cure)} is not in this clone (git fetch it first), missing here"
+
+
+def ignored_line(cure: str, poison: str) -> str:
+    if cure == poison:
+        return f"cure {short(cure)} is the poison itself: it cures nothing (fix the record)"
+    return (f"cure {short(cure)} is an ancestor of poison {short(poison)}: it cures nothing "
+            "(fix the record)")
+
+
+def claimed_copy_text(record_id: str, e: Evidence) -> str:
+    """A commit that says it is a copy of a cure but changes no file the cure changes."""
+    return (f"probable cure {short(e.commit)} ({e.via} names cure {short(e.recorded)}, but they "
+            f"change no file in common), confirm? git poison cure {record_id} {short(e.commit)}")
 
 
 def reverted_line(cure: Evidence, by: str) -> str:
@@ -70,6 +90,10 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
         lines.append(f"    cured by {short(e.commit)}{via}")
     for e, by in f.reverted:
         lines.append(f"    {reverted_line(e, by)}")
+    for void, poison in f.ignored:
+        lines.append(f"    {ignored_line(void, poison)}")
+    for e in f.probable:
+        lines.append(f"    {claimed_copy_text(r.id, e)}")
     if f.undecided_commits:
         lines.append("    could not decide: " + ", ".join(short(c) for c in f.undecided_commits)
                      + " not in this history (shallow or partial clone: fetch the missing history,"
@@ -92,11 +116,17 @@ def unfixed_line(f: Finding, style: Styler = _plain) -> str:
 
 
 def problem_line(problem: Problem, style: Styler = _plain) -> str:
-    return f"{style('?', 'yellow')} unreadable record {_p(problem.path)}: {_p(problem.message)}"
+    return f"{style('?', 'yellow')} {problem_text(problem)}"
 
 
 def problem_lines(problems: list[Problem], style: Styler = _plain) -> list[str]:
     return [problem_line(p, style) for p in problems]
+
+
+def problem_text(p: Problem) -> str:
+    # A record can be read and still be wrong: it may name a blob where a commit belongs.
+    what = "record" if p.message.startswith("record ") else "unreadable record"
+    return f"{what} {_p(p.path)}: {_p(p.message)}"
 
 
 def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
@@ -113,14 +143,21 @@ def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
         lines += finding_lines(f, style)
     lines += problem_lines(report.problems, style)
     if report.problems:
-        lines.append("  unreadable records count as undecided; fix or withdraw them in the poisons repository")
+        lines.append("  records that cannot be believed count as undecided; fix or withdraw them in the "
+                     "poisons repository")
     return lines
 
 
 def release_lines(report: ReleaseReport, style: Styler = _plain) -> list[str]:
     lines = [style(f"release {short(report.current.target)} ({report.current.rev}) since "
                    f"{short(report.since)} ({report.since_rev})", "bold")]
+    if report.descends is not True:
+        how = ("cannot tell whether it descends from" if report.descends is None
+               else "does not descend from")
+        lines.append(style(f"note: {report.current.rev} {how} {report.since_rev}: what was cured "
+                           "there and is not here is listed as a regression", "yellow"))
     sections = (
+        ("regressions (cured before, not now)", report.regressions),
         ("bugfixes in this release", report.fixed),
         ("poisons introduced in this release", report.introduced),
         ("known unfixed bugs", report.current.poisoned),

@@ -135,7 +135,8 @@ class Cell:
                 {"commit": c, "same_subject_as": cure,
                  "confirm": f"git poison cure {f.record.id} {c}" if f else ""}
                 for c, cure in self.probable
-            ],
+            ] + (f.probable_json() if f else []),
+            "ignored_cures": f.ignored_json() if f else [],
         }
 
 
@@ -385,7 +386,7 @@ class Scope:
     def stream(self, records: Iterable[Record], targets: Sequence[Target]) -> ScopeRun:
         """The matrix row by row (see `ScopeRun`)."""
         return ScopeRun(self._rows(list(records), list(targets)), list(targets),
-                        list(self.checker.snapshot.problems), self.checker.snapshot.stale)
+                        list(self.checker.problems), self.checker.snapshot.stale)
 
     def _rows(self, records: list[Record], targets: list[Target]) -> Iterator[RecordScope]:
         matrix = Matrix(self.checker.reach, [t.commit for t in targets if t.commit],
@@ -430,7 +431,9 @@ class Scope:
             present = self.checker.reach.present(record.cures)
             for cell in affected:
                 # A cure this target holds but reverted is not missing: the cell says so.
-                undone = cell.finding.undone_cures if cell.finding else set()
+                # Nor is one that cannot cure this poison (`Finding.ignored`).
+                found = cell.finding
+                undone = found.undone_cures | {c for c, _ in found.ignored} if found else set()
                 cell.missing = [MissingCure(cure, rs.cure_refs[cure], cure in present, None)
                                 for cure in record.cures if cure not in undone]
             self._hint(record, affected)
@@ -444,7 +447,7 @@ class Scope:
                     if t.kind == "branch" and j >= 0]
         holders = {}
         for cure in record.cures:
-            copies = [cure, *(c for c, _ in self.checker.equivalents.get(cure, []))]
+            copies = [c for c, _ in self.checker.cure_stand_ins(cure)]
             hit = matrix.holds(copies)
             refs = [ref for ref, j in branches if hit[j]]
             if not refs and cure in present:

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from poison_tools.check import Evidence
-from poison_tools.render import Styler, problem_line, reverted_line, short, short_ref, title
+from poison_tools.render import (
+    Styler,
+    claimed_copy_text,
+    ignored_line,
+    problem_line,
+    reverted_line,
+    short,
+    short_ref,
+    title,
+)
 from poison_tools.scope import (
     AFFECTED,
     Backport,
@@ -65,6 +74,7 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
     if cell.status == AFFECTED:
         lines = [f"{head} poison {', '.join(evidence_text(e) for e in f.poison_evidence)}"]
         lines += [" " * 14 + reverted_line(e, by) for e, by in f.reverted]
+        lines += [" " * 14 + ignored_line(c, p) for c, p in f.ignored]
         best = cell.best
         if best is not None:
             lines.append(" " * 14 + missing_text(best))
@@ -74,6 +84,7 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
             lines.append(" " * 14 + "no cure recorded yet")
         for commit, cure in cell.probable:
             lines.append(" " * 14 + probable_text(f.record.id, commit, cure))
+        lines += [" " * 14 + claimed_copy_text(f.record.id, e) for e in f.probable]
         return lines
     if cell.status == "cured":
         return [f"{head} by {', '.join(evidence_text(e) for e in f.cure_evidence)}"]

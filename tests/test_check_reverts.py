@@ -88,3 +88,17 @@ def test_a_revert_of_an_unrelated_commit_changes_nothing(tmp_path: Path) -> None
     unrelated = repo.commit("unrelated", {"other.txt": "y\n"})
     _revert(repo, unrelated)
     assert repo.poison("check").rc == 0
+
+
+def test_release_whose_cure_was_reverted_since_the_last_one_lists_a_regression(tmp_path: Path) -> None:
+    # master: base - poison - cure (tag v1) - revert of cure (tag v2)
+    repo, _poison, _cure, record = _cured_master(tmp_path)
+    repo.git("tag", "v1")
+    _revert(repo, _cure)
+    repo.git("tag", "v2")
+    r = repo.poison("check", "v2", "--since", "v1", "--json")
+    assert r.rc == 1, r.out
+    data = json.loads(r.out)
+    assert data["descends_from_since"] is True
+    assert [f["id"] for f in data["regressions"]] == [record]
+    assert "regressions (cured before, not now): 1" in repo.poison("check", "v2", "--since", "v1").out

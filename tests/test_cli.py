@@ -47,9 +47,12 @@ def test_check_json_is_the_documented_shape(repo: Repo) -> None:
     assert finding["id"] == rid and finding["severity"] == "high" and finding["bug"] == "B-1"
     assert finding["poison_evidence"] == [{"commit": bug, "recorded": bug, "via": "ancestry"}]
     assert finding["cures_elsewhere"] == [
-        {"commit": fix, "refs": ["refs/heads/master"], "cherry_pick": f"git cherry-pick -x {fix}"}
+        {"commit": fix, "refs": ["refs/heads/master"], "in_clone": True,
+         "cherry_pick": f"git cherry-pick -x {fix}"}
     ]
+    assert finding["ignored_cures"] == [] and finding["probable_cures"] == []
     assert data["undecided"] == [] and data["problems"] == [] and data["stale"] is None
+    assert data["warnings"] == []
     master = json.loads(repo.poison("check", "--json").out)
     assert master["verdict"] == "healthy" and [f["id"] for f in master["cured"]] == [rid]
 
@@ -166,3 +169,70 @@ def test_shared_remote_with_several_clones(tmp_path: Path, remote: Path) -> None
     bob.git("push", "-q", "origin", "master")
     alice.git("pull", "-q", "origin", "master")
     assert alice.poison("check").rc == 0
+
+
+def _fix_on_master_picked_onto_lts_and_branched_from(repo: Repo) -> tuple[str, str, str]:
+    """master: the bug, then its fix; lts/1.0 forked before the fix got it by
+    `cherry-pick -x` and was tagged v1.0.1; feature/a and release/2.0 branch off master
+    after the fix; lts/0.9 forked before the bug and hotfix/b off the bug, neither
+    with the fix. Returns (record id, fix, the pick on lts/1.0)."""
+    repo.branch("lts/0.9")
+    bug = repo.commit("introduce io handling", {"io.py": "hang()\n"})
+    repo.branch("lts/1.0")
+    repo.branch("hotfix/b")
+    fix = repo.commit("fix io hang", {"io.py": "dont_hang()\n"})
+    repo.branch("feature/a")
+    repo.branch("release/2.0")
+    repo.checkout("lts/1.0")
+    repo.commit("lts work", {"lts.txt": "x\n"})
+    repo.git("cherry-pick", "-x", fix)
+    pick = repo.rev("HEAD")
+    repo.git("tag", "v1.0.1")
+    repo.checkout("master")
+    rid = repo.add_poison(bug, "hang")
+    repo.add_cure(rid, fix)
+    return rid, fix, pick
+
+
+def test_show_names_every_ref_the_checker_finds_cured_release_branches_first(repo: Repo) -> None:
+    rid, fix, pick = _fix_on_master_picked_onto_lts_and_branched_from(repo)
+    r = repo.poison("show", rid, "--json")
+    assert r.rc == 0, r.err
+    data = json.loads(r.out)
+    # lts/1.0 holds a copy, not the commit: cured all the same, as scope and check say.
+    assert data["cure_refs"] == {fix: ["refs/heads/lts/1.0", "refs/heads/release/2.0",
+                                       "refs/tags/v1.0.1", "refs/heads/master",
+                                       "refs/heads/feature/a"]}
+    assert data["affected_refs"] == ["refs/heads/hotfix/b"]
+    for ref in ("lts/1.0", "master"):
+        assert json.loads(repo.poison("check", ref, "--json").out)["verdict"] == "healthy"
+    text = repo.poison("show", rid).out
+    assert f"cure:   {fix}  (lts/1.0, release/2.0, v1.0.1, master, feature/a)" in text
+    assert "not cured on: hotfix/b" in text
+
+
+def test_fixed_on_hint_names_release_branches_before_feature_branches(repo: Repo) -> None:
+    rid, fix, _pick = _fix_on_master_picked_onto_lts_and_branched_from(repo)
+    r = repo.poison("check", "hotfix/b", "--json")
+    assert r.rc == 1
+    [cure] = json.loads(r.out)["poisoned"][0]["cures_elsewhere"]
+    assert cure["refs"] == ["refs/heads/release/2.0", "refs/heads/master", "refs/heads/feature/a"]
+    text = repo.poison("check", "hotfix/b").out
+    assert f"fixed on release/2.0, master, feature/a by {fix[:12]}, missing here" in text
+
+
+def test_release_report_between_unrelated_releases_lists_the_regressions(repo: Repo) -> None:
+    rid, fix, _pick = _fix_on_master_picked_onto_lts_and_branched_from(repo)
+    # "Since" the cured 2.0 line, back to a branch that never had the fix: a downgrade.
+    r = repo.poison("check", "hotfix/b", "--since", "release/2.0", "--json")
+    assert r.rc == 1, r.out
+    data = json.loads(r.out)
+    assert data["descends_from_since"] is False
+    assert [f["id"] for f in data["regressions"]] == [rid]
+    assert [f["id"] for f in data["poisoned"]] == [rid]
+    text = repo.poison("check", "hotfix/b", "--since", "release/2.0")
+    assert text.rc == 1
+    assert "does not descend from" in text.out and "regressions (cured before, not now): 1" in text.out
+    # The ordinary case: a later release of the same line, nothing undone.
+    ok = json.loads(repo.poison("check", "master", "--since", "lts/0.9", "--json").out)
+    assert ok["descends_from_since"] is True and ok["regressions"] == []

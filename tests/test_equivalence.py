@@ -306,3 +306,75 @@ def test_first_copy_scan_shows_progress_on_a_terminal_in_check_and_the_hook(repo
     shutil.rmtree(cache)
     r = repo.poison("check")
     assert r.rc == 1 and "computing patch-ids" not in r.err and "\r" not in r.err
+
+
+def _split_fix_picked_tests_only(repo: Repo) -> tuple[str, str, str, str]:
+    """master: lib.c gets the bug, then its fix (lib.c only); lts forks between them and
+    gets a commit that adds only a test yet says it was cherry-picked from the fix (the
+    code half of a split fix was never picked). Returns (record id, poison, cure, pick)."""
+    _base(repo)
+    repo.commit("tests", {"test_lib.c": "test 0\n"})
+    poison = _bug(repo)
+    repo.branch("lts")
+    cure = _fix(repo)
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    repo.commit(f"fix the bug (tests)\n\n(cherry picked from commit {cure})",
+                {"test_lib.c": "test 0\ntest 1\n"})
+    return rid, poison, cure, repo.rev("HEAD")
+
+
+def test_tests_only_pick_naming_the_cure_is_a_probable_cure_not_a_cure(repo: Repo) -> None:
+    rid, _poison, cure, pick = _split_fix_picked_tests_only(repo)
+    rc, report = _check(repo, "lts")
+    assert rc == 1, report
+    [finding] = report["poisoned"]
+    assert finding["cure_evidence"] == []
+    assert finding["probable_cures"] == [{"commit": pick, "recorded": cure,
+                                          "via": "cherry-pick trailer",
+                                          "confirm": f"git poison cure {rid} {pick}"}]
+    text = repo.poison("check", "lts").out
+    assert f"probable cure {pick[:12]}" in text and "confirm?" in text
+    # scope, the same judgement per ref, says the same and gives the same hint.
+    scope = json.loads(repo.poison("scope", rid, "--branches", "lts", "--json").out)
+    [cell] = scope["records"][0]["refs"]
+    assert cell["status"] == "affected"
+    assert {"commit": pick, "recorded": cure, "via": "cherry-pick trailer",
+            "confirm": f"git poison cure {rid} {pick}"} in cell["probable_cures"]
+    # Confirmed by hand, it is a recorded cure like any other.
+    repo.add_cure(rid, pick)
+    assert _check(repo, "lts")[0] == 0
+
+
+def test_trailer_linked_copy_of_a_poison_sharing_no_file_still_poisons(repo: Repo) -> None:
+    _base(repo)
+    repo.branch("lts")
+    poison = _bug(repo)
+    rid = repo.add_poison(poison)
+    repo.checkout("lts")
+    # Fail closed: a copy that says it comes from the poison is believed, whatever it changes.
+    repo.commit(f"port the parser\n\n(cherry picked from commit {poison})", {"parser.c": "x\n"})
+    rc, report = _check(repo, "lts")
+    assert rc == 1 and report["poisoned"][0]["id"] == rid
+    assert _vias(report, "poison_evidence") == {"cherry-pick trailer"}
+
+
+def test_picks_of_a_lost_fix_that_share_no_file_do_not_cure_each_other(repo: Repo) -> None:
+    """Both branches carry a commit naming the same fix, which is not in this clone:
+    the full pick on master is the recorded cure, the tests-only one on lts is not."""
+    _base(repo)
+    repo.commit("tests", {"test_lib.c": "test 0\n"})
+    poison = _bug(repo)
+    repo.branch("lts")
+    lost = "f" * 40  # named by both trailers, never fetched
+    text = (repo.path / "lib.c").read_text().replace("line 5 BUG\n", "line 5 fixed\n")
+    cure = repo.commit(f"fix the bug\n\n(cherry picked from commit {lost})", {"lib.c": text})
+    rid = repo.add_poison(poison)
+    repo.add_cure(rid, cure)
+    repo.checkout("lts")
+    pick = repo.commit(f"fix the bug (tests)\n\n(cherry picked from commit {lost})",
+                       {"test_lib.c": "test 0\ntest 1\n"})
+    rc, report = _check(repo, "lts")
+    assert rc == 1, report
+    assert [p["commit"] for p in report["poisoned"][0]["probable_cures"]] == [pick]

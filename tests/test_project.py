@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,54 @@ def test_repository_without_origin_is_named_from_its_folder(tmp_path: Path) -> N
     r = Repo(tmp_path / "billing")
     r.commit()
     assert project_name(SourceRepo.discover(str(r.path / "."))) == "local/billing"
+
+
+def _records_under(repo: Repo, project: str) -> str:
+    repo.git("config", "poison.project", project)
+    return repo.add_poison(repo.rev("HEAD"), "a bug")
+
+
+def test_misspelt_project_warns_in_every_command_and_names_the_nearest(repo: Repo) -> None:
+    _records_under(repo, "payments/api")
+    _records_under(repo, "search/indexer")
+    repo.git("config", "poison.project", "payments/apj")
+    hint = 'did you mean "payments/api"?'
+    check = repo.poison("check")
+    assert check.rc == 0
+    assert 'poison.project "payments/apj" has no records' in check.err and hint in check.err
+    data = json.loads(repo.poison("check", "--json").out)
+    assert len(data["warnings"]) == 1 and hint in data["warnings"][0]
+    assert hint in json.loads(repo.poison("list", "--json").out)["warnings"][0]
+    for args in (["list"], ["scope"], ["backports"], ["check", "HEAD", "--since", "HEAD"]):
+        r = repo.poison(*args)
+        assert hint in r.err, (args, r.err)
+
+
+def test_misspelt_project_on_a_shared_remote_is_found_there(tmp_path: Path, remote: Path) -> None:
+    alice = Repo(tmp_path / "alice")
+    alice.commit("bug")
+    _records_under(alice, "payments/api")
+    assert alice.poison("init", "--remote", str(remote)).rc == 0
+    bob = Repo.clone(alice.path, tmp_path / "bob")
+    bob.git("config", "poison.remote", str(remote))
+    bob.git("config", "poison.project", "payments/API")
+    r = bob.poison("check")
+    assert r.rc == 0 and 'did you mean "payments/api"?' in r.err, r.err
+
+
+def test_a_first_project_with_no_records_anywhere_is_not_warned_about(repo: Repo) -> None:
+    repo.git("config", "poison.project", "payments/api")
+    r = repo.poison("check", "--json")
+    assert r.rc == 0 and "warning" not in r.err and json.loads(r.out)["warnings"] == []
+
+
+def test_the_pre_push_hook_warns_about_a_misspelt_project_too(tmp_path: Path) -> None:
+    from tests.test_hook import lts_commit, make_service, push
+
+    svc = make_service(tmp_path)
+    project = json.loads(svc.repo.poison("list", "--json").out)["project"]
+    svc.repo.git("config", "poison.project", project + "s")
+    lts_commit(svc)
+    r = push(svc.repo, "origin", "lts/2.1")
+    assert r.rc == 0, r.err
+    assert f'did you mean "{project}"?' in r.err

@@ -14,8 +14,9 @@ from poison_tools import edits
 from poison_tools.blame import BlameUnavailable, check_head, line_commit
 from poison_tools.cherry_pick import cherry_pick
 from poison_tools.errors import FatalError
+from poison_tools.project import project_warning
 from poison_tools.record import MAX_SHORT, MAX_TEXT, SEVERITIES
-from poison_tools.store import PoisonStore, WriteResult
+from poison_tools.store import PoisonStore, Snapshot, WriteResult
 
 Result = dict[str, Any]
 
@@ -57,7 +58,10 @@ def sync(state: RepoState) -> Result:
 
 
 def check_branch(state: RepoState) -> Result:
-    report = check_head(state.repo, PoisonStore(state.repo).load())
+    store = PoisonStore(state.repo)
+    snap = store.load()
+    report = check_head(state.repo, snap)
+    report.warnings = _warnings(store, snap)  # as `git poison check --json` has them
     verdict = report.verdict
     n = len(report.poisoned)
     text = {"poisoned": f"HEAD carries {n} uncured poison{'s' if n != 1 else ''}",
@@ -75,7 +79,13 @@ def list_records(state: RepoState) -> Result:
         "records": [r.to_json() for r in records],
         "problems": [p.to_json() for p in snap.problems],
         "stale": None if snap.stale is None else snap.stale.describe(),
+        "warnings": _warnings(store, snap),
     }}
+
+
+def _warnings(store: PoisonStore, snap: Snapshot) -> list[str]:
+    unknown = project_warning(store, snap)
+    return [unknown] if unknown else []
 
 
 def _text_arg(value: Any, name: str, limit: int, *, required: bool) -> str | None:

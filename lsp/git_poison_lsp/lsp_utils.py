@@ -13,7 +13,15 @@ from pygls.uris import from_fs_path
 from git_poison_lsp.repos import Status
 from poison_tools.blame import PoisonedRun
 from poison_tools.check import CureElsewhere
-from poison_tools.render import cure_line, finding_lines, reverted_line, short, short_ref, title
+from poison_tools.render import (
+    cure_line,
+    finding_lines,
+    ignored_line,
+    reverted_line,
+    short,
+    short_ref,
+    title,
+)
 from poison_tools.term import printable
 
 SOURCE = "git-poison"
@@ -54,6 +62,7 @@ def message(run: PoisonedRun) -> str:
     lines = [f"poison {r.id}{sev}: {title(r)}",
              f"from commit {short(run.commit)}{via}, not cured on this branch"]
     lines += [reverted_line(e, by) for e, by in f.reverted]
+    lines += [ignored_line(c, p) for c, p in f.ignored]
     lines += [cure_line(c) for c in f.cures_elsewhere]
     if not r.cures:
         lines.append("no cure recorded yet (known unfixed bug)")

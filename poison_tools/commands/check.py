@@ -17,6 +17,10 @@ Examples:
   git poison check v2.1.0 --since v2.0.0 --json   # release report
 
 \b
+With --since B, what was cured at B and is not at REV (a downgrade, or a cure
+undone since) is listed as a regression; REV not descending from B is said.
+
+\b
 Exit codes: 0 healthy, 1 poisoned, 2 could not decide (missing history,
 unknown commit, unreadable records) or error."""
 )
@@ -40,12 +44,14 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)
     if base is not None:
         report = checker.release(target, rev, base, since or "")
+        report.current.warnings = list(app.warnings)
         if as_json:
             app.echo_json(report.to_json())
         else:
             app.echo_lines(release_lines(report, app.out))
         return report.exit_code
     current = checker.check(target, rev)
+    current.warnings = list(app.warnings)
     if as_json:
         app.echo_json(current.to_json())
     else:

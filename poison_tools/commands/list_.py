@@ -29,6 +29,7 @@ def list_records(app: App, show_all: bool, as_json: bool) -> int:
                 "records": [r.to_json() for r in records],
                 "problems": [p.to_json() for p in snap.problems],
                 "stale": None if snap.stale is None else snap.stale.describe(),
+                "warnings": list(app.warnings),
             }
         )
         return 0
