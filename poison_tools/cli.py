@@ -87,6 +87,8 @@ class App:
         snap = self.store.load()
         if snap.stale is not None:
             self.warn(snap.stale.describe())
+        for notice in snap.notices:
+            self.warn(notice)
         return snap
 
     def warn(self, message: str) -> None:

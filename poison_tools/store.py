@@ -84,6 +84,8 @@ class Snapshot:
     problems: list[Problem] = field(default_factory=list)
     tip: str | None = None
     stale: Staleness | None = None
+    # One line each about a damaged cache that was read around (for stderr, not JSON).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> list[Record]:
@@ -312,12 +314,15 @@ class PoisonStore:
         if commit is None:
             return _collect((), tip=None)
         # The parse of one commit never changes: reuse it (poison_tools.store_cache).
-        items = store_cache.read(self.path, commit)
+        items, notice = store_cache.read(self.path, self.branch, commit)
         if items is None:
-            _, parsed = self._parse_tree(commit)
+            files, parsed = self._parse_tree(commit)
             items = list(parsed.values())
-            store_cache.write(self.path, commit, items)
-        return _collect(items, tip=commit)
+            store_cache.write(self.path, self.branch, commit, items,
+                              {p: f[1] for p, f in files.items()})
+        snap = _collect(items, tip=commit)
+        snap.notices.extend([notice] if notice else [])
+        return snap
 
     def load(self) -> Snapshot:
         """Read the records, fetching first when a remote is configured."""
