@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from poison_tools.cli import App, pass_app
-from poison_tools.reach import reachability, refs_holding
+from poison_tools.reach import refs_holding
 from poison_tools.render import record_lines, short_ref
 
 
@@ -19,7 +19,7 @@ Examples:
 def show(app: App, record_id: str, as_json: bool) -> int:
     """Show one record, with the branches that hold each of its cures."""
     record = app.snapshot().find(record_id)
-    holders = refs_holding(reachability(app.repo), record.cures)
+    holders = refs_holding(app.reach(), record.cures)
     cure_refs = {c: holders.get(c, []) for c in record.cures}
     if as_json:
         app.echo_json({**record.to_json(), "cure_refs": cure_refs})
