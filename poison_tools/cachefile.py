@@ -64,7 +64,8 @@ def read_regular(path: str, limit: int) -> bytes:
     with os.fdopen(fd, "rb") as f:
         if st.st_size > limit:
             raise NotRegular(f"{st.st_size} bytes, more than a cache of ours holds")
-        return f.read(limit)
+        # What fstat saw, no more: a file growing meanwhile reads as damaged, not forever.
+        return f.read(st.st_size)
 
 
 def replace(path: str, data: bytes, prefix: str) -> None:

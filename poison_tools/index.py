@@ -170,7 +170,7 @@ class IndexedReach:
         if self._stored is None:
             fp = fingerprint(self.repo)
             try:
-                stored = index_file.read(self.path)
+                stored = index_file.read(self.path, self.notices)
             except index_file.OtherVersion:
                 stored = None
             except index_file.CorruptIndex as e:

@@ -61,8 +61,10 @@ class OtherVersion(CorruptIndex):
     """Written by another version of git-poison: rebuilt, but not damage."""
 
 
-def read(path: str) -> Stored | None:
-    """The index at `path`; None if there is none; CorruptIndex if it is unusable."""
+def read(path: str, notices: list[str] | None = None) -> Stored | None:
+    """The index at `path`; None if there is none; CorruptIndex if it is unusable.
+
+    A damaged verification stamp only costs a verification; it is told in `notices`."""
     try:
         fd, st = cachefile.open_regular(path)
     except FileNotFoundError:
@@ -80,14 +82,14 @@ def read(path: str) -> Stored | None:
     finally:
         os.close(fd)
     try:
-        return _parse(mm, path, st)
+        return _parse(mm, path, st, notices)
     except CorruptIndex:
         raise
     except Exception as e:  # whatever a damaged file makes fail: never believed
         raise CorruptIndex(f"malformed: {e.__class__.__name__}") from None
 
 
-def _parse(mm: mmap.mmap, path: str, st: os.stat_result) -> Stored:
+def _parse(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | None) -> Stored:
     if mm[: len(MAGIC)] != MAGIC:
         raise CorruptIndex("not a git-poison index")
     at = len(MAGIC)
@@ -104,7 +106,7 @@ def _parse(mm: mmap.mmap, path: str, st: os.stat_result) -> Stored:
         raise OtherVersion(f"index format {header.get('version')}, expected {VERSION}")
     if header.get("size") != len(mm):
         raise CorruptIndex(f"{len(mm)} bytes, {header.get('size')} written")
-    _verify(mm, path, st)
+    _verify(mm, path, st, notices)
     arrays = {}
     for name in _ARRAYS:
         offset, dtype, count = header["arrays"][name]
@@ -128,7 +130,7 @@ def _parse(mm: mmap.mmap, path: str, st: os.stat_result) -> Stored:
                   int(header["chains_at_build"]), {str(k): str(v) for k, v in peeled.items()})
 
 
-def _verify(mm: mmap.mmap, path: str, st: os.stat_result) -> None:
+def _verify(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | None) -> None:
     """CorruptIndex unless the checksum holds; skipped for a file verified before."""
     crc = int.from_bytes(mm[len(mm) - TRAILER :], "little")
     identity = (f"{VERSION} {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} "
@@ -136,8 +138,16 @@ def _verify(mm: mmap.mmap, path: str, st: os.stat_result) -> None:
     try:
         if cachefile.read_regular(path + VERIFIED, 256) == identity:
             return
+    except cachefile.NotRegular as e:  # never ours: a FIFO or a device goes, a directory stays
+        try:
+            os.unlink(path + VERIFIED)
+        except OSError:
+            pass
+        if notices is not None:
+            notices.append(f"reachability index stamp damaged ({e}), index verified instead: "
+                           f"{path + VERIFIED}")
     except OSError:
-        pass  # none yet, or damaged itself: verify
+        pass  # none yet: verify
     import zlib  # only when verifying
 
     with memoryview(mm) as view, view[: len(mm) - TRAILER] as body:
