@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from poison_tools import index_file
+from tests.damage import damaged_copies
 from tests.gitrepo import Repo
 
 NOTICE = "reachability index damaged"
@@ -177,3 +178,20 @@ def test_index_command_reports_the_damage_it_repaired(repo: Repo) -> None:
     r = repo.poison("index", timeout=60)
     assert r.rc == 0 and NOTICE in r.err, r.err
     assert NOTICE not in repo.poison("index", timeout=60).err
+
+
+def test_any_damage_to_the_index_file_is_refused_never_believed_nor_a_crash(repo: Repo) -> None:
+    # In-process, 300 kinds of damage: each read either refuses the file or, were the
+    # damage ever to slip through, would have to give the very same arrays.
+    _poisoned_head(repo)
+    original = _graph(repo).read_bytes()
+    sound = index_file.read(str(_graph(repo)))
+    assert sound is not None
+    probe = repo.path / "probe"
+    for damaged in damaged_copies(original, 300, seed=11):
+        probe.write_bytes(damaged)
+        try:
+            stored = index_file.read(str(probe))
+        except index_file.CorruptIndex:
+            continue
+        raise AssertionError(f"damaged index believed ({stored is not None})")

@@ -13,6 +13,7 @@ from poison_tools import store_cache
 from poison_tools.git import SourceRepo
 from poison_tools.record import Record, new_id, now_iso
 from poison_tools.store import PoisonStore, Snapshot
+from tests.damage import damaged_copies
 from tests.gitrepo import Repo, git
 
 
@@ -218,3 +219,21 @@ def test_cache_of_the_format_before_checksums_is_replaced_quietly(repo: Repo) ->
     _cache_file(repo).write_text(json.dumps(old, separators=(",", ":")))
     r = repo.poison("check", env=NO_INDEX, timeout=60)
     assert r.rc == 1 and record_id in r.out and NOTICE not in r.err, r.out + r.err
+
+
+def test_any_damage_to_the_records_cache_is_refused_never_believed_nor_a_crash(repo: Repo) -> None:
+    bug = repo.commit("bug")
+    tip = _add(repo, _record(bug, "service hangs"))
+    sound = _load(repo)
+    original = _cache_file(repo).read_bytes()
+    poisons_dir = str(repo.path / ".git" / "poison")
+    branch = PoisonStore(SourceRepo.discover(str(repo.path))).branch
+    for damaged in damaged_copies(original, 300, seed=7):
+        _cache_file(repo).write_bytes(damaged)
+        items, _notice = store_cache.read(poisons_dir, branch, tip)
+        # Refused (with a notice, or quietly as another version's), never believed.
+        assert items is None, damaged
+    _cache_file(repo).write_bytes(original)
+    items, notice = store_cache.read(poisons_dir, branch, tip)
+    assert items is not None and notice is None
+    assert {i.id: i for i in items if isinstance(i, Record)} == sound.records
