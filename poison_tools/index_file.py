@@ -14,9 +14,9 @@ Never believed over git (issue 11): a damaged index (a zeroed name, a truncated
 file) would make a poisoned commit read healthy. The checksum is verified by the
 first reader of each version of the file, who then writes `graph.verified`: the
 file's identity (device, inode, size, modification and change times, checksum).
-Later readers that find the same identity skip the 8 ms the CRC costs on a
-million commits (49 MB), as git skips rehashing files whose stat data did not
-change. Anything written to the file through the file system changes its change
+Later readers that find the same identity skip the 13-17 ms the CRC and paging the
+file in cost on a million commits (49 MB), as git skips rehashing files whose stat
+data did not change. Anything written to the file through the file system changes its change
 time (ctime), which nobody can set back, and so makes the next reader verify it
 again. Files changed less than `RACY_NS` ago are not stamped, so a change within
 the file system's timestamp granularity is never mistaken for no change.
