@@ -89,6 +89,8 @@ class App:
         snap = self.store.load()
         if snap.stale is not None:
             self.warn(snap.stale.describe())
+        for notice in snap.notices:
+            self.warn(notice)
         from poison_tools.project import project_warning
 
         unknown = project_warning(self.store, snap)
@@ -96,6 +98,20 @@ class App:
             self.warnings.append(unknown)
             self.warn(unknown)
         return snap
+
+    def reach(self, progress: Any = None) -> Any:
+        """The reachability engine (`poison_tools.reach.reachability`); what it noticed
+        about a damaged index is shown on stderr when the command ends."""
+        from poison_tools.reach import reachability
+
+        engine = reachability(self.repo, progress)
+
+        def show() -> None:
+            for notice in engine.notices:
+                self.warn(notice)
+
+        click.get_current_context().call_on_close(show)
+        return engine
 
     def warn(self, message: str) -> None:
         click.echo(self.err("warning: ", "yellow") + message, err=True)

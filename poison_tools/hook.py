@@ -81,6 +81,7 @@ class PushReport:
     outcomes: list[RefOutcome] = field(default_factory=list)
     stale: Staleness | None = None
     warnings: list[str] = field(default_factory=list)  # e.g. a misspelt poison.project
+    notices: list[str] = field(default_factory=list)  # damaged caches read around
 
     @property
     def blocked(self) -> list[RefOutcome]:
@@ -151,6 +152,8 @@ def check_push(
                 out.error = str(e)
                 continue
         out.report = by_commit[out.commit]
+    if snapshot is not None:
+        report.notices = [*snapshot.notices, *(checker.reach.notices if checker else [])]
     return report
 
 
@@ -166,6 +169,7 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
     if push.stale is not None:
         lines.append(f"{name}: {style('warning:', 'yellow')} {push.stale.describe()}")
     lines += [f"{name}: {style('warning:', 'yellow')} {w}" for w in push.warnings]
+    lines += [f"{name}: {style('warning:', 'yellow')} {n}" for n in push.notices]
     for o in push.outcomes:
         where = o.ref.branch + (f" ({short(o.commit)})" if o.commit else "")
         if o.skipped:

@@ -10,7 +10,8 @@ never consulted. New commits (fetches, force-moved branches, a detached HEAD) ar
 added incrementally: one `git rev-list --parents` over the new part only.
 
 The index is a cache: any failure to read or write it falls back to building in
-memory or to `GitWalk`, never to a guess.
+memory or to `GitWalk`, never to a guess; a damaged file (`index_file`) is rebuilt
+with a notice in `notices`.
 """
 
 from __future__ import annotations
@@ -150,6 +151,8 @@ class IndexedReach:
         # What the last build from scratch read: "commit-graph" or "rev-list".
         self.built_from: str | None = None
         self._peeled_changed = False
+        # One line each about a damaged index that was rebuilt (`Reachability.notices`).
+        self.notices: list[str] = []
         self._tips: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray,
                                                 index_graph.Graph]] = {}
 
@@ -167,8 +170,12 @@ class IndexedReach:
         if self._stored is None:
             fp = fingerprint(self.repo)
             try:
-                stored = index_file.read(self.path)
-            except index_file.CorruptIndex:
+                stored = index_file.read(self.path, self.notices)
+            except index_file.OtherVersion:
+                stored = None
+            except index_file.CorruptIndex as e:
+                # Rebuilt, never believed (issue 11); the caller shows the notice.
+                self.notices.append(f"reachability index damaged ({e}), rebuilt: {self.path}")
                 stored = None
             if stored is None or stored.fingerprint != fp or stored.graph.hash_len != self._hash_len():
                 stored = self._build(fp, None)

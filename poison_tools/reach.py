@@ -66,6 +66,11 @@ class Reachability(Protocol):
         """The refs these answers are about, read once (`poison_tools.refs`)."""
         ...
 
+    @property
+    def notices(self) -> list[str]:
+        """One line each about a damaged cache that was rebuilt, for the user to see."""
+        ...
+
     def ref_commits(self, prefixes: Iterable[str]) -> list[tuple[str, str]]:
         """(refname, commit) of each ref under `prefixes` that points, directly or
         through tags, at a commit; aliases such as origin/HEAD left out."""
@@ -95,6 +100,7 @@ class GitWalk:
         self.repo = repo
         self._present: dict[str, bool] = {}
         self._listing: RefListing | None = None
+        self.notices: list[str] = []  # no cache of its own: always empty
 
     @property
     def listing(self) -> RefListing:

@@ -94,6 +94,8 @@ class Snapshot:
     stale: Staleness | None = None
     # id -> the files that each claim it: none of them is believed (see `_collect`).
     claimed: dict[str, list[str]] = field(default_factory=dict)
+    # One line each about a damaged cache that was read around (for stderr, not JSON).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> list[Record]:
@@ -357,16 +359,19 @@ class PoisonStore:
         if commit is None:
             return _collect((), tip=None)
         # The parse of one commit never changes: reuse it (poison_tools.store_cache).
-        items = store_cache.read(self.path, commit)
+        items, notice = store_cache.read(self.path, self.branch, commit)
         if items is None:
-            _, parsed = self._parse_tree(commit)
+            files, parsed = self._parse_tree(commit)
             items = list(parsed.values())
-            store_cache.write(self.path, commit, items)
+            store_cache.write(self.path, self.branch, commit, items,
+                              {p: f[1] for p, f in files.items()})
         else:
             # A cache written before file names were vetted may hold `x/../e.json` as a
             # record: vet them again (a string test per record, no git).
             items = [_vetted(i) for i in items]
-        return _collect(items, tip=commit)
+        snap = _collect(items, tip=commit)
+        snap.notices.extend([notice] if notice else [])
+        return snap
 
     def load(self) -> Snapshot:
         """Read the records, fetching first when a remote is configured."""

@@ -7,6 +7,7 @@ installed console script as a user would, via `git poison`.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -75,18 +76,30 @@ class Repo:
         env: dict[str, str] | None = None,
         input: str | None = None,
         cwd: Path | None = None,
+        timeout: float | None = None,
     ) -> Result:
-        """Run `git poison ARGS` exactly as a user would."""
+        """Run `git poison ARGS` exactly as a user would.
+
+        With `timeout`, a run still going after that many seconds is killed, git and
+        git-poison both (its own process group), and TimeoutExpired raised."""
         full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **(env or {})}
-        proc = subprocess.run(
+        with subprocess.Popen(
             ["git", "poison", *args],
             cwd=cwd or self.path,
-            capture_output=True,
+            stdin=None if input is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env=full_env,
-            input=input,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+            start_new_session=timeout is not None,
+        ) as proc:
+            try:
+                out, err = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise
+        return Result(proc.returncode, out, err)
 
     def add_poison(self, rev: str, message: str = "a bug", *extra: str) -> str:
         r = self.poison("add", rev, "-m", message, *extra)

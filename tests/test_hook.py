@@ -274,3 +274,23 @@ def test_repository_without_any_records_pushes_cleanly(tmp_path: Path) -> None:
     assert r.rc == 0, r.err
     assert f"git-poison: master ({tip[:12]}) carries no poison cured elsewhere" in r.err
     assert remote_tip(origin, "master") == tip
+
+
+def test_push_with_damaged_caches_still_blocks_the_missing_cure_and_says_so(svc: Service) -> None:
+    # Issue 11: a damaged records cache and index are read around, never believed.
+    svc.repo.git("config", "--add", "poison.protect", "lts/*")
+    before = remote_tip(svc.origin, "lts/2.1")
+    lts_commit(svc)
+    assert svc.repo.poison("check", "lts/2.1").rc == 1  # warms both caches
+    cache = svc.repo.path / ".git" / "poison" / "git-poison-records.json"
+    data = cache.read_bytes()
+    assert data.count(svc.poison.encode()) == 1
+    cache.write_bytes(data.replace(svc.poison.encode(), svc.poison[:-1].encode() + b"x"))
+    graph = svc.repo.path / ".git" / "poison-index" / "graph"
+    data = graph.read_bytes()
+    raw = bytes.fromhex(svc.poison)
+    graph.write_bytes(data.replace(raw, b"\0" * len(raw)))
+    r = push(svc.repo, "origin", "lts/2.1")
+    assert r.rc != 0 and remote_tip(svc.origin, "lts/2.1") == before, r.err
+    assert svc.record in r.err and f"git cherry-pick -x {svc.cure}" in r.err
+    assert "records cache damaged" in r.err and "reachability index damaged" in r.err

@@ -141,16 +141,16 @@ def test_records_cache_from_before_names_were_vetted_cannot_bring_back_an_impost
     bug = repo.commit("bug")
     repo.add_poison(bug, "real")
     plant(store_of(repo), project(repo), {b"x/../evil01.json": legacy(bug, "impostor")})
-    assert repo.poison("list").rc == 0  # leaves the cache of this tip behind
-    # What an older git-poison cached for this tip: the file read as a record.
-    cache = json.loads(records_cache(repo).read_text())
-    [problem] = [i for i in cache["items"] if "problem" in i]
-    cache["items"].remove(problem)
-    cache["items"].append({"schema": 1, "id": "evil01", "poisons": [bug], "cures": [],
-                           "comment": "impostor", "bug": None, "severity": None,
-                           "editor": "Old <o@x>", "created": "", "updated": "",
-                           "withdrawn": None, "path": "x/../evil01.json", "legacy": True})
-    records_cache(repo).write_text(json.dumps(cache))
+    assert repo.poison("list").rc == 0
+    tip = git(store_of(repo), "rev-parse", f"refs/heads/{project(repo)}")
+    # What git-poison 90c5d05 (cache format 1, before names were vetted) cached for this
+    # tip: the file read as a record.
+    impostor = {"schema": 1, "id": "evil01", "poisons": [bug], "cures": [],
+                "comment": "impostor", "bug": None, "severity": None,
+                "editor": "Old <o@x>", "created": "", "updated": "",
+                "withdrawn": None, "path": "x/../evil01.json", "legacy": True}
+    records_cache(repo).write_text(json.dumps(
+        {"rules": "1/1/65536", "commit": tip, "items": [impostor]}, separators=(",", ":")))
     listed = repo.poison("list")
     assert "impostor" not in listed.out
     assert "unreadable record x/../evil01.json" in listed.out

@@ -77,7 +77,10 @@ class RepoState:
     # -- the shared HEAD report --------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        return self.store.load()
+        snap = self.store.load()
+        for notice in snap.notices:  # a damaged records cache, read around
+            log.warning("%s: %s", self.toplevel, notice)
+        return snap
 
     def report(self, progress: Progress | None = None) -> tuple[CheckReport, str | None, str]:
         """HEAD's report, branch and the fingerprint they belong to; recomputed only

@@ -5,7 +5,6 @@ import click
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import Copies, default_equivalence
-from poison_tools.reach import reachability
 from poison_tools.scope import Scope, backports, ref_targets, select_records
 from poison_tools.scope_render import backport_lines
 from poison_tools.term import StderrProgress
@@ -29,7 +28,7 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     """For each maintained branch, every uncured poison on it whose cure exists elsewhere,
     with the cherry-pick line that carries the cure over."""
     progress = StderrProgress()
-    reach = reachability(app.repo, progress)  # lists the refs meanwhile
+    reach = app.reach(progress)  # lists the refs meanwhile
     snapshot = app.snapshot()
     targets = ref_targets(reach, patterns)
     equivalence = default_equivalence(app.repo, progress, reach)

@@ -4,7 +4,6 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
-from poison_tools.reach import reachability
 from poison_tools.render import check_lines, release_lines
 from poison_tools.term import StderrProgress
 
@@ -38,7 +37,7 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     # A first check on a large repository builds the reachability index and scans
     # for copies (patch-ids): show both (on a terminal only).
     progress = StderrProgress()
-    reach = reachability(app.repo, progress)  # lists the refs meanwhile
+    reach = app.reach(progress)  # lists the refs meanwhile
     target = app.repo.resolve_commit(rev)
     base = app.repo.resolve_commit(since) if since else None
     checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)

@@ -54,12 +54,11 @@ def export(app: App, osv: bool, output: str | None, no_versions: bool) -> int:
 def _affected_tags(app: App, snapshot: Snapshot, records: list[Record]) -> dict[str, list[str]]:
     from poison_tools.check import Checker
     from poison_tools.equivalence import default_equivalence
-    from poison_tools.reach import reachability
     from poison_tools.scope import AFFECTED, Scope, ref_targets
     from poison_tools.term import StderrProgress
 
     progress = StderrProgress()
-    reach = reachability(app.repo, progress)
+    reach = app.reach(progress)
     tags = ref_targets(reach, branches=False, tags=True)
     if not records or not tags:
         return {}

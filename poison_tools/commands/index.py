@@ -47,6 +47,8 @@ def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) 
         stored = reach.rebuild() if rebuild else reach.update()
     except IndexUnavailable as e:
         raise FatalError(f"cannot index this repository's history: {e}") from None
+    for notice in reach.notices:
+        app.warn(notice)
     graph = stored.graph
     size = os.path.getsize(reach.path) if os.path.exists(reach.path) else 0
     data = {

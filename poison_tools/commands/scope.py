@@ -12,7 +12,6 @@ from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import Copies, default_equivalence
 from poison_tools.errors import FatalError
 from poison_tools.progress import Silent
-from poison_tools.reach import reachability
 from poison_tools.scope import Scope, Target, ref_targets, select_records
 from poison_tools.store import Snapshot
 from poison_tools.term import StderrProgress
@@ -51,7 +50,7 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     if as_json:
         fmt = "json"
     progress = StderrProgress()
-    reach = reachability(app.repo, progress)  # lists the refs meanwhile
+    reach = app.reach(progress)  # lists the refs meanwhile
     snapshot = app.snapshot()
     records = select_records(snapshot, ids)
     targets: list[Target] = ref_targets(reach, patterns, tags=tags)

@@ -6,7 +6,6 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
-from poison_tools.reach import reachability
 from poison_tools.record import Record
 from poison_tools.refs import release_first
 from poison_tools.render import record_lines, short_ref
@@ -57,7 +56,7 @@ def _where(app: App, snapshot: Snapshot, record: Record) -> RecordScope:
     """The record judged on every branch and tag by the Checker, as `scope` does: a cure
     carried by a cherry-pick cures there as it does in `check`."""
     rec = replace(record, withdrawn=None)  # a withdrawn record is shown where it would be
-    reach = reachability(app.repo)
+    reach = app.reach()
     checker = Checker(app.repo, Snapshot({rec.id: rec}, [], snapshot.tip, snapshot.stale),
                       reach=reach)
     targets = ref_targets(reach, tags=True)

@@ -1,0 +1,90 @@
+"""Opening and replacing cache files: regular files only, replaced whole.
+
+A cache path is only a name in `.git`: a FIFO, a device or a directory may stand
+there (a careless `mkfifo`, a restored backup, a symlink to `/dev/zero`). Opening a
+FIFO for reading blocks until somebody writes to it, and reading a device may never
+end, so readers here look before they open (`stat`), open without blocking
+(`O_NONBLOCK`) and look again at what they opened (`fstat`): anything but a regular
+file is `NotRegular`, which callers treat as a damaged cache (issue 11). Writers
+never write into an existing file: they write a temporary file beside it and rename
+it over whatever was there, FIFO included.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+# O_NONBLOCK does not exist on Windows, where no FIFO can stand in a directory either.
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(
+    os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+class NotRegular(OSError):
+    """Something other than a regular file stands at a cache path."""
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path: str) -> tuple[int, os.stat_result]:
+    """A read-only descriptor of the regular file at `path`, and its `fstat`.
+
+    FileNotFoundError when there is none; NotRegular for anything else standing there;
+    other OSErrors (no permission) as they come.
+    """
+    before = os.stat(path)  # follows a symlink, as open does
+    if not stat.S_ISREG(before.st_mode):
+        raise NotRegular(f"{_kind(before.st_mode)} stands where a file belongs")
+    # Swapped for a FIFO between the two calls, the open still returns at once.
+    fd = os.open(path, _FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegular(f"{_kind(st.st_mode)} stands where a file belongs")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def read_regular(path: str, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them.
+
+    NotRegular (as above) also when the file is larger than `limit`: a cache that big
+    is not one we wrote, and reading it whole could exhaust memory.
+    """
+    fd, st = open_regular(path)
+    with os.fdopen(fd, "rb") as f:
+        if st.st_size > limit:
+            raise NotRegular(f"{st.st_size} bytes, more than a cache of ours holds")
+        # What fstat saw, no more: a file growing meanwhile reads as damaged, not forever.
+        return f.read(st.st_size)
+
+
+def replace(path: str, data: bytes, prefix: str) -> None:
+    """Write `data` to `path` atomically: a temporary file beside it, renamed over it.
+
+    Whatever stood at `path` (a damaged file, a FIFO) is replaced, never written into;
+    OSError when the directory cannot take the file (read-only, a directory at `path`).
+    """
+    import tempfile  # writers only: a warm read stays lean
+
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
