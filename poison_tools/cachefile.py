@@ -79,6 +79,9 @@ def replace(path: str, data: bytes, prefix: str) -> None:
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
     try:
+        # mkstemp makes 0600 files: in a repository shared by several users, each would
+        # find the others' caches unreadable and pay for a rebuild on every run.
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from poison_tools import git, store_cache
+from poison_tools import cachefile, git, store_cache
 from poison_tools.errors import FatalError, RemoteUnreachable
 from poison_tools.git import GitError, SourceRepo
 from poison_tools.project import project_name
@@ -290,8 +290,12 @@ class PoisonStore:
         return self._tips()[1]
 
     def _touch_stamp(self) -> None:
-        with open(os.path.join(self.path, STAMP), "w") as f:
-            f.write(f"{time.time():.0f}\n")
+        # Replaced, never opened for writing: a FIFO standing there would block the fetch.
+        try:
+            cachefile.replace(os.path.join(self.path, STAMP), f"{time.time():.0f}\n".encode(),
+                              ".stamp-")
+        except OSError:
+            pass  # only the age shown when the remote is unreachable depends on it
 
     # -- reading ----------------------------------------------------------------------
 

@@ -237,3 +237,16 @@ def test_any_damage_to_the_records_cache_is_refused_never_believed_nor_a_crash(r
     items, notice = store_cache.read(poisons_dir, branch, tip)
     assert items is not None and notice is None
     assert {i.id: i for i in items if isinstance(i, Record)} == sound.records
+
+
+def test_caches_written_by_one_user_can_be_read_by_the_others_of_a_shared_repository(
+    repo: Repo,
+) -> None:
+    bug = repo.commit("bug")
+    repo.add_poison(bug, "shared")
+    assert repo.poison("check").rc == 1
+    common = repo.path / ".git"
+    written = [_cache_file(repo), *(common / "poison-index").glob("*")]
+    assert len(written) >= 2
+    for path in written:
+        assert path.stat().st_mode & 0o044 == 0o044, path

@@ -4,6 +4,7 @@ stops at once with git's reason and keeps the record locally; bad timeouts are o
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -180,3 +181,18 @@ def test_what_an_unreachable_remote_says_is_shown_escaped(repo: Repo, tmp_path: 
     r = repo.poison("check")
     assert r.rc == 1 and "unreachable" in r.err, r.err
     assert "\x1b" not in r.err and "\\x1b]0;owned\\x07\\x1b[2Jgone" in r.err
+
+
+def test_fifo_where_the_last_fetch_time_is_kept_does_not_block_a_fetch(
+    repo: Repo, remote: Path
+) -> None:
+    bug = repo.commit("bug")
+    repo.git("config", "poison.remote", str(remote))
+    repo.add_poison(bug, "shared")
+    stamp = Path(repo.git("rev-parse", "--git-common-dir"))
+    stamp = (stamp if stamp.is_absolute() else repo.path / stamp) / "poison" / "poison-last-fetch"
+    stamp.unlink(missing_ok=True)
+    os.mkfifo(stamp)
+    r = repo.poison("check", timeout=30)
+    assert r.rc == 1, r.err
+    assert stamp.is_file()  # replaced by the time of this fetch
