@@ -18,7 +18,7 @@ Examples:
 
 \b
 Exit codes: 0 healthy, 1 poisoned, 2 could not decide (missing history,
-unknown commit, unreadable records) or error."""
+missing objects, unknown commit, unreadable records) or error."""
 )
 @click.argument("rev", default="HEAD", required=False)
 @click.option(
@@ -40,12 +40,16 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)
     if base is not None:
         report = checker.release(target, rev, base, since or "")
+        for notice in checker.notices:
+            app.warn(notice)
         if as_json:
             app.echo_json(report.to_json())
         else:
             app.echo_lines(release_lines(report, app.out))
         return report.exit_code
     current = checker.check(target, rev)
+    for notice in checker.notices:
+        app.warn(notice)
     if as_json:
         app.echo_json(current.to_json())
     else:
