@@ -73,6 +73,17 @@ def test_pick_whose_blob_was_lost_makes_lts_undecided_until_the_blob_is_back(
     # master holds the poison itself: an unknown copy cannot make it any less poisoned.
     rc, report, _ = _check(repo, "master")
     assert rc == 1 and report["copies"] == "complete"
+    # scope judges by the same rules, target by target.
+    scope = json.loads(repo.poison("scope", "--json").out)
+    cells = {c["ref"]: c["status"] for c in scope["records"][0]["refs"]}
+    assert cells == {"refs/heads/lts": "undecided", "refs/heads/master": "affected"}
+    text = repo.poison("scope")
+    assert "patch-id" in text.out and "--unshallow" not in text.out, text.out
+    # Without patch-ids there is nothing to be unsure about (and the pick goes unseen).
+    repo.git("config", "poison.equivalence", "trailers")
+    rc, report, _ = _check(repo, "lts")
+    assert rc == 0 and report["copies"] == "complete"
+    repo.git("config", "--unset", "poison.equivalence")
     # The blob is back: the next run reads the pick again, no cache to delete.
     shutil.move(kept, lost)
     rc, report, _ = _check(repo, "lts")
