@@ -297,8 +297,10 @@ class Checker:
     def commits_of(self, record: Record) -> list[str]:
         """Every commit whose place in a history the verdict on `record` depends on."""
         stand_ins = [s for c in (*record.poisons, *record.cures) for s, _ in self._stand_ins(c)]
-        stand_ins += [s for c in (*record.poisons, *record.cures) if c in self.doubts
-                      for s in self.doubts[c].commits]
+        # Unreadable commits that could be copies, where it matters whether they are in
+        # the history (a doubt that holds anywhere asks nothing of the history).
+        stand_ins += [s for c in (*record.poisons, *record.cures)
+                      if c in self.doubts and not self.doubts[c].anywhere for s in self.doubts[c].commits]
         todo, seen = list(stand_ins), dict.fromkeys(stand_ins)
         while todo:
             for r in self.reverts.get(todo.pop(), []):

@@ -554,15 +554,17 @@ class PatchIdCache:
         if remote is None:
             return "objects are missing and this is no partial clone"
         blobs: set[str] = set()
+        unknown = 0  # commits whose trees are missing too: what they lack is not known
         for chunk in _chunks(sorted(set(shas))):
             marks = ",".join("?" * len(chunk))
-            for sha, missing in self.db.execute(
+            for _sha, missing in self.db.execute(
                     f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk):
                 if missing is None:
-                    return f"the objects {sha[:12]} needs are not known here"
-                blobs.update(missing.split())
+                    unknown += 1
+                else:
+                    blobs.update(missing.split())
         if not blobs:
-            return None
+            return f"what {unknown} commits lack is not known here" if unknown else None
         if len(blobs) > MAX_FETCH:
             return f"{len(blobs)} blobs are missing, more than one fetch should take"
         why = diffs.fetch_blobs(self.repo, remote, sorted(blobs), FETCH_TIMEOUT)

@@ -92,6 +92,25 @@ def test_pick_whose_blob_was_lost_makes_lts_undecided_until_the_blob_is_back(
     assert report["poisoned"][0]["poison_evidence"][0]["via"] == "patch-id"
 
 
+def test_poison_whose_own_blob_was_lost_leaves_branches_without_it_undecided(repo: Repo) -> None:
+    # The poison's own patch-id is unknown: a copy of it could be anywhere, so no branch
+    # can be called clean; master holds the poison itself and stays poisoned.
+    poison, _pick = _pick_without_x(repo)
+    rid = repo.add_poison(poison)
+    repo.branch("old", "lts~2")  # lib only: never saw the bug, nor anything unreadable
+    os.remove(_loose(repo, _blob(repo, poison)))
+    rc, report, _ = _check(repo, "old")
+    assert rc == 2 and report["copies"] == "incomplete", report
+    assert poison in report["undecided"][0]["unknown_copies"]
+    assert _check(repo, "lts")[0] == 2
+    assert _check(repo, "master")[0] == 1
+    scope = json.loads(repo.poison("scope", "--json").out)
+    [record] = scope["records"]
+    assert record["id"] == rid
+    assert {c["ref"]: c["status"] for c in record["refs"]} == {
+        "refs/heads/lts": "undecided", "refs/heads/master": "affected", "refs/heads/old": "undecided"}
+
+
 def test_unreadable_commit_that_changes_other_files_leaves_the_verdict_alone(repo: Repo) -> None:
     # lts2 (from lts, before the pick): a commit to other.c whose blob is gone. A copy
     # by patch-id changes the very same files: this one cannot be a copy of the poison.
