@@ -254,14 +254,13 @@ def promisor(repo: SourceRepo) -> str | None:
 
 def fetch_blobs(repo: SourceRepo, remote: str, oids: Sequence[str], timeout: float) -> str | None:
     """Fetch these blobs from `remote` in one batch, as git's own lazy fetch asks for
-    them (but once, not once per blob); None when done, else why not."""
+    them (but once, not once per blob); None when done, else why not. Raises
+    `subprocess.TimeoutExpired` after `timeout` seconds (git and its helpers killed)."""
     try:
         git.run(["--git-dir", repo.git_dir, "-c", "fetch.negotiationAlgorithm=noop", "fetch",
                  remote, "--no-tags", "--no-write-fetch-head", "--recurse-submodules=no",
                  "--filter=blob:none", "--stdin"],
                 input="".join(o + "\n" for o in oids).encode(), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return f"no answer from {remote} within {timeout:.0f} s"
     except git.GitError as e:
         # git's first complaint names the cause; the last one is often advice.
         lines = [ln.strip() for ln in e.stderr.splitlines() if ln.strip()]

@@ -103,14 +103,23 @@ class Copies:
         failed: str | None = None
         tried: set[str] = set()
         doubts = self._doubts(cache, commits, result)
-        for _round in range(FETCH_ROUNDS):
+        for round_ in range(FETCH_ROUNDS + 1):
             wanted = {c for d in doubts.values() for c in d.commits} - tried
-            if not wanted or not self.fetch or not self.repo.partial:
+            if not wanted:
                 break
-            tried |= wanted
-            failed = cache.fetch_missing(wanted)
-            if failed is not None:
-                break
+            # Round 0: objects may have arrived since (a fetch, a restored object);
+            # later rounds fetch what is still missing, in a partial clone.
+            if round_ > 0:
+                if not self.fetch or not self.repo.partial:
+                    break
+                tried |= wanted
+                failed = cache.fetch_missing(wanted)
+                if failed is not None:
+                    break
+            if not cache.retry(wanted):
+                if round_ > 0:
+                    break
+                continue
             result = self._expand(cache, commits)
             doubts = self._doubts(cache, commits, result)
         if doubts:

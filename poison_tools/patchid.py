@@ -34,6 +34,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -83,6 +84,7 @@ SCAN_BATCH = 20_000
 # for: past that, the verdicts that need them say how to complete the clone instead.
 FETCH_TIMEOUT = 30.0
 MAX_FETCH = 10_000
+FETCH_BACKOFF = 600.0  # after a fetch timed out, no new attempt for ten minutes
 
 
 def cache_path(repo: SourceRepo, patch_ids: bool = True) -> str:
@@ -213,17 +215,10 @@ class PatchIdCache:
 
     @_guarded
     def update(self) -> int:
-        """Scan the commits added since the last scan; return how many were scanned.
-        Commits found unreadable before are tried again once objects have arrived."""
+        """Scan the commits added since the last scan; return how many were scanned."""
         if self._fresh:
             return 0
         self._fresh = True
-        n = self._update_tips()
-        if self.patch_ids:
-            self._retry()
-        return n
-
-    def _update_tips(self) -> int:
         now = self._tips()
         old = {r[0] for r in self.db.execute("SELECT sha FROM tips")}
         if now == old:
@@ -455,31 +450,34 @@ class PatchIdCache:
         self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", lost)
         self.db.commit()
 
-    def _retry(self, only: Collection[str] | None = None) -> None:
-        """Diff again the unreadable commits (or `only` these) whose objects may be here
-        now. Costs one query when there are none; one fingerprint of the object store
-        (a few hundred `stat`s) when nothing arrived since they were found."""
-        if only is None:
-            if self.db.execute("SELECT 1 FROM unreadable LIMIT 1").fetchone() is None:
-                return
-            fingerprint = diffs.objects_fingerprint(self.repo)
-            if fingerprint == self._meta("objects"):
-                return
-            rows = self.db.execute("SELECT sha, missing FROM unreadable").fetchall()
-        else:
-            fingerprint = diffs.objects_fingerprint(self.repo)
-            rows = []
-            for chunk in _chunks(sorted(set(only))):
-                marks = ",".join("?" * len(chunk))
-                rows += self.db.execute(
-                    f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk).fetchall()
+    @_guarded
+    def retry(self, shas: Collection[str]) -> set[str]:
+        """Diff again those of these unreadable commits whose objects may be here now;
+        return the ones that could be read. Only the commits a verdict waits on are
+        retried (`Copies`): all of a blobless clone's would cost a blob check each time.
+        A commit whose lacking blobs are known costs a share of one `rev-list`; one whose
+        trees were missing too is retried only when objects arrived (the fingerprint of
+        the object store changed)."""
+        rows: list[tuple[str, str | None]] = []
+        for chunk in _chunks(sorted(set(shas))):
+            marks = ",".join("?" * len(chunk))
+            rows += self.db.execute(
+                f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk).fetchall()
+        if not rows:
+            return set()
+        fingerprint = diffs.objects_fingerprint(self.repo)
+        arrived = fingerprint != self._meta("objects")
         # Cheap first: are the blobs they lacked here now?
         lacking = sorted({b for _, m in rows if m for b in m.split()})
         here = diffs.present(self.repo, lacking) or set()
-        todo = [sha for sha, m in rows if m is None or set(m.split()) <= here]
+        todo = [sha for sha, m in rows if (m is None and arrived) or (m and set(m.split()) <= here)]
+        if not todo and not arrived:
+            return set()
         self.db.executescript(_STAGING)
         if todo:
             self._stage_resolved(diffs.resolve(self.repo, todo), "scan_unreadable")
+        read = {r[0] for r in self.db.execute("SELECT sha FROM scan_patch_ids")}
+        still = {r[0] for r in self.db.execute("SELECT sha FROM scan_unreadable")}
         with self.db:
             self.db.execute("UPDATE commits SET patch_id = (SELECT patch_id FROM scan_patch_ids p "
                             "WHERE p.sha = commits.sha) WHERE sha IN (SELECT sha FROM scan_patch_ids)")
@@ -488,6 +486,8 @@ class PatchIdCache:
             self.db.execute("DELETE FROM scan_patch_ids")
             self.db.execute("DELETE FROM scan_unreadable")
             self._set_meta("objects", fingerprint)
+        # Read now: with a patch-id, or none because it changes nothing.
+        return (set(todo) - still) | read
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -567,10 +567,18 @@ class PatchIdCache:
             return f"what {unknown} commits lack is not known here" if unknown else None
         if len(blobs) > MAX_FETCH:
             return f"{len(blobs)} blobs are missing, more than one fetch should take"
-        why = diffs.fetch_blobs(self.repo, remote, sorted(blobs), FETCH_TIMEOUT)
-        if why is None:
-            self._retry(shas)
-        return why
+        # A remote that did not answer in time is not waited for again for a while:
+        # an editor refreshing every few seconds would wait each time.
+        hung = self._meta("fetch-timeout")
+        with suppress(ValueError, TypeError):
+            if 0 <= time.time() - float(hung or "") < FETCH_BACKOFF:
+                return f"{remote} did not answer within {FETCH_TIMEOUT:.0f} s a moment ago"
+        try:
+            return diffs.fetch_blobs(self.repo, remote, sorted(blobs), FETCH_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with self.db:
+                self._set_meta("fetch-timeout", str(time.time()))
+            return f"{remote} did not answer within {FETCH_TIMEOUT:.0f} s"
 
     # -- asking -----------------------------------------------------------------------
 

@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
+import pytest
+
+from poison_tools import patchid
+from poison_tools.equivalence import Copies
 from poison_tools.git import SourceRepo
 from poison_tools.patchid import PatchIdCache
 from tests.gitrepo import Repo
@@ -141,11 +146,12 @@ def test_a_commit_git_cannot_read_costs_only_its_own_patch_id(repo: Repo, tmp_pa
     assert [c for c in commits if not cache.patch_id(c)] == [commits[4]]
     assert cache.unreadable_among(commits) == {commits[4]}
     assert PatchIdCache(src).unreadable_among(commits) == {commits[4]}  # on disk
-    shutil.move(kept, lost)
     again = PatchIdCache(src)
-    again.update()  # nothing new on any ref, but the object store changed: retried
+    assert again.retry(commits) == set()  # still gone
+    shutil.move(kept, lost)
+    assert again.retry(commits) == {commits[4]}  # nothing new on any ref: asked again
     assert all(again.patch_id(c) for c in commits)
-    assert again.unreadable_among(commits) == set()
+    assert PatchIdCache(src).unreadable_among(commits) == set()
 
 
 def _served(tmp_path: Path) -> tuple[Repo, str, str]:
@@ -193,3 +199,22 @@ def test_blobless_clone_fetches_the_blobs_a_verdict_needs_in_one_batch(tmp_path:
     assert {(e["commit"], e["via"]) for e in finding["poison_evidence"]} == {(pick, "patch-id")}
     assert _fetches(trace) == 1  # one batch, not one lazy fetch per blob
     assert _check(clone, "origin/master")[0] == 1
+
+
+def test_promisor_that_does_not_answer_is_waited_for_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server accepts the connection and says nothing: the fetch is given up after
+    # FETCH_TIMEOUT, and the next run (an editor refresh) does not wait again.
+    src, poison, _pick = _served(tmp_path)
+    clone = Repo.clone(f"file://{src.path}", tmp_path / "clone", "--filter=blob:none")
+    clone.add_poison(poison)
+    clone.git("config", "remote.origin.uploadpack", "sleep 60; git-upload-pack")
+    monkeypatch.setattr(patchid, "FETCH_TIMEOUT", 2.0)
+    repo = SourceRepo.discover(str(clone.path))
+    for most in (30.0, 1.5):
+        started = time.monotonic()
+        copies = Copies(repo)
+        copies.expand([poison])
+        gap = copies.gap()
+        assert gap is not None and gap.fetch_error and "did not answer within 2 s" in gap.fetch_error
+        assert gap.remote == "origin"
+        assert time.monotonic() - started < most
