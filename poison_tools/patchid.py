@@ -18,9 +18,10 @@ arrived: 7.7 s on a million commits without a commit-graph.
 
 A commit whose diff git cannot read (objects missing from a partial or damaged clone)
 is not a commit without a change: it goes to the `unreadable` table with the files it
-changes and the blobs it lacks (`poison_tools.diffs`), the scan goes on past it, and
-it is tried again as soon as objects arrive (the object store's fingerprint changed).
-`Copies` turns these rows into doubt about the verdicts they could change.
+changes and the blobs it lacks (`poison_tools.diffs`), and the scan goes on past it.
+`Copies` turns these rows into doubt about the verdicts they could change, and asks
+for the ones a verdict waits on to be tried again (`retry`; in a partial clone, after
+fetching their blobs: `fetch_missing`).
 
 The file is a cache and is treated as one (`poison_tools.sqlite_file`): a damaged or
 odd one is set aside and built again, with a notice in `notices`; a place where no
