@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
 from poison_tools.git import SourceRepo
@@ -52,8 +52,7 @@ class Evidence:
         return {"commit": self.commit, "recorded": self.recorded, "via": self.via}
 
 
-@dataclass(frozen=True)
-class Doubt:
+class Doubt(NamedTuple):
     """Commits whose patch-id is unknown here that could be copies of one recorded
     commit. `anywhere`: the recorded commit's own patch-id (or a known copy's) is among
     them, or they are too many to name, so a copy could be anywhere; else only these
@@ -63,8 +62,7 @@ class Doubt:
     anywhere: bool = False
 
 
-@dataclass(frozen=True)
-class CopiesGap:
+class CopiesGap(NamedTuple):
     """What the copy search could not see: the doubt per recorded commit, the remote
     that would complete the clone, and why fetching what was needed failed, if it did."""
 

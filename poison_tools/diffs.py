@@ -24,14 +24,11 @@ the blobs a verdict needs are fetched in one batch by `fetch_blobs()`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from poison_tools import git
 from poison_tools.git import SourceRepo
@@ -57,8 +54,7 @@ class LogFailed(Exception):
     """git log stopped before its end; the message is its stderr."""
 
 
-@dataclass(frozen=True)
-class Unreadable:
+class Unreadable(NamedTuple):
     """A commit whose patch-id could not be computed here."""
 
     sha: str
@@ -80,6 +76,8 @@ def patch_ids(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
     """(commit, patch-id) for each commit with a change that `git log --stdin <args> -p`
     diffs; raises `LogFailed` (after the pairs that are certainly whole) if git log fails,
     `GitError` if git patch-id does."""
+    import tempfile  # scans only: kept off the import path of every check
+
     base = ["git", "--git-dir", repo.git_dir, *DIFF_CONFIG]
     with tempfile.TemporaryFile() as log_err, tempfile.TemporaryFile() as pid_err:
         log = _run_logged([*base, *_LOG_P, "--stdin", *args], subprocess.PIPE, subprocess.PIPE, log_err)
@@ -119,12 +117,17 @@ def patch_ids(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
 
 def signature(paths: Sequence[bytes]) -> str:
     """One string for a set of changed files (compared, never read back)."""
+    import hashlib  # like tempfile: only where copies are incomplete
+
     return hashlib.sha1(b"\0".join(sorted(set(paths)))).hexdigest()
 
 
-@dataclass
 class _Budget:
-    left: int = PROBES
+    """Failed git runs `resolve` may still spend (a plain class: no dataclass to build
+    at import)."""
+
+    def __init__(self) -> None:
+        self.left = PROBES
 
 
 def changed_files(repo: SourceRepo, commits: Sequence[str],
@@ -272,6 +275,8 @@ def fetch_blobs(repo: SourceRepo, remote: str, oids: Sequence[str], timeout: flo
 def objects_fingerprint(repo: SourceRepo) -> str:
     """Changes whenever objects arrive (a fetch writes a pack, a restored loose object
     touches its fan-out directory): retrying unreadable commits waits for this."""
+    import hashlib
+
     objects = os.path.join(repo.common_dir, "objects")
     parts = []
     with suppress(OSError):
