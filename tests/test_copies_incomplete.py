@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from poison_tools import patchid
 from poison_tools.equivalence import Copies
 from poison_tools.git import SourceRepo
 from poison_tools.patchid import PatchIdCache
-from tests.gitrepo import Repo
+from tests.gitrepo import BIN, Repo, bare, git
 
 LIB = "".join(f"line {i}\n" for i in range(30))
 
@@ -218,3 +219,23 @@ def test_promisor_that_does_not_answer_is_waited_for_once(tmp_path: Path, monkey
         assert gap is not None and gap.fetch_error and "did not answer within 2 s" in gap.fetch_error
         assert gap.remote == "origin"
         assert time.monotonic() - started < most
+
+
+def test_pre_push_of_protected_lts_whose_pick_cannot_be_read_is_blocked_with_the_fix(
+        repo: Repo, tmp_path: Path) -> None:
+    # The hook judges with the same Checker: a branch a copy could poison fails closed.
+    origin = bare(tmp_path / "origin.git")
+    repo.git("remote", "add", "origin", str(origin))
+    poison, pick = _pick_without_x(repo)
+    repo.add_poison(poison)
+    repo.git("config", "poison.protect", "lts")
+    assert repo.poison("install-hook").rc == 0
+    os.remove(_loose(repo, _blob(repo, pick)))
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    r = subprocess.run(["git", "push", "origin", "lts"], cwd=repo.path, capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert r.returncode != 0, r.stderr
+    assert git(origin, "for-each-ref", "refs/heads/lts") == ""
+    assert f"the patch-id of {pick[:12]} is unknown here" in r.stderr
+    assert "git fetch --refetch --no-filter origin" in r.stderr
+    assert "push blocked: lts is protected" in r.stderr
