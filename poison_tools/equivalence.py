@@ -116,7 +116,10 @@ class Copies:
                 failed = cache.fetch_missing(wanted)
                 if failed is not None:
                     break
-            if not cache.retry(wanted):
+            # A doubt that holds anywhere: the clone lacks much; all of it is tried
+            # again when objects arrived.
+            everything = any(d.anywhere for d in doubts.values())
+            if not cache.retry(wanted, everything=everything):
                 if round_ > 0:
                     break
                 continue

@@ -452,22 +452,26 @@ class PatchIdCache:
         self.db.commit()
 
     @_guarded
-    def retry(self, shas: Collection[str]) -> set[str]:
+    def retry(self, shas: Collection[str], *, everything: bool = False) -> set[str]:
         """Diff again those of these unreadable commits whose objects may be here now;
         return the ones that could be read. Only the commits a verdict waits on are
         retried (`Copies`): all of a blobless clone's would cost a blob check each time.
         A commit whose lacking blobs are known costs a share of one `rev-list`; one whose
         trees were missing too is retried only when objects arrived (the fingerprint of
-        the object store changed)."""
-        rows: list[tuple[str, str | None]] = []
-        for chunk in _chunks(sorted(set(shas))):
-            marks = ",".join("?" * len(chunk))
-            rows += self.db.execute(
-                f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk).fetchall()
-        if not rows:
-            return set()
+        the object store changed). With `everything`, all unreadable commits are, once
+        objects arrived (after `git fetch --refetch`, not one run per thousand)."""
         fingerprint = diffs.objects_fingerprint(self.repo)
         arrived = fingerprint != self._meta("objects")
+        rows: list[tuple[str, str | None]] = []
+        if everything and arrived:
+            rows = self.db.execute("SELECT sha, missing FROM unreadable").fetchall()
+        else:
+            for chunk in _chunks(sorted(set(shas))):
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.execute(
+                    f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk).fetchall()
+        if not rows:
+            return set()
         # Cheap first: are the blobs they lacked here now?
         lacking = sorted({b for _, m in rows if m for b in m.split()})
         here = diffs.present(self.repo, lacking) or set()
@@ -565,7 +569,7 @@ class PatchIdCache:
                 else:
                     blobs.update(missing.split())
         if not blobs:
-            return f"what {unknown} commits lack is not known here" if unknown else None
+            return f"the trees of {unknown} of those commits are missing too" if unknown else None
         if len(blobs) > MAX_FETCH:
             return f"{len(blobs)} blobs are missing, more than one fetch should take"
         # A remote that did not answer in time is not waited for again for a while:

@@ -99,7 +99,7 @@ def unfixed_line(f: Finding, style: Styler = _plain) -> str:
 def copies_line(gap: CopiesGap | None, style: Styler = _plain) -> str:
     """The reason and the fix for verdicts left undecided by unknown patch-ids, in one line."""
     remote = gap.remote if gap else "origin"
-    why = f"; fetching them failed: {gap.fetch_error}" if gap and gap.fetch_error else ""
+    why = f"; could not fetch them: {gap.fetch_error}" if gap and gap.fetch_error else ""
     return (f"{style('?', 'yellow')} copies incomplete: git cannot read some commits' changes here "
             f"(objects missing from this clone{why}), so their patch-ids are unknown: run "
             f"`git fetch --refetch --no-filter {remote}`, or `git config poison.equivalence trailers` "

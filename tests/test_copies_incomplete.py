@@ -104,7 +104,9 @@ def test_poison_whose_own_blob_was_lost_leaves_branches_without_it_undecided(rep
     poison, _pick = _pick_without_x(repo)
     rid = repo.add_poison(poison)
     repo.branch("old", "lts~2")  # lib only: never saw the bug, nor anything unreadable
-    os.remove(_loose(repo, _blob(repo, poison)))
+    lost = _loose(repo, _blob(repo, poison))
+    kept = lost.with_name("kept")
+    shutil.move(lost, kept)
     rc, report, _ = _check(repo, "old")
     assert rc == 2 and report["copies"] == "incomplete", report
     assert poison in report["undecided"][0]["unknown_copies"]
@@ -115,6 +117,10 @@ def test_poison_whose_own_blob_was_lost_leaves_branches_without_it_undecided(rep
     assert record["id"] == rid
     assert {c["ref"]: c["status"] for c in record["refs"]} == {
         "refs/heads/lts": "undecided", "refs/heads/master": "affected", "refs/heads/old": "undecided"}
+    shutil.move(kept, lost)
+    rc, report, _ = _check(repo, "old")
+    assert rc == 0 and report["copies"] == "complete", report
+    assert _check(repo, "lts")[0] == 1
 
 
 def test_unreadable_commit_that_changes_other_files_leaves_the_verdict_alone(repo: Repo) -> None:
