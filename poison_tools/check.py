@@ -10,14 +10,23 @@ Recorded commits are widened by an `Equivalence` (cherry-picked copies, backport
 before the question is asked, so the
 same rules serve `check`, the hook and the editor. Every verdict carries its
 evidence: which commit was found, standing for which recorded one, and how.
+
+A copy search that could not read some commits (objects missing from the clone: no
+patch-id) says so in a `CopiesGap`, and a verdict one of those commits could change is
+`undecided` (issue 11): a poisoned one if an unknown commit could be a copy of a cure
+in the history; a clean (or not-in-history) one if it could be a copy of a poison; a
+cured one if it could be a copy of a poison that comes after the cure. "Could be":
+the recorded commit's own patch-id (or a known copy's) is unknown, so any commit could
+be a copy; or an unreadable commit in the target's history changes exactly the files a
+stand-in changes (a patch-id covers the file names, so a copy changes the same files).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
 from poison_tools.git import SourceRepo
@@ -48,6 +57,25 @@ class Evidence:
         return {"commit": self.commit, "recorded": self.recorded, "via": self.via}
 
 
+class Doubt(NamedTuple):
+    """Commits whose patch-id is unknown here that could be copies of one recorded
+    commit. `anywhere`: the recorded commit's own patch-id (or a known copy's) is among
+    them, or they are too many to name, so a copy could be anywhere; else only these
+    commits could be copies, and only where they are in the history."""
+
+    commits: tuple[str, ...]
+    anywhere: bool = False
+
+
+class CopiesGap(NamedTuple):
+    """What the copy search could not see: the doubt per recorded commit, the remote
+    that would complete the clone, and why fetching what was needed failed, if it did."""
+
+    doubts: dict[str, Doubt]
+    remote: str
+    fetch_error: str | None = None
+
+
 class Equivalence(Protocol):
     def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
         """For each recorded commit, its equivalent commits and how each was found."""
@@ -62,6 +90,14 @@ class Equivalence(Protocol):
         naming it, no file in common): hints to confirm, never evidence of a cure."""
         ...
 
+    def gap(self) -> CopiesGap | None:
+        """After `expand`: what it could not see (None: nothing)."""
+        ...
+
+    def notices(self) -> list[str]:
+        """One line each: things set right on the way (a damaged cache rebuilt)."""
+        ...
+
 
 class Identity:
     """No equivalents: a commit stands only for itself (and no revert is looked for)."""
@@ -74,6 +110,12 @@ class Identity:
 
     def unsure(self, cures: Collection[str]) -> dict[str, list[tuple[str, str]]]:
         return {}
+
+    def gap(self) -> CopiesGap | None:
+        return None
+
+    def notices(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -105,6 +147,8 @@ class Finding:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     # Commits here that only claim to be copies of a cure (`Equivalence.unsure`): hints.
     probable: list[Evidence] = field(default_factory=list)
+    # Commits whose patch-id is unknown here and that could change this verdict.
+    unknown_copies: list[str] = field(default_factory=list)
 
     @property
     def undone_cures(self) -> set[str]:
@@ -141,6 +185,7 @@ class Finding:
             "reverted_cures": self.reverted_json(),
             "ignored_cures": self.ignored_json(),
             "probable_cures": self.probable_json(),
+            "unknown_copies": self.unknown_copies,
         }
 
 
@@ -155,6 +200,12 @@ class CheckReport:
     # Said to whoever reads the report (e.g. a `poison.project` with no records): the
     # command fills it in, the JSON carries it.
     warnings: list[str] = field(default_factory=list)
+    gap: CopiesGap | None = None
+
+    @property
+    def copies(self) -> str:
+        """`incomplete` when a verdict here waits on patch-ids that could not be computed."""
+        return "incomplete" if any(f.unknown_copies for f in self.findings) else "complete"
 
     def of_status(self, *statuses: str) -> list[Finding]:
         return [f for f in self.findings if f.status in statuses]
@@ -193,6 +244,7 @@ class CheckReport:
             "problems": [p.to_json() for p in self.problems],
             "stale": None if self.stale is None else self.stale.describe(),
             "warnings": list(self.warnings),
+            "copies": self.copies,
         }
 
 
@@ -250,7 +302,10 @@ class Checker:
             # tens of seconds on a big repository.
             equivalence = default_equivalence(repo, progress, self.reach)
         equivalence = equivalence or Identity()
+        self.equivalence = equivalence
         self.equivalents = equivalence.expand(recorded)
+        self.gap = equivalence.gap()
+        self.doubts = self.gap.doubts if self.gap else {}
         cures = {c for r in self.records for c in r.cures}
         # Copies of a cure that only a message vouches for (issue 11): hints, not cures.
         self.unsure = equivalence.unsure(cures) if cures else {}
@@ -258,7 +313,13 @@ class Checker:
         cure_side = {s for c in cures for s, _ in self.cure_stand_ins(c)}
         self.reverts = self._revert_chains(equivalence, cure_side) if cure_side else {}
         self._all = (recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
-                     | {r for rs in self.reverts.values() for r in rs})
+                     | {r for rs in self.reverts.values() for r in rs}
+                     | {c for d in self.doubts.values() if not d.anywhere for c in d.commits})
+
+    @property
+    def notices(self) -> list[str]:
+        """One line each for the CLI to show: what was set right on the way."""
+        return self.equivalence.notices()
 
     @staticmethod
     def _revert_chains(equivalence: Equivalence, commits: set[str]) -> dict[str, list[str]]:
@@ -276,6 +337,10 @@ class Checker:
     def commits_of(self, record: Record) -> list[str]:
         """Every commit whose place in a history the verdict on `record` depends on."""
         stand_ins = [s for c in (*record.poisons, *record.cures) for s, _ in self._stand_ins(c)]
+        # Unreadable commits that could be copies, where it matters whether they are in
+        # the history (a doubt that holds anywhere asks nothing of the history).
+        stand_ins += [s for c in (*record.poisons, *record.cures)
+                      if c in self.doubts and not self.doubts[c].anywhere for s in self.doubts[c].commits]
         todo, seen = list(stand_ins), dict.fromkeys(stand_ins)
         while todo:
             for r in self.reverts.get(todo.pop(), []):
@@ -315,6 +380,46 @@ class Checker:
         return found, unknown
 
     def judge(self, record: Record, answer: Answer) -> Finding:
+        finding = self._judge(record, answer)
+        return self._doubt(finding, answer) if self.doubts else finding
+
+    def _doubt(self, f: Finding, answer: Answer) -> Finding:
+        """`f`, undecided if a commit of unknown patch-id could change it (module doc)."""
+        poison_anywhere, poison_here = self._doubts_of(f.record.poisons, answer)
+        cure_anywhere, cure_here = self._doubts_of(f.record.cures, answer)
+        if f.status == POISONED:
+            matters = cure_anywhere + cure_here  # a copy of a cure would cure it
+        elif f.status == CURED:
+            # A copy of the poison that comes after a cure undoes that cure.
+            matters = poison_anywhere + [c for c in poison_here if any(
+                self.reach.ancestors(c, [e.commit]).status(e.commit) is not False
+                for e in f.cure_evidence)]
+        elif f.status == UNDECIDED:
+            matters = poison_anywhere + poison_here + cure_anywhere + cure_here
+        else:  # clean, not in history: a copy of the poison would poison it
+            matters = poison_anywhere + poison_here
+        if not matters:
+            return f
+        unknown = sorted(set(matters))
+        if f.status == UNDECIDED:
+            return replace(f, unknown_copies=unknown)
+        return replace(f, status=UNDECIDED, cure_evidence=[], unknown_copies=unknown)
+
+    def _doubts_of(self, recorded: Iterable[str], answer: Answer) -> tuple[list[str], list[str]]:
+        """Unknown commits that could be copies of these: (anywhere, in this history)."""
+        anywhere: list[str] = []
+        here: list[str] = []
+        for c in recorded:
+            d = self.doubts.get(c)
+            if d is None:
+                continue
+            if d.anywhere:
+                anywhere += d.commits
+            else:
+                here += [s for s in d.commits if answer.status(s) is not False]
+        return anywhere, here
+
+    def _judge(self, record: Record, answer: Answer) -> Finding:
         poisons, poison_unknown = self._evidence(answer, record.poisons)
         ignored = self._ignored(record) if poisons and record.cures else []
         void = {c for c, _ in ignored}
@@ -413,7 +518,8 @@ class Checker:
         for f in poisoned:
             f.cures_elsewhere = self._cures_elsewhere(missing[id(f)], holders)
         return CheckReport(
-            target, rev, findings, list(self.problems), self.snapshot.stale, self.repo.shallow
+            target, rev, findings, list(self.problems), self.snapshot.stale, self.repo.shallow,
+            gap=self.gap,
         )
 
     @staticmethod

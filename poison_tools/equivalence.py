@@ -18,14 +18,24 @@ counts: believing a copy of a poison poisoned fails closed, doubting it would no
 touches no cache) when there are no records. `git config poison.equivalence`
 chooses: `full` (default), `trailers` (no patch-ids: for huge histories on slow
 disks) or `none` (plain ancestry).
+
+Where git cannot read some commits' diffs (a partial clone, lost objects), their
+patch-ids are unknown, and `gap()` says which of them could be copies of each
+recorded commit (`poison_tools.check.Doubt`): its own patch-id or a known copy's is
+unknown (a copy could be anywhere), or an unreadable commit changes exactly the files
+one of them changes (a patch-id covers the file names). In a partial clone, the blobs
+those commits lack are fetched first, in one batch bounded in time
+(`PatchIdCache.fetch_missing`; not with `GIT_POISON_NO_FETCH=1`). `trailers` mode
+computes no patch-ids, so nothing is ever unknown there.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from poison_tools import trailers
+from poison_tools import diffs, trailers
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.pair_facts import PairFacts
@@ -33,7 +43,7 @@ from poison_tools.patchid import PatchIdCache
 from poison_tools.progress import Progress
 
 if TYPE_CHECKING:
-    from poison_tools.check import Equivalence
+    from poison_tools.check import CopiesGap, Doubt, Equivalence
     from poison_tools.reach import Reachability
 
 MODES = ("full", "trailers", "none")
@@ -42,6 +52,12 @@ MODES = ("full", "trailers", "none")
 MAX_COPIES = 200
 # Picks of picks of picks: a chain longer than this is not one change any more.
 MAX_HOPS = 16
+# Unreadable commits named as possible copies of one recorded commit; past that, a copy
+# could be anywhere (they are asked about in every target's history otherwise).
+MAX_SUSPECTS = 1000
+# Fetch-and-look-again rounds in a partial clone: a fetched commit can bring new copies
+# whose own blobs are missing.
+FETCH_ROUNDS = 3
 # Links that only a commit message makes: what they claim is checked for cures.
 _SAID = (trailers.CHERRY_PICK, trailers.BACKPORT)
 
@@ -53,16 +69,19 @@ class Copies:
 
     def __init__(self, repo: SourceRepo, *, patch_ids: bool = True,
                  progress: Progress | None = None, cache: PatchIdCache | None = None,
-                 reach: Reachability | None = None) -> None:
+                 reach: Reachability | None = None, fetch: bool = True) -> None:
         self.repo = repo
         self.reach = reach
         self.patch_ids = patch_ids
         self.progress = progress
+        self.fetch = fetch
         self._cache = cache
+        self._gap: CopiesGap | None = None
         # The last copy graph: (the commits it started from, it, the pairs linked by
         # more than a message, the commits in the cache). `unsure` asks after `expand`.
         self._last: tuple[frozenset[str], Graph, set[frozenset[str]], set[str]] | None = None
         self._facts: PairFacts | None = None
+
 
     @property
     def cache(self) -> PatchIdCache:
@@ -72,9 +91,18 @@ class Copies:
         return self._cache
 
     def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        self._gap = None
         if not commits:
             return {}
-        graph, _strong, known = self._built(commits)
+        cache = self.cache
+        cache.ensure(commits)
+        result = self._expand(cache, commits)
+        if self.patch_ids and cache.incomplete():
+            result = self._settle(cache, commits, result)
+        return result
+
+    def _expand(self, cache: PatchIdCache, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        graph, _strong, known = self._build(cache, commits)
         result = {}
         for recorded in commits:
             found = self._component(graph, recorded, known)
@@ -83,15 +111,84 @@ class Copies:
         return result
 
     def _built(self, commits: Collection[str]) -> tuple[Graph, set[frozenset[str]], set[str]]:
+        """The copy graph of `commits`: the one `expand` last built when it covers them."""
         if self._last is not None and self._last[0].issuperset(commits):
             return self._last[1:]
         cache = self.cache
         cache.ensure(commits)
+        return self._build(cache, commits)
+
+    def _build(self, cache: PatchIdCache,
+               commits: Collection[str]) -> tuple[Graph, set[frozenset[str]], set[str]]:
         strong: set[frozenset[str]] = set()
         graph = self._graph(cache, set(commits), strong)
         known = cache.known(graph)
         self._last = (frozenset(commits), graph, strong, known)
         return graph, strong, known
+
+    def _settle(self, cache: PatchIdCache, commits: Collection[str],
+                result: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        """Fetch what the doubts need (a partial clone), look again; record the rest."""
+        from poison_tools.check import CopiesGap
+
+        failed: str | None = None
+        tried: set[str] = set()
+        doubts = self._doubts(cache, commits, result)
+        for round_ in range(FETCH_ROUNDS + 1):
+            wanted = {c for d in doubts.values() for c in d.commits} - tried
+            if not wanted:
+                break
+            # Round 0: objects may have arrived since (a fetch, a restored object);
+            # later rounds fetch what is still missing, in a partial clone.
+            if round_ > 0:
+                if not self.fetch or not self.repo.partial:
+                    break
+                tried |= wanted
+                failed = cache.fetch_missing(wanted)
+                if failed is not None:
+                    break
+            # A doubt that holds anywhere: the clone lacks much; all of it is tried
+            # again when objects arrived.
+            everything = any(d.anywhere for d in doubts.values())
+            if not cache.retry(wanted, everything=everything):
+                if round_ > 0:
+                    break
+                continue
+            result = self._expand(cache, commits)
+            doubts = self._doubts(cache, commits, result)
+        if doubts:
+            self._gap = CopiesGap(doubts, _remote(self.repo), failed)
+        return result
+
+    def _doubts(self, cache: PatchIdCache, commits: Collection[str],
+                result: dict[str, list[tuple[str, str]]]) -> dict[str, Doubt]:
+        """For each recorded commit, the unreadable commits that could be its copies."""
+        from poison_tools.check import Doubt
+
+        groups = {r: [r, *(c for c, _ in result.get(r, []))] for r in commits}
+        everyone = {c for g in groups.values() for c in g}
+        lost = cache.unreadable_among(everyone)
+        files = cache.changed_files(everyone)
+        keys = {f for f in files.values() if f is not None}
+        changing = cache.unreadable_changing(keys, MAX_SUSPECTS)
+        out: dict[str, Doubt] = {}
+        for recorded, group in groups.items():
+            # Its own unreadable ones, and the unreadable commits that change the same
+            # files as one of the group: all fetched in one batch, where fetching is.
+            own = sorted(c for c in group if c in lost)
+            lists = [changing.get(files.get(c)) or [] for c in group] + [changing[None]]
+            suspects = sorted({s for lst in lists for s in lst} - set(group))
+            if own or any(len(lst) > MAX_SUSPECTS for lst in lists):
+                out[recorded] = Doubt(tuple(own + suspects), anywhere=True)
+            elif suspects:
+                out[recorded] = Doubt(tuple(suspects))
+        return out
+
+    def gap(self) -> CopiesGap | None:
+        return self._gap
+
+    def notices(self) -> list[str]:
+        return list(self._cache.notices) if self._cache is not None else []
 
     def _graph(self, cache: PatchIdCache, start: set[str], strong: set[frozenset[str]]) -> Graph:
         """Every copy link reachable from the recorded commits, one batch per hop;
@@ -219,4 +316,17 @@ def default_equivalence(repo: SourceRepo, progress: Progress | None = None,
         raise FatalError(f"poison.equivalence must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "none":
         return Identity()
-    return Copies(repo, patch_ids=mode != "trailers", progress=progress, reach=reach)
+    return Copies(repo, patch_ids=mode != "trailers", progress=progress, reach=reach,
+                  fetch=os.environ.get("GIT_POISON_NO_FETCH") != "1")
+
+
+def _remote(repo: SourceRepo) -> str:
+    """The remote to name in "git fetch --refetch <remote>"."""
+    promisor = diffs.promisor(repo)
+    if promisor:
+        return promisor
+    remotes = sorted({k.split(".")[1] for k in repo.config if k.startswith("remote.") and k.endswith(".url")
+                      and k.count(".") == 2})
+    if "origin" in remotes:
+        return "origin"
+    return remotes[0] if len(remotes) == 1 else "<remote>"

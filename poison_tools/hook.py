@@ -28,7 +28,14 @@ from poison_tools.prepush import (
 from poison_tools.progress import Progress
 from poison_tools.project import project_warning
 from poison_tools.reach import reachability
-from poison_tools.render import Styler, finding_lines, problem_lines, short, unfixed_line
+from poison_tools.render import (
+    Styler,
+    copies_line,
+    finding_lines,
+    problem_lines,
+    short,
+    unfixed_line,
+)
 from poison_tools.store import PoisonStore, Snapshot, Staleness
 
 BYPASS = "`git push --no-verify` (or SKIP=git-poison with pre-commit)"
@@ -191,6 +198,8 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
             lines.append(f"{name}: {style(head, 'red' if missing else 'yellow', 'bold')}")
         for f in missing + undecided:
             lines += finding_lines(f, style)
+        if o.report.copies == "incomplete":
+            lines.append(copies_line(o.report.gap, style))
         lines += problem_lines(o.report.problems, style)
         lines += [unfixed_line(f, style) for f in unfixed]
     blocked = push.blocked

@@ -15,19 +15,32 @@ created at an old release) brings nothing new: with a reachability index at hand
 such tips are dropped before `git log` is asked. Without that, a thousand tags
 created on old commits cost a walk of the whole history to learn that nothing
 arrived: 7.7 s on a million commits without a commit-graph.
+
+A commit whose diff git cannot read (objects missing from a partial or damaged clone)
+is not a commit without a change: it goes to the `unreadable` table with the files it
+changes and the blobs it lacks (`poison_tools.diffs`), and the scan goes on past it.
+`Copies` turns these rows into doubt about the verdicts they could change, and asks
+for the ones a verdict waits on to be tried again (`retry`; in a partial clone, after
+fetching their blobs: `fetch_missing`).
+
+The file is a cache and is treated as one (`poison_tools.sqlite_file`): a damaged or
+odd one is set aside and built again, with a notice in `notices`; a place where no
+file can be written means a cache in memory.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
 import subprocess
-from collections.abc import Collection, Iterable, Iterator
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from poison_tools import git, trailers
+from poison_tools import diffs, git, sqlite_file, trailers
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress, Silent
 from poison_tools.refs import RefListing
@@ -36,7 +49,7 @@ if TYPE_CHECKING:
     from poison_tools.reach import Reachability
 
 CACHE_DIR = "poison-cache"
-SCHEMA = 4  # 4: reverts
+SCHEMA = 5  # 4: reverts; 5: unreadable commits (a v4 cache may hold them as "no change")
 # Named by schema: two versions of git-poison on one repository (an upgrade, a
 # benchmark against an older revision) each keep their own cache instead of
 # discarding each other's, which costs a full rescan every time.
@@ -51,6 +64,8 @@ CREATE INDEX IF NOT EXISTS commits_change ON commits (change_id);
 CREATE TABLE IF NOT EXISTS copies (sha TEXT, source TEXT, how TEXT, PRIMARY KEY (sha, source));
 CREATE INDEX IF NOT EXISTS copies_source ON copies (source);
 CREATE TABLE IF NOT EXISTS tips (sha TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS unreadable (sha TEXT PRIMARY KEY, paths TEXT, missing TEXT);
+CREATE INDEX IF NOT EXISTS unreadable_paths ON unreadable (paths);
 CREATE TABLE IF NOT EXISTS reverts (sha TEXT, reverted TEXT, PRIMARY KEY (sha, reverted));
 CREATE INDEX IF NOT EXISTS reverts_reverted ON reverts (reverted);
 """
@@ -59,17 +74,18 @@ CREATE INDEX IF NOT EXISTS reverts_reverted ON reverts (reverted);
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS scan_messages (sha TEXT PRIMARY KEY, change_id TEXT, subject TEXT);
 CREATE TEMP TABLE IF NOT EXISTS scan_patch_ids (sha TEXT PRIMARY KEY, patch_id TEXT);
+CREATE TEMP TABLE IF NOT EXISTS scan_unreadable (sha TEXT PRIMARY KEY, paths TEXT, missing TEXT);
 DELETE FROM scan_messages;
 DELETE FROM scan_patch_ids;
+DELETE FROM scan_unreadable;
 """
 # Rows staged per batch: a few megabytes of Python objects at a time.
 SCAN_BATCH = 20_000
-
-# Diff settings that a user's config must not change: a patch-id computed under
-# diff.renames=copies would not match one computed without it.
-_DIFF_CONFIG = ("-c", "log.showSignature=false", "-c", "diff.noprefix=false",
-                "-c", "diff.mnemonicPrefix=false", "-c", "diff.renames=false",
-                "-c", "core.quotePath=true")
+# How long one batched fetch of missing blobs may take, and how many blobs it may ask
+# for: past that, the verdicts that need them say how to complete the clone instead.
+FETCH_TIMEOUT = 30.0
+MAX_FETCH = 10_000
+FETCH_BACKOFF = 600.0  # after a fetch timed out, no new attempt for ten minutes
 
 
 def cache_path(repo: SourceRepo, patch_ids: bool = True) -> str:
@@ -79,29 +95,47 @@ def cache_path(repo: SourceRepo, patch_ids: bool = True) -> str:
     return os.path.join(repo.common_dir, CACHE_DIR, name)
 
 
-def _connect(path: str | None) -> sqlite3.Connection:
-    """The on-disk cache, or an in-memory one when the git dir is read-only."""
-    if path is not None:
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            db = sqlite3.connect(path, timeout=30)
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is not None and row[0] != str(SCHEMA):
-                db.close()
-                os.replace(path, path + ".old")  # written by another version: start over
-                return _connect(path)
-            db.executescript(_DDL)
-            if row is None:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-                db.commit()
-            return db
-        except (OSError, sqlite3.Error):
-            pass
+def _connect(path: str) -> sqlite3.Connection:
+    """The on-disk cache at `path`, made ready; raises what SQLite or the OS raised."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is not None and row[0] != str(SCHEMA):
+            db.close()
+            os.replace(path, path + ".old")  # written by another version: start over
+            return _connect(path)
+        db.executescript(_DDL)
+        if row is None:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+            db.commit()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _memory() -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     db.executescript(_DDL)
     return db
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _guarded(method: _F) -> _F:
+    """Run `method`; if the cache turns out damaged, rebuild it and run it again."""
+    @functools.wraps(method)
+    def run(self: PatchIdCache, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            self._recover(e)
+            return method(self, *args, **kwargs)
+    return run  # type: ignore[return-value]
 
 
 class PatchIdCache:
@@ -113,8 +147,63 @@ class PatchIdCache:
         self.reach = reach
         self.patch_ids = patch_ids
         self.progress = progress or Silent()
-        self.db = _connect(cache_path(repo, patch_ids) if path == "" else path)
+        self.path = cache_path(repo, patch_ids) if path == "" else path
+        self.notices: list[str] = []  # one line each: what was wrong with the file, done
+        self._ensured: set[str] = set()  # replayed after a rebuild
+        self._recoveries = 0
+        self.db = self._open()
         self._fresh = False
+
+    # -- the file -------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        """The cache on disk when it can be had, else in memory (a read-only git dir)."""
+        path = self.path
+        if path is None:
+            return _memory()
+        why = sqlite_file.problem(path)
+        if why is not None and not self._set_aside(why):
+            return _memory()
+        try:
+            return _connect(path)
+        except sqlite3.Error as e:
+            if sqlite_file.is_damage(e) and self._set_aside(str(e)):
+                with suppress(OSError, sqlite3.Error):
+                    return _connect(path)
+        except OSError:
+            pass
+        return _memory()
+
+    def _set_aside(self, why: str) -> bool:
+        assert self.path is not None
+        aside = sqlite_file.set_aside(self.path)
+        if aside is None:
+            self.notices.append(f"the copies cache {self.path} is unusable ({why}) and cannot be "
+                                "moved aside: working in memory this time")
+            self.path = None
+            return False
+        self.notices.append(f"the copies cache {self.path} was unusable ({why}): "
+                            f"moved it to {os.path.basename(aside)} and built it again")
+        return True
+
+    def _recover(self, error: sqlite3.Error) -> None:
+        """Replace a cache that failed a query, and bring the new one to where the old
+        one was; raise `error` again when that is not the cure (twice in one run)."""
+        self._recoveries += 1
+        if getattr(error, "sqlite_errorcode", None) is None or self.path is None or self._recoveries > 2:
+            raise error  # a misuse of the module (a bug here), or no cure in sight
+        with suppress(sqlite3.Error):
+            self.db.close()
+        if sqlite_file.is_damage(error):
+            self.db = self._open() if self._set_aside(str(error)) else _memory()
+        else:
+            # A lock held past the timeout, a full disk: not damage, but no answer
+            # either; the same scan in memory gives one.
+            self.notices.append(f"cannot use the copies cache {self.path} ({error}): "
+                                "working in memory this time")
+            self.db = _memory()
+        self._fresh = False
+        self.ensure(sorted(self._ensured))
 
     # -- keeping it up to date ------------------------------------------------------
 
@@ -125,6 +214,7 @@ class PatchIdCache:
         head = listing.head()
         return {r.object for r in listing.refs()} | ({head} if head else set())
 
+    @_guarded
     def update(self) -> int:
         """Scan the commits added since the last scan; return how many were scanned."""
         if self._fresh:
@@ -158,8 +248,10 @@ class PatchIdCache:
         inside = {c for a in answers.values() for c in a.reachable}
         return tips - inside
 
+    @_guarded
     def ensure(self, commits: Collection[str]) -> None:
         """Make sure these commits (e.g. recorded ones on no ref) have their facts."""
+        self._ensured.update(commits)
         self.update()
         known = self.known(commits)
         missing = sorted(_present(self.repo, [c for c in commits if c not in known]))
@@ -229,24 +321,36 @@ class PatchIdCache:
                 self.db.commit()
                 scanned += len(batch)
 
+        failed: str | None = None
         with ThreadPoolExecutor(max_workers=1) as pool:
             reading = pool.submit(read_messages)
             try:
                 if self.patch_ids:
                     self.progress.start("computing patch-ids")
                     pending: list[tuple[str, str]] = []
-                    for sha, patch_id in self._patch_ids(stdin, no_walk):
-                        pending.append((sha, patch_id))
-                        if len(pending) >= SCAN_BATCH:
-                            self._stage_patch_ids(pending)
-                            pending = []
-                            stage_messages(block=False)
+                    try:
+                        for pair in diffs.patch_ids(self.repo, stdin, no_walk):
+                            self.progress.advance()
+                            pending.append(pair)
+                            if len(pending) >= SCAN_BATCH:
+                                self._stage_patch_ids(pending)
+                                pending = []
+                                stage_messages(block=False)
+                    except diffs.LogFailed as e:
+                        failed = str(e)  # an object git cannot read: see below
                     self._stage_patch_ids(pending)
-                    self.progress.finish()
                 stage_messages(block=True)
             finally:
                 stop.set()  # normally the reader is done; else it stops and its git is killed
             reading.result()  # git's failure, raised here
+        fingerprint = None
+        if failed is not None:
+            # The messages were all read, so the commits are here; some diff was not.
+            # The walk is finished commit by commit, past what cannot be read.
+            fingerprint = diffs.objects_fingerprint(self.repo)
+            self._finish_patch_ids(stdin, no_walk)
+        if self.patch_ids:
+            self.progress.finish()
         if not scanned:
             return 0
         full = resolve_commits(self.repo, {source for _, source, _ in copies}
@@ -254,12 +358,17 @@ class PatchIdCache:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO commits SELECT m.sha, p.patch_id, m.change_id, "
                             "m.subject FROM scan_messages m LEFT JOIN scan_patch_ids p USING (sha)")
+            self.db.execute("DELETE FROM unreadable WHERE sha IN (SELECT sha FROM scan_messages)")
+            self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
+            if fingerprint is not None:
+                self._set_meta("objects", fingerprint)
             self.db.executemany("INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
                                 ((sha, full.get(s, s), how) for sha, s, how in copies))
             self.db.executemany("INSERT OR IGNORE INTO reverts VALUES (?, ?)",
                                 ((sha, full.get(r, r)) for sha, r in undone))
             self.db.execute("DELETE FROM scan_messages")
             self.db.execute("DELETE FROM scan_patch_ids")
+            self.db.execute("DELETE FROM scan_unreadable")
         # A trailer may name a commit that is here but on no ref (a security fix made
         # in a private fork, then picked onto each release branch; redis's
         # CVE-2023-45145): its patch-id is what links those picks to the fix on master.
@@ -309,31 +418,176 @@ class PatchIdCache:
                 err.seek(0)
                 raise git.GitError(cmd, proc.returncode, "", err.read().decode(errors="replace"))
 
-    def _patch_ids(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
-        base = ["git", "--git-dir", self.repo.git_dir, *_DIFF_CONFIG]
-        log = subprocess.Popen(
-            [*base, "log", "--stdin", *no_walk, "--no-merges", "-p", "--format=%H", "--no-color",
-             "--no-ext-diff", "--no-textconv", "--no-renames"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=git.clean_env(),
-        )
-        pid = subprocess.Popen([*base, "patch-id", "--stable"], stdin=log.stdout,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git.clean_env())
-        assert log.stdin is not None and log.stdout is not None and pid.stdout is not None
-        log.stdout.close()  # patch-id owns the read end now
-        with suppress(BrokenPipeError):
-            log.stdin.write(stdin)
-            log.stdin.close()
-        for line in pid.stdout:
-            parts = line.decode().split()
-            if len(parts) == 2:
-                self.progress.advance()
-                yield parts[1], parts[0]
-        pid.wait()
-        log.wait()
+    def _finish_patch_ids(self, stdin: bytes, no_walk: list[str]) -> None:
+        """Stage the patch-ids of the commits a failed `git log -p` did not reach, and
+        an `unreadable` row for each commit that cannot be diffed here."""
+        listed = self.repo.git(["rev-list", "--no-merges", "--stdin", *no_walk], input=stdin)
+        commits = listed.stdout.decode().split()
+        todo: list[str] = []
+        for chunk in _chunks(commits):
+            marks = ",".join("?" * len(chunk))
+            done = {r[0] for r in self.db.execute(
+                f"SELECT sha FROM scan_patch_ids WHERE sha IN ({marks})", chunk)}
+            todo += [c for c in chunk if c not in done]
+        self._stage_resolved(diffs.resolve(self.repo, todo, self.progress.advance), "scan_unreadable")
+
+    def _stage_resolved(self, items: Iterable[tuple[str, str] | diffs.Unreadable], table: str) -> None:
+        pairs: list[tuple[str, str]] = []
+        lost: list[tuple[str, str | None, str | None]] = []
+        for item in items:
+            if isinstance(item, diffs.Unreadable):
+                lost.append((item.sha, item.paths,
+                             None if item.missing is None else " ".join(item.missing)))
+            else:
+                pairs.append(item)
+            if len(pairs) + len(lost) >= SCAN_BATCH:
+                self._stage(pairs, lost, table)
+                pairs, lost = [], []
+        self._stage(pairs, lost, table)
+
+    def _stage(self, pairs: list[tuple[str, str]], lost: list[tuple[str, str | None, str | None]],
+               table: str) -> None:
+        self._stage_patch_ids(pairs)
+        self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", lost)
+        self.db.commit()
+
+    @_guarded
+    def retry(self, shas: Collection[str], *, everything: bool = False) -> set[str]:
+        """Diff again those of these unreadable commits whose objects may be here now;
+        return the ones that could be read. Only the commits a verdict waits on are
+        retried (`Copies`): all of a blobless clone's would cost a blob check each time.
+        A commit whose lacking blobs are known costs a share of one `rev-list`; one whose
+        trees were missing too is retried only when objects arrived (the fingerprint of
+        the object store changed). With `everything`, all unreadable commits are, once
+        objects arrived (after `git fetch --refetch`, not one run per thousand)."""
+        fingerprint = diffs.objects_fingerprint(self.repo)
+        arrived = fingerprint != self._meta("objects")
+        rows: list[tuple[str, str | None]] = []
+        if everything and arrived:
+            rows = self.db.execute("SELECT sha, missing FROM unreadable").fetchall()
+        else:
+            for chunk in _chunks(sorted(set(shas))):
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.execute(
+                    f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk).fetchall()
+        if not rows:
+            return set()
+        # Cheap first: are the blobs they lacked here now?
+        lacking = sorted({b for _, m in rows if m for b in m.split()})
+        here = diffs.present(self.repo, lacking) or set()
+        todo = [sha for sha, m in rows if (m is None and arrived) or (m and set(m.split()) <= here)]
+        if not todo and not arrived:
+            return set()
+        self.db.executescript(_STAGING)
+        if todo:
+            self._stage_resolved(diffs.resolve(self.repo, todo), "scan_unreadable")
+        read = {r[0] for r in self.db.execute("SELECT sha FROM scan_patch_ids")}
+        still = {r[0] for r in self.db.execute("SELECT sha FROM scan_unreadable")}
+        with self.db:
+            self.db.execute("UPDATE commits SET patch_id = (SELECT patch_id FROM scan_patch_ids p "
+                            "WHERE p.sha = commits.sha) WHERE sha IN (SELECT sha FROM scan_patch_ids)")
+            self.db.executemany("DELETE FROM unreadable WHERE sha=?", ((t,) for t in todo))
+            self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
+            self.db.execute("DELETE FROM scan_patch_ids")
+            self.db.execute("DELETE FROM scan_unreadable")
+            self._set_meta("objects", fingerprint)
+        # Read now: with a patch-id, or none because it changes nothing.
+        return (set(todo) - still) | read
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- what could not be read -------------------------------------------------------
+
+    @_guarded
+    def incomplete(self) -> bool:
+        """Whether any commit's patch-id could not be computed here."""
+        if not self.patch_ids:
+            return False
+        self.update()
+        return self.db.execute("SELECT 1 FROM unreadable LIMIT 1").fetchone() is not None
+
+    @_guarded
+    def unreadable_among(self, shas: Iterable[str]) -> set[str]:
+        """Those of `shas` whose patch-id could not be computed here."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(shas))):
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(
+                f"SELECT sha FROM unreadable WHERE sha IN ({marks})", chunk))
+        return found
+
+    @_guarded
+    def changed_files(self, shas: Collection[str]) -> dict[str, str | None]:
+        """`diffs.signature` of the files each commit changes (None: unknown). Read from
+        the table for unreadable commits, from git (trees only) for the others."""
+        out: dict[str, str | None] = {}
+        for chunk in _chunks(sorted(set(shas))):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.db.execute(
+                f"SELECT sha, paths FROM unreadable WHERE sha IN ({marks})", chunk).fetchall())
+        rest = [s for s in shas if s not in out]
+        for sha, changes in diffs.changed_files(self.repo, rest).items():
+            out[sha] = None if changes is None else diffs.signature([c[2] for c in changes])
+        return out
+
+    @_guarded
+    def unreadable_changing(self, signatures: Collection[str],
+                            limit: int) -> dict[str | None, list[str]]:
+        """The unreadable commits that change exactly each of these sets of files (a
+        copy by patch-id changes the same files), and under None those whose files are
+        not known either: copies of anything, for all anyone knows. At most `limit` + 1
+        per key: more than `limit` is "too many to name"."""
+        out: dict[str | None, list[str]] = {}
+        for key in sorted(set(signatures)):
+            out[key] = [r[0] for r in self.db.execute(
+                "SELECT sha FROM unreadable WHERE paths=? LIMIT ?", (key, limit + 1))]
+        out[None] = [r[0] for r in self.db.execute(
+            "SELECT sha FROM unreadable WHERE paths IS NULL LIMIT ?", (limit + 1,))]
+        return out
+
+    @_guarded
+    def fetch_missing(self, shas: Collection[str]) -> str | None:
+        """In a partial clone, fetch the blobs these unreadable commits lack, in one
+        batch bounded in time and size, and diff them again. None when fetched, else
+        why not (the verdict then says how to complete the clone)."""
+        remote = diffs.promisor(self.repo)
+        if remote is None:
+            return "objects are missing and this is no partial clone"
+        blobs: set[str] = set()
+        unknown = 0  # commits whose trees are missing too: what they lack is not known
+        for chunk in _chunks(sorted(set(shas))):
+            marks = ",".join("?" * len(chunk))
+            for _sha, missing in self.db.execute(
+                    f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk):
+                if missing is None:
+                    unknown += 1
+                else:
+                    blobs.update(missing.split())
+        if not blobs:
+            return f"the trees of {unknown} of those commits are missing too" if unknown else None
+        if len(blobs) > MAX_FETCH:
+            return f"{len(blobs)} blobs are missing, more than one fetch should take"
+        # A remote that did not answer in time is not waited for again for a while:
+        # an editor refreshing every few seconds would wait each time.
+        hung = self._meta("fetch-timeout")
+        with suppress(ValueError, TypeError):
+            if 0 <= time.time() - float(hung or "") < FETCH_BACKOFF:
+                return f"{remote} did not answer within {FETCH_TIMEOUT:.0f} s a moment ago"
+        try:
+            return diffs.fetch_blobs(self.repo, remote, sorted(blobs), FETCH_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with self.db:
+                self._set_meta("fetch-timeout", str(time.time()))
+            return f"{remote} did not answer within {FETCH_TIMEOUT:.0f} s"
 
     # -- asking -----------------------------------------------------------------------
 
+    @_guarded
     def links(self, shas: Collection[str], *, patch_ids: bool = True,
               max_group: int = 200) -> dict[str, list[tuple[str, str]]]:
         """Every direct copy link of these commits, in a few batched queries.
@@ -370,6 +624,7 @@ class PatchIdCache:
                             out[sha] += [(m, how) for m in members if m != sha]
         return out
 
+    @_guarded
     def reverts_of(self, shas: Collection[str]) -> dict[str, list[str]]:
         """For each commit, the commits whose message says they revert it."""
         out: dict[str, list[str]] = {}
@@ -380,6 +635,7 @@ class PatchIdCache:
                 out.setdefault(reverted, []).append(sha)
         return out
 
+    @_guarded
     def same_subject(self, sha: str, limit: int = 20) -> list[str]:
         """Other commits with this commit's subject line: a hint, never evidence.
 
@@ -391,16 +647,19 @@ class PatchIdCache:
             "SELECT sha FROM commits WHERE subject=? LIMIT ?", (row[0], limit + 1))]
         return [] if len(found) > limit else [f for f in found if f != sha]
 
+    @_guarded
     def patch_id(self, sha: str) -> str | None:
         row = self.db.execute("SELECT patch_id FROM commits WHERE sha=?", (sha,)).fetchone()
         return row[0] if row else None
 
+    @_guarded
     def same_patch(self, sha: str) -> list[str]:
         pid = self.patch_id(sha)
         if not pid:
             return []
         return [r[0] for r in self.db.execute("SELECT sha FROM commits WHERE patch_id=?", (pid,))]
 
+    @_guarded
     def known(self, shas: Iterable[str]) -> set[str]:
         found: set[str] = set()
         for chunk in _chunks(sorted(set(shas))):

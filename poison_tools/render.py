@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from poison_tools.check import CheckReport, CureElsewhere, Evidence, Finding, ReleaseReport
+from poison_tools.check import (
+    CheckReport,
+    CopiesGap,
+    CureElsewhere,
+    Evidence,
+    Finding,
+    ReleaseReport,
+)
 from poison_tools.record import Problem, Record
 from poison_tools.term import printable as _p
 
@@ -98,6 +105,13 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
         lines.append("    could not decide: " + ", ".join(short(c) for c in f.undecided_commits)
                      + " not in this history (shallow or partial clone: fetch the missing history,"
                      " e.g. `git fetch --unshallow` or `git fetch origin <sha>`)")
+    if f.unknown_copies:
+        n = len(f.unknown_copies)
+        names = ", ".join(short(c) for c in f.unknown_copies[:5]) + (f" and {n - 5} more" if n > 5 else "")
+        lines.append(f"    could not decide: the patch-id of {names} is unknown here; a copy there "
+                     "would change this verdict" if n == 1 else
+                     f"    could not decide: the patch-ids of {names} are unknown here; a copy among "
+                     "them would change this verdict")
     for cure in f.cures_elsewhere:
         lines.append(f"    {cure_line(cure)}:")
         lines.append(f"      {style(cure.cherry_pick, 'blue')}")
@@ -117,6 +131,16 @@ def unfixed_line(f: Finding, style: Styler = _plain) -> str:
 
 def problem_line(problem: Problem, style: Styler = _plain) -> str:
     return f"{style('?', 'yellow')} {problem_text(problem)}"
+
+
+def copies_line(gap: CopiesGap | None, style: Styler = _plain) -> str:
+    """The reason and the fix for verdicts left undecided by unknown patch-ids, in one line."""
+    remote = gap.remote if gap else "origin"
+    why = f"; could not fetch them: {gap.fetch_error}" if gap and gap.fetch_error else ""
+    return (f"{style('?', 'yellow')} copies incomplete: git cannot read some commits' changes here "
+            f"(objects missing from this clone{why}), so their patch-ids are unknown: run "
+            f"`git fetch --refetch --no-filter {remote}`, or `git config poison.equivalence trailers` "
+            "to match copies without patch-ids")
 
 
 def problem_lines(problems: list[Problem], style: Styler = _plain) -> list[str]:
@@ -141,6 +165,8 @@ def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
         lines = [style(f"healthy: {head} carries no uncured poison", "green")]
     for f in report.poisoned + report.undecided:
         lines += finding_lines(f, style)
+    if report.copies == "incomplete":
+        lines.append(copies_line(report.gap, style))
     lines += problem_lines(report.problems, style)
     if report.problems:
         lines.append("  records that cannot be believed count as undecided; fix or withdraw them in the "
@@ -167,6 +193,8 @@ def release_lines(report: ReleaseReport, style: Styler = _plain) -> list[str]:
         lines.append(f"{name}: {len(findings)}")
         for f in findings:
             lines += ["  " + ln for ln in finding_lines(f, style)]
+    if report.current.copies == "incomplete":
+        lines.append(copies_line(report.current.gap, style))
     lines += problem_lines(report.current.problems, style)
     lines.append("verdict: " + report.current.verdict)
     return lines

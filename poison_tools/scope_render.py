@@ -88,6 +88,10 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
         return lines
     if cell.status == "cured":
         return [f"{head} by {', '.join(evidence_text(e) for e in f.cure_evidence)}"]
+    if cell.status == "undecided" and f.unknown_copies and not f.undecided_commits:
+        unknown = ", ".join(short(c) for c in f.unknown_copies[:3]) + (" …" if len(f.unknown_copies) > 3 else "")
+        return [f"{head} a copy cannot be ruled out: the patch-id of {unknown} is unknown here "
+                "(objects missing); try `git fetch --refetch --no-filter`"]
     if cell.status == "undecided":
         missing = ", ".join(short(c) for c in f.undecided_commits)
         return [f"{head} history needed to decide is missing ({missing}); try `git fetch --unshallow`"]

@@ -21,7 +21,7 @@ undone since) is listed as a regression; REV not descending from B is said.
 
 \b
 Exit codes: 0 healthy, 1 poisoned, 2 could not decide (missing history,
-unknown commit, unreadable records) or error."""
+missing objects, unknown commit, unreadable records) or error."""
 )
 @click.argument("rev", default="HEAD", required=False)
 @click.option(
@@ -44,6 +44,8 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     if base is not None:
         report = checker.release(target, rev, base, since or "")
         report.current.warnings = list(app.warnings)
+        for notice in checker.notices:
+            app.warn(notice)
         if as_json:
             app.echo_json(report.to_json())
         else:
@@ -51,6 +53,8 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
         return report.exit_code
     current = checker.check(target, rev)
     current.warnings = list(app.warnings)
+    for notice in checker.notices:
+        app.warn(notice)
     if as_json:
         app.echo_json(current.to_json())
     else:
