@@ -119,6 +119,24 @@ class App:
                 "run `git poison sync` when it is back"
             )
 
+    def report_deployments(self, record: Any, tip: str | None) -> None:
+        """After a write: the deployments that carry `record`, on stderr.
+
+        stderr, because `rid=$(git poison add …)` reads the id from stdout (README) and
+        scripts may read `cure`'s line too. The record is already safe: a problem here
+        (a broken inventory, missing history) is a warning, never a failed write."""
+        from poison_tools.deployed import judge_deployments
+        from poison_tools.scope_render import deployed_lines
+        from poison_tools.term import StderrProgress
+
+        try:
+            found = judge_deployments(self.repo, self.store, record, tip, StderrProgress())
+        except FatalError as e:
+            self.warn(f"recorded, but the deployments could not be listed: {e}")
+            return
+        if found is not None:
+            click.echo("\n".join(deployed_lines(found.scope, found.source, self.err)), err=True)
+
 
 pass_app = click.make_pass_decorator(App)
 

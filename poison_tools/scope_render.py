@@ -124,3 +124,38 @@ def backport_lines(todo: dict[str, list[Backport]], style: Styler = _plain) -> l
             for commit, cure in b.cell.probable:
                 lines.append(f"    {probable_text(b.record.id, commit, cure)}")
     return lines
+
+
+def deployed_lines(rs: RecordScope, source: str, style: Styler = _plain) -> list[str]:
+    """After `add` / `cure`: the deployments that carry the record, then one line for
+    the rest. Clean and cured deployments are counted, not listed: on-call reads
+    the ones to act on."""
+    r = rs.record
+    total = len(rs.cells)
+    act = [c for c in rs.cells if c.status in (AFFECTED, "undecided", "unknown-revision")]
+    affected = sum(1 for c in act if c.status == AFFECTED)
+    head = (f"deployments carrying {r.id}: {affected} of {total}" if affected
+            else f"deployments carrying {r.id}: none of {total}")
+    lines = [style(head, "bold") + f" (inventory {source})"]
+    width = label_width([c.target for c in act])
+    for cell in act:
+        lines.append(deployment_line(cell, style, width))
+    rest = total - len(act)
+    if rest and act:
+        n = rs.counts()
+        parts = [f"{n[s]} {s}" for s in ("cured", "clean") if n.get(s)]
+        lines.append(f"  ({', '.join(parts)})")
+    return lines
+
+
+def deployment_line(cell: Cell, style: Styler = _plain, width: int = 24) -> str:
+    """One deployment's status in one line, without the evidence `cell_lines` gives."""
+    t = cell.target
+    word = "unknown" if cell.status == "unknown-revision" else cell.status
+    label = f"{t.label} = {t.ref}"
+    head = f"  {style(f'{word:<9}', _MARK.get(cell.status, 'dim'))} "
+    if cell.status == "unknown-revision":
+        return f"{head}{label:<{width}} revision not known here (fetch it, or fix the inventory)"
+    if cell.status == "undecided":
+        return f"{head}{label:<{width}} history needed to decide is missing"
+    return f"{head}{label}"

@@ -26,6 +26,12 @@ Examples:
   git poison scope --branches 'lts/*' --branches master --deployments deploy.yaml
   git poison scope --json                   # docs/scope.md
   git poison scope --tags --format html -o scope.html
+  git poison scope --deployments-only       # the default inventory only
+
+\b
+Without --deployments, the inventory is `git config poison.deployments FILE`,
+else deployments.yaml at the root of this project's branch in the poisons
+repository; --no-deployments leaves deployments out.
 
 \b
 Exit codes: 0 nothing affected, 1 some branch/tag/deployment affected,
@@ -37,6 +43,9 @@ Exit codes: 0 nothing affected, 1 some branch/tag/deployment affected,
 @click.option("--tags", is_flag=True, help="Also every tag.")
 @click.option("--deployments", "inventory", metavar="FILE",
               help="YAML or JSON inventory: deployment name -> revision (docs/scope.md).")
+@click.option("--deployments-only", is_flag=True,
+              help="Only the deployments (no branch or tag columns).")
+@click.option("--no-deployments", is_flag=True, help="Leave the default inventory out.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/scope.md).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               help="Output format; html is one self-contained page.")
@@ -44,21 +53,23 @@ Exit codes: 0 nothing affected, 1 some branch/tag/deployment affected,
 @click.option("--no-apply-check", is_flag=True, help="Do not test whether missing cures apply cleanly.")
 @pass_app
 def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
-          inventory: str | None, as_json: bool, fmt: str, output: str | None,
-          no_apply_check: bool) -> int:
+          inventory: str | None, deployments_only: bool, no_deployments: bool, as_json: bool,
+          fmt: str, output: str | None, no_apply_check: bool) -> int:
     """Which branches, tags and deployments carry each poison, which are cured (by which
     commit, found how), and the cherry-pick that would cure the rest."""
     if as_json:
         fmt = "json"
+    if deployments_only and (patterns or tags or no_deployments):
+        raise click.UsageError("--deployments-only takes no --branches, --tags or --no-deployments")
+    if inventory and no_deployments:
+        raise click.UsageError("--deployments FILE and --no-deployments contradict each other")
     progress = StderrProgress()
     reach = reachability(app.repo, progress)  # lists the refs meanwhile
     snapshot = app.snapshot()
     records = select_records(snapshot, ids)
-    targets: list[Target] = ref_targets(reach, patterns, tags=tags)
-    if inventory:
-        from poison_tools.deployments import deployment_targets
-
-        targets += deployment_targets(app.repo, inventory)
+    targets: list[Target] = [] if deployments_only else ref_targets(reach, patterns, tags=tags)
+    if not no_deployments:
+        targets += _deployments(app, inventory, snapshot.tip, required=deployments_only)
     if ids:
         # Only the records asked about: their copies are all the matrix needs.
         snapshot = Snapshot({r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale)
@@ -89,6 +100,20 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
             app.warn("no active records (record one with `git poison add`)")
     _emit(app, chunks, output)
     return run.exit_code
+
+
+def _deployments(app: App, path: str | None, tip: str | None, required: bool) -> list[Target]:
+    from poison_tools.deployments import default_inventory, load, resolve
+
+    if path:
+        return resolve(app.repo, load(path))
+    found = default_inventory(app.repo, app.store, tip)
+    if found is None:
+        if required:
+            raise FatalError("no deployments inventory: pass --deployments FILE, or "
+                             "`git config poison.deployments FILE` (docs/scope.md)")
+        return []
+    return resolve(app.repo, found.pairs)
 
 
 def _blocks(lines: Iterable[str], size: int = 2000) -> Iterator[str]:
