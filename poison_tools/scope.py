@@ -210,10 +210,14 @@ class ScopeRun:
         self.stale = stale
         self.tally: Counter[str] = Counter()
         self.done = False
+        # Called with each row as it goes by (the per-environment summary keeps its part).
+        self.observers: list[Callable[[RecordScope], None]] = []
 
     def __iter__(self) -> Iterator[RecordScope]:
         for rs in self._rows:
             self.tally.update(c.status for c in rs.cells)
+            for observe in self.observers:
+                observe(rs)
             yield rs
         self.done = True
 
@@ -224,10 +228,11 @@ class ScopeRun:
         return _exit_code(self.tally, self.problems)
 
 
-def json_chunks(run: ScopeRun) -> Iterator[str]:
+def json_chunks(run: ScopeRun, tail: Callable[[], dict[str, Any]] | None = None) -> Iterator[str]:
     """`scope --json` (docs/scope.md) as text, one record at a time, one cell a line:
-    memory is one record's row however big the matrix. Equal to `Cell.to_json`, cell
-    for cell, but what repeats (a target's name, the evidence of a finding shared by
+    memory is one record's row however big the matrix. `tail` gives fields to add at
+    the end, once every row went by (the per-environment summary). Equal to
+    `Cell.to_json`, cell for cell, but what repeats (a target's name, the evidence of a finding shared by
     many cells) is encoded once: a million `json.dumps` calls cost tens of seconds."""
     import json
 
@@ -264,7 +269,8 @@ def json_chunks(run: ScopeRun) -> Iterator[str]:
         first = False
     problems = ",".join("\n    " + dump(p.to_json()) for p in run.problems)
     stale = dump(None if run.stale is None else run.stale.describe())
-    yield f'\n  ],\n  "problems": [{problems}\n  ],\n  "stale": {stale}\n}}\n'
+    extra = "".join(f',\n  {dump(k)}: {dump(v)}' for k, v in (tail() if tail else {}).items())
+    yield f'\n  ],\n  "problems": [{problems}\n  ],\n  "stale": {stale}{extra}\n}}\n'
 
 
 def _matches(ref: str, patterns: Sequence[str]) -> bool:

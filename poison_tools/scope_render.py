@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from poison_tools.check import Evidence
+from poison_tools.environments import NO_SEVERITY, EnvironmentSummary
 from poison_tools.render import Styler, reverted_line, short, short_ref, title
 from poison_tools.scope import (
     AFFECTED,
@@ -159,3 +160,49 @@ def deployment_line(cell: Cell, style: Styler = _plain, width: int = 24) -> str:
     if cell.status == "undecided":
         return f"{head}{label:<{width}} history needed to decide is missing"
     return f"{head}{label}"
+
+
+def _severity_words(env: EnvironmentSummary) -> str:
+    n = env.severities()
+    return ", ".join(f"{k} {s}" for s, k in n.items() if s != NO_SEVERITY)
+
+
+def environment_lines(envs: list[EnvironmentSummary], style: Styler = _plain) -> list[str]:
+    """Per environment: "production: 2 uncured (1 critical) in 2 of 3 deployments", then
+    each deployment that carries something, with where to upgrade."""
+    lines: list[str] = []
+    for env in envs:
+        uncured = env.uncured
+        total = len(env.deployments)
+        affected = env.count(AFFECTED)
+        if uncured:
+            sev = _severity_words(env)
+            head = (f"{env.name}: {len(uncured)} uncured" + (f" ({sev})" if sev else "")
+                    + f" in {affected} of {total} deployment{'s' if total != 1 else ''}")
+            head = style(head, "red", "bold")
+        else:
+            head = style(f"{env.name}: nothing uncured in {total} deployment{'s' if total != 1 else ''}",
+                         "green")
+        doubts = [f"{n} {word}" for n, word in ((env.count("undecided"), "undecided"),
+                                                 (env.count("unknown-revision"), "unknown revision"))
+                  if n]
+        lines.append(head + (f"; {', '.join(doubts)}" if doubts else ""))
+        for d in env.deployments:
+            t = d.target
+            if d.status == "unknown-revision":
+                lines.append(f"  ? {t.name} = {t.ref}: revision not known here (fetch it, or fix the inventory)")
+                continue
+            if d.undecided and not d.uncured:
+                lines.append(f"  ? {t.name} = {t.ref}: cannot decide "
+                             f"{', '.join(r.id for r in d.undecided)} (history missing)")
+            if not d.uncured:
+                continue
+            names = ", ".join(r.id + (f" ({r.severity})" if r.severity else "") for r in d.uncured)
+            lines.append(f"  {style('✗', 'red')} {t.name} = {t.ref}: {names}")
+            for r, advice in zip(d.uncured, d.advice, strict=True):
+                lines.append(f"      {r.id} {title(r)}: {advice.text()}")
+            # One release for them all, when the single answers do not already say it.
+            if d.upgrade is not None and d.upgrade.to is not None and any(
+                    a.to != d.upgrade.to for a in d.advice):
+                lines.append(f"      all {len(d.uncured)}: {d.upgrade.text()}")
+    return lines

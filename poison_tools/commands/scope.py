@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,9 +15,13 @@ from poison_tools.equivalence import Copies, default_equivalence
 from poison_tools.errors import FatalError
 from poison_tools.progress import Silent
 from poison_tools.reach import reachability
-from poison_tools.scope import Scope, Target, ref_targets, select_records
+from poison_tools.scope import Scope, ScopeRun, Target, ref_targets, select_records
 from poison_tools.store import Snapshot
 from poison_tools.term import StderrProgress
+
+if TYPE_CHECKING:
+    from poison_tools.environments import EnvironmentSummary
+    from poison_tools.reach import Reachability
 
 
 @click.command(
@@ -27,6 +33,7 @@ Examples:
   git poison scope --json                   # docs/scope.md
   git poison scope --tags --format html -o scope.html
   git poison scope --deployments-only       # the default inventory only
+  git poison scope --summary                # per environment: uncured, severity, upgrades
 
 \b
 Without --deployments, the inventory is `git config poison.deployments FILE`,
@@ -46,6 +53,8 @@ Exit codes: 0 nothing affected, 1 some branch/tag/deployment affected,
 @click.option("--deployments-only", is_flag=True,
               help="Only the deployments (no branch or tag columns).")
 @click.option("--no-deployments", is_flag=True, help="Leave the default inventory out.")
+@click.option("--summary", is_flag=True,
+              help="Only the per-environment summary of the deployments (text or --json).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/scope.md).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               help="Output format; html is one self-contained page.")
@@ -53,14 +62,18 @@ Exit codes: 0 nothing affected, 1 some branch/tag/deployment affected,
 @click.option("--no-apply-check", is_flag=True, help="Do not test whether missing cures apply cleanly.")
 @pass_app
 def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
-          inventory: str | None, deployments_only: bool, no_deployments: bool, as_json: bool,
-          fmt: str, output: str | None, no_apply_check: bool) -> int:
+          inventory: str | None, deployments_only: bool, no_deployments: bool, summary: bool,
+          as_json: bool, fmt: str, output: str | None, no_apply_check: bool) -> int:
     """Which branches, tags and deployments carry each poison, which are cured (by which
     commit, found how), and the cherry-pick that would cure the rest."""
     if as_json:
         fmt = "json"
-    if deployments_only and (patterns or tags or no_deployments):
-        raise click.UsageError("--deployments-only takes no --branches, --tags or --no-deployments")
+    if (deployments_only or summary) and (patterns or tags or no_deployments):
+        raise click.UsageError("--deployments-only and --summary take no --branches, --tags "
+                               "or --no-deployments")
+    if summary and fmt == "html":
+        raise click.UsageError("--summary is text or --json; the html page has it on top")
+    deployments_only = deployments_only or summary
     if inventory and no_deployments:
         raise click.UsageError("--deployments FILE and --no-deployments contradict each other")
     progress = StderrProgress()
@@ -78,26 +91,90 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
     # Counting records on stderr would tear text written to the same terminal.
     judging = progress if output not in (None, "-") or not sys.stdout.isatty() else Silent()
-    run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints,
-                progress=judging).stream(records, targets)
+    judge = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints,
+                  progress=judging)
+    run = judge.stream(records, targets)
+    environments = _environments(run, judge, reach, targets)
+    if summary:
+        return _summary(app, run, environments, fmt, output)
     # Written as it is judged, record by record: the whole matrix of a big repository
     # (millions of cells) never sits in memory, as objects or as text.
     chunks: Iterable[str]
     if fmt == "json":
         from poison_tools.scope import json_chunks
 
-        chunks = json_chunks(run)
+        tail = None if environments is None else (
+            lambda: {"environments": [e.to_json() for e in environments()]})
+        chunks = json_chunks(run, tail)
     elif fmt == "html":
         from poison_tools.html_report import html_chunks
 
         chunks = html_chunks(run, app.store.project)
     else:
-        from poison_tools.scope_render import scope_lines
+        from poison_tools.scope_render import environment_lines, scope_lines
 
         style = app.out if output is None else (lambda t, *_n: t)
         chunks = _blocks(scope_lines(run, style))
+        if environments is not None:
+            chunks = itertools.chain(chunks, _later(lambda: _blocks(
+                ["", style("per environment:", "bold"), *environment_lines(environments(), style)])))
         if not records:
             app.warn("no active records (record one with `git poison add`)")
+    _emit(app, chunks, output)
+    return run.exit_code
+
+
+def _environments(run: ScopeRun, judge: Scope, reach: Reachability,
+                  targets: list[Target]) -> Callable[[], list[EnvironmentSummary]] | None:
+    """When deployments are among the targets: the per-environment summary, ready once
+    every row went by (it watches them pass, and then asks the release tags)."""
+    if not any(t.kind == "deployment" for t in targets):
+        return None
+    from poison_tools.environments import Collector, release_verdicts
+
+    tags = ref_targets(reach, branches=False, tags=True)
+    collector = Collector(targets, tags)
+    run.observers.append(collector.observe)
+    done: list[list[EnvironmentSummary]] = []
+
+    def summary() -> list[EnvironmentSummary]:
+        if not done:
+            if not run.done:
+                raise RuntimeError("the summary of a scope run that was not read to the end")
+            judge.probe_applies = False  # a release takes no cherry-pick
+            done.append(collector.summary(release_verdicts(judge, collector.needs_tags(), tags)))
+        return done[0]
+
+    return summary
+
+
+def _later(make: Callable[[], Iterable[str]]) -> Iterator[str]:
+    """`make()`'s chunks, made only when the chunks before them were written."""
+    yield from make()
+
+
+def _summary(app: App, run: ScopeRun, environments: Callable[[], list[EnvironmentSummary]] | None,
+             fmt: str, output: str | None) -> int:
+    for _row in run:  # only the deployments' cells are kept, by the summary's observer
+        pass
+    envs = environments() if environments is not None else []
+    if fmt == "json":
+        import json
+
+        from poison_tools.record import now_iso
+        from poison_tools.scope import JSON_VERSION
+
+        data = {"version": JSON_VERSION, "project": app.store.project, "generated": now_iso(),
+                "environments": [e.to_json() for e in envs],
+                "problems": [p.to_json() for p in run.problems],
+                "stale": None if run.stale is None else run.stale.describe()}
+        chunks: Iterable[str] = [json.dumps(data, indent=2, ensure_ascii=False) + "\n"]
+    else:
+        from poison_tools.render import problem_lines
+        from poison_tools.scope_render import environment_lines
+
+        style = app.out if output is None else (lambda t, *_n: t)
+        chunks = _blocks([*environment_lines(envs, style), *problem_lines(run.problems, style)])
     _emit(app, chunks, output)
     return run.exit_code
 
