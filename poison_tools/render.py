@@ -5,9 +5,13 @@ so that a poison reads the same everywhere. Returns lines; printing is the calle
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from poison_tools.check import CheckReport, CureElsewhere, Evidence, Finding, ReleaseReport
 from poison_tools.record import Problem, Record
+
+if TYPE_CHECKING:
+    from poison_tools.gate import Gate
 
 Styler = Callable[..., str]
 
@@ -136,4 +140,22 @@ def record_lines(record: Record, style: Styler = _plain) -> list[str]:
         lines += ["", *record.comment.splitlines()]
     if record.legacy:
         lines.append(f"(original git-poison record {record.path})")
+    return lines
+
+
+def gate_lines(gate: Gate, style: Styler = _plain) -> list[str]:
+    """The --fail-on verdict, after the report it judges."""
+    below = ", ".join(f"{f.record.id} ({f.record.severity})" for f in gate.below)
+    lines = []
+    if gate.below:
+        lines.append(style(f"below --fail-on {gate.threshold} (listed, not blocking): {below}", "dim"))
+    if gate.blocking:
+        n = len(gate.blocking)
+        lines.append(style(f"blocking: {n} poison{'s' if n != 1 else ''} at or above {gate.threshold}"
+                           " (or without a severity)", "red", "bold"))
+    elif gate.undecided or gate.problems:
+        lines.append(style(f"could not decide whether anything at or above {gate.threshold} is here",
+                           "yellow", "bold"))
+    else:
+        lines.append(style(f"not blocking: nothing at or above {gate.threshold}", "green"))
     return lines
