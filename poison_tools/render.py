@@ -38,7 +38,10 @@ def title(record: Record) -> str:
 
 def cure_line(cure: CureElsewhere) -> str:
     if cure.refs:
-        where = ", ".join(short_ref(r) for r in cure.refs[:3])
+        from poison_tools.release_refs import release_first
+
+        # Release lines and tags first: the three named are the ones people act on.
+        where = ", ".join(short_ref(r) for r in release_first(cure.refs)[:3])
         more = f" and {len(cure.refs) - 3} more" if len(cure.refs) > 3 else ""
         return f"fixed on {where}{more} by {short(cure.cure)}, missing here"
     return f"cure {short(cure.cure)} is not in this clone (git fetch it first), missing here"

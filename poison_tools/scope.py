@@ -31,6 +31,7 @@ from poison_tools.lazy import OnFirstUse
 from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, Reachability, cherry_pick_line
 from poison_tools.record import Problem, Record
+from poison_tools.release_refs import RELEASE_BRANCHES, branch_name, is_release_branch
 from poison_tools.store import Snapshot, Staleness
 
 if TYPE_CHECKING:
@@ -297,22 +298,10 @@ def ref_targets(reach: Reachability, patterns: Sequence[str] = (), *, branches: 
     return targets
 
 
-# `poison.releaseBranches` when unset: the branch names release lines usually take.
-RELEASE_BRANCHES = ("release/*", "release-*", "releases/*", "lts/*", "stable/*", "maint/*",
-                    "[0-9]*.[0-9]*", "v[0-9]*.[0-9]*")
-
-
-def branch_name(ref: str) -> str:
-    """`lts/1.0` of refs/heads/lts/1.0 and of refs/remotes/origin/lts/1.0."""
-    if ref.startswith("refs/remotes/"):
-        return ref[len("refs/remotes/"):].partition("/")[2]
-    return ref.removeprefix("refs/heads/")
-
-
 def release_branch_targets(reach: Reachability, patterns: Sequence[str]) -> list[Target]:
     """The branches whose name (remote's name left out) matches a release pattern."""
     return [Target("branch", ref, commit) for ref, commit in reach.ref_commits(BRANCH_ROOTS)
-            if any(fnmatch.fnmatchcase(branch_name(ref), p) for p in patterns)]
+            if is_release_branch(ref, patterns)]
 
 
 def select_records(snapshot: Snapshot, ids: Sequence[str]) -> list[Record]:
@@ -534,7 +523,7 @@ def backports(targets: Sequence[Target], rows: Iterable[RecordScope]) -> dict[st
     return result
 
 
-__all__ = ["AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
+__all__ = ["RELEASE_BRANCHES", "AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
            "Cell", "Matrix", "MissingCure", "RecordScope", "Scope", "ScopeReport", "ScopeRun", "Target",
            "backports", "branch_name", "json_chunks", "ref_targets", "release_branch_targets",
            "select_records"]

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from poison_tools.check import Evidence
 from poison_tools.environments import NO_SEVERITY, EnvironmentSummary
+from poison_tools.release_refs import release_first
 from poison_tools.render import Styler, reverted_line, short, short_ref, title
 from poison_tools.scope import (
     AFFECTED,
@@ -40,11 +41,19 @@ def evidence_text(e: Evidence) -> str:
 def missing_text(m: MissingCure) -> str:
     if not m.present:
         return f"cure {short(m.cure)} is not in this clone (git fetch it first)"
-    where = ", ".join(short_ref(r) for r in m.refs[:3]) or "no branch"
+    where = ", ".join(short_ref(r) for r in release_first(m.refs)[:3]) or "no branch"
     more = f" and {len(m.refs) - 3} more" if len(m.refs) > 3 else ""
     applies = {True: "applies cleanly", False: "conflicts: resolve by hand",
                None: "not checked"}[m.applies]
     return f"missing cure {short(m.cure)} (on {where}{more}), {applies}"
+
+
+def released_text(m: MissingCure) -> str:
+    """For a tag or a deployment: where the cure is, and that a release must carry it."""
+    if not m.present:
+        return f"cure {short(m.cure)} is not in this clone (git fetch it first)"
+    where = ", ".join(short_ref(r) for r in release_first(m.refs)[:3]) or "no branch"
+    return f"needs a release with cure {short(m.cure)} (on {where})"
 
 
 def probable_text(record_id: str, commit: str, cure: str) -> str:
@@ -67,12 +76,14 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
         lines = [f"{head} poison {', '.join(evidence_text(e) for e in f.poison_evidence)}"]
         lines += [" " * 14 + reverted_line(e, by) for e, by in f.reverted]
         best = cell.best
-        if best is not None:
+        if best is not None and t.kind != "branch":
+            # A tag or a deployment takes a release with the fix, not a cherry-pick
+            # (`scope --summary` names the release).
+            lines.append(" " * 14 + released_text(best))
+        elif best is not None:
             lines.append(" " * 14 + missing_text(best))
             if best.present:
                 lines.append(" " * 16 + style(best.cherry_pick, "blue"))
-        elif not cell.finding or not cell.finding.record.cures:
-            lines.append(" " * 14 + "no cure recorded yet")
         for commit, cure in cell.probable:
             lines.append(" " * 14 + probable_text(f.record.id, commit, cure))
         return lines
@@ -93,7 +104,8 @@ def record_lines(rs: RecordScope, style: Styler = _plain, width: int = 24) -> li
     r = rs.record
     n = rs.counts()
     counts = ", ".join(f"{n[s]} {s}" for s in (AFFECTED, "cured", "clean", "undecided") if n.get(s))
-    lines = [f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else "")]
+    lines = [f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else "")
+             + ("; no cure recorded yet" if not r.cures and n.get(AFFECTED) else "")]
     for cell in rs.cells:
         lines += cell_lines(cell, style, width)
     return lines
