@@ -107,9 +107,14 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
             lambda: {"environments": [e.to_json() for e in environments()]})
         chunks = json_chunks(run, tail)
     elif fmt == "html":
-        from poison_tools.html_report import html_chunks
+        import time
 
-        chunks = html_chunks(run, app.store.project)
+        from poison_tools.html_report import PageInfo, html_chunks, records_note
+        from poison_tools.record import now_iso
+
+        info = PageInfo(now_iso(), records_note(snapshot.tip, bool(app.store.remote),
+                                                app.store.last_fetch(), time.time()))
+        chunks = html_chunks(run, app.store.project, environments=environments, info=info)
     else:
         from poison_tools.scope_render import environment_lines, scope_lines
 
