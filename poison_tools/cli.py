@@ -35,12 +35,13 @@ COMMANDS = {
     "init": "poison_tools.commands.init:init",
     "install-hook": "poison_tools.commands.install_hook:install_hook",
     "index": "poison_tools.commands.index:index_cmd",
+    "serve": "poison_tools.commands.serve:serve",
 }
 
 
 # Commands that ask reachability questions, and so import numpy for the index
 # (`reach.warm_index_imports`).
-_WARM = {"check", "scope", "backports", "export", "index"}
+_WARM = {"check", "scope", "backports", "export", "index", "serve"}
 
 
 class LazyGroup(click.Group):

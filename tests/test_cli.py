@@ -166,3 +166,11 @@ def test_shared_remote_with_several_clones(tmp_path: Path, remote: Path) -> None
     bob.git("push", "-q", "origin", "master")
     alice.git("pull", "-q", "origin", "master")
     assert alice.poison("check").rc == 0
+
+
+def test_every_command_in_the_cli_has_help_with_an_example(repo: Repo) -> None:
+    from poison_tools.cli import COMMANDS
+
+    for cmd in COMMANDS:
+        r = repo.poison(cmd, "--help")
+        assert r.rc == 0 and "git poison " + cmd in r.out and "Example" in r.out, cmd
