@@ -163,7 +163,8 @@ class Columns:
         lines = [i for i in branches if ref_rank(targets[i].ref) == 0]
         if not lines and len(branches) <= MAX_BRANCH_COLUMNS:
             lines = branches  # no release line here: the branches asked about are the lines
-        rest = [i for i in branches if i not in set(lines)]
+        own = set(lines)
+        rest = [i for i in branches if i not in own]
         tags = [i for i, t in enumerate(targets) if t.kind == "tag"]
         return cls(deps + lines, tags, rest)
 

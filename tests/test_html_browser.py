@@ -230,3 +230,36 @@ def test_usable_on_a_phone(browser: Browser, site: Site) -> None:
     cell.locator("summary").tap()
     assert cell.locator(".ev").is_visible()
     page.close()
+
+
+def test_at_real_scale_the_table_stays_narrow(browser: Browser, tmp_path: Path) -> None:
+    """680 feature branches and 300 tags (the issue's repository had 1,011 columns, the
+    deployments at columns 1,005-1,010): the deployments and release lines keep their
+    columns, everything else folds into two."""
+    r = Releases(Repo(tmp_path / "svc"), tmp_path)
+    repo = r.repo
+    lines = [f"create refs/heads/feature/f{i:03d} {r.bug_a}" for i in range(680)]
+    lines += [f"create refs/heads/release/3.{i} {r.bug_a}" for i in range(8)]
+    lines += [f"create refs/tags/build-{i:03d} {r.bug_c}" for i in range(300)]
+    repo.git("update-ref", "--stdin", input="\n".join(lines) + "\n")
+    out = tmp_path / "scope.html"
+    res = repo.poison("scope", "--tags", "--format", "html", "-o", str(out))
+    assert res.rc == 1, res.err
+    size = out.stat().st_size
+    assert size < 60_000, size  # two records: a few KB of page, not one cell per ref
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(out.as_uri())
+    heads = [h.split("\n")[0] for h in page.locator("#matrix thead th").all_inner_texts()]
+    assert heads[1:7] == ["production/eu/api", "production/us/api", "production/canary/api",
+                          "staging/api", "staging/old", "legacy"]
+    assert heads[-2:] == ["tags", "other branches"]
+    assert len(heads) == 1 + 6 + 1 + 9 + 2  # record, deployments, master, 9 release/*, folded
+    assert _cell(page, r.a, "other branches").inner_text() == "680 of 680 affected"
+    folded = _cell(page, r.a, "other branches")
+    folded.locator("summary").click()
+    names = folded.locator(".ev").inner_text().splitlines()
+    assert len(names) == 51 and names[-1] == "and 630 more"  # listed, but bounded
+    # The deployments are on the first screen, not 1,000 columns to the right.
+    box = _cell(page, r.a, "production/eu/api").bounding_box()
+    assert box and box["x"] + box["width"] < 1280
+    page.close()

@@ -32,7 +32,12 @@ def list_records(app: App, show_all: bool, no_where: bool, as_json: bool) -> int
     records = sorted(
         snap.records.values() if show_all else snap.active, key=lambda r: (r.created, r.id)
     )
-    where = None if no_where or not snap.active else _where(app, snap)
+    where = None
+    if not no_where and snap.active:
+        try:
+            where = _where(app, snap)
+        except FatalError as e:  # the records are still worth listing
+            app.warn(f"cannot tell where the records are uncured: {e}")
     if as_json:
         data: dict[str, Any] = {
             "project": app.store.project,
