@@ -31,7 +31,9 @@ from poison_tools.scope_render import evidence_text, missing_text, probable_text
 
 # More branch columns than this and only the release lines keep their own.
 MAX_BRANCH_COLUMNS = 40
-# Names listed under a folded column ("2 of 640 affected"), per record.
+# Other (feature) branches keep columns of their own while they are this few.
+MAX_OTHER_COLUMNS = 12
+# Cells listed, with their evidence, under a folded column ("2 of 640 affected").
 MAX_FOLDED_NAMES = 50
 
 _CSS = """
@@ -161,10 +163,10 @@ class Columns:
         deps = [i for i, t in enumerate(targets) if t.kind == "deployment"]
         branches = [i for i, t in enumerate(targets) if t.kind == "branch"]
         lines = [i for i in branches if ref_rank(targets[i].ref) == 0]
-        if not lines and len(branches) <= MAX_BRANCH_COLUMNS:
-            lines = branches  # no release line here: the branches asked about are the lines
         own = set(lines)
         rest = [i for i in branches if i not in own]
+        if len(rest) <= MAX_OTHER_COLUMNS or (not lines and len(branches) <= MAX_BRANCH_COLUMNS):
+            lines, rest = lines + rest, []  # few enough: every branch asked about is shown
         tags = [i for i, t in enumerate(targets) if t.kind == "tag"]
         return cls(deps + lines, tags, rest)
 
@@ -178,8 +180,11 @@ def _folded(cells: list[Cell], what: str) -> str:
         cured = sum(1 for c in cells if c.status == "cured")
         text = f"none of {len(cells)}" + (f" ({cured} cured)" if cured else "")
         return f'<td class="folded">{escape(text)}</td>'
-    names = [f"{c.target.label}: {_WORDS[c.status]}" for c in (bad + doubt)[:MAX_FOLDED_NAMES]]
-    more = len(bad) + len(doubt) - len(names)
+    listed = (bad + doubt)[:MAX_FOLDED_NAMES]
+    # Each with its evidence, as its own column's cell would give it.
+    names = [line if k == 0 else "    " + line
+             for c in listed for k, line in enumerate(evidence_lines(c))]
+    more = len(bad) + len(doubt) - len(listed)
     if more > 0:
         names.append(f"and {more} more")
     words = f"{len(bad)} of {len(cells)} affected" + (f", {len(doubt)} undecided" if doubt else "")

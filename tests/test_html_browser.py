@@ -257,8 +257,11 @@ def test_at_real_scale_the_table_stays_narrow(browser: Browser, tmp_path: Path) 
     assert _cell(page, r.a, "other branches").inner_text() == "680 of 680 affected"
     folded = _cell(page, r.a, "other branches")
     folded.locator("summary").click()
-    names = folded.locator(".ev").inner_text().splitlines()
-    assert len(names) == 51 and names[-1] == "and 630 more"  # listed, but bounded
+    listed = folded.locator(".ev").inner_text().splitlines()
+    heads = [ln for ln in listed if not ln.startswith(" ")]
+    assert len(heads) == 51 and heads[-1] == "and 630 more"  # listed, but bounded
+    assert heads[0] == "feature/f000: affected"
+    assert f"    poison {r.bug_a[:12]}" in listed  # with the evidence
     # The deployments are on the first screen, not 1,000 columns to the right.
     box = _cell(page, r.a, "production/eu/api").bounding_box()
     assert box and box["x"] + box["width"] < 1280

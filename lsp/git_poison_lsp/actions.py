@@ -15,6 +15,7 @@ from poison_tools.blame import BlameUnavailable, check_head, line_commit
 from poison_tools.cherry_pick import cherry_pick
 from poison_tools.errors import FatalError
 from poison_tools.record import MAX_SHORT, MAX_TEXT, SEVERITIES
+from poison_tools.report_meta import check_meta
 from poison_tools.store import PoisonStore, WriteResult
 
 Result = dict[str, Any]
@@ -57,13 +58,16 @@ def sync(state: RepoState) -> Result:
 
 
 def check_branch(state: RepoState) -> Result:
-    report = check_head(state.repo, PoisonStore(state.repo).load())
+    store = PoisonStore(state.repo)
+    report = check_head(state.repo, store.load())
     verdict = report.verdict
     n = len(report.poisoned)
     text = {"poisoned": f"HEAD carries {n} uncured poison{'s' if n != 1 else ''}",
             "undecided": "could not decide whether HEAD is poisoned"}.get(
                 verdict, "HEAD carries no uncured poison")
-    return {"ok": True, "message": text, "report": report.to_json()}
+    # The same report as `git poison check --json`, its metadata included.
+    meta = check_meta(store.project, len(report.findings))
+    return {"ok": True, "message": text, "report": {**report.to_json(), **meta}}
 
 
 def list_records(state: RepoState) -> Result:

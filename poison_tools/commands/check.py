@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from poison_tools import __version__
 from poison_tools.check import Checker, CheckReport, ReleaseReport
 from poison_tools.cli import App, pass_app
 from poison_tools.gate import gate
 from poison_tools.reach import reachability
 from poison_tools.record import SEVERITIES
 from poison_tools.render import check_lines, gate_lines, release_lines
+from poison_tools.report_meta import check_meta
 from poison_tools.term import StderrProgress
-
-# `check --json` shape (docs/json.md); fields are only ever added to it.
-SHAPE_VERSION = 1
 
 
 @click.command(
@@ -59,7 +54,7 @@ def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | N
         report = current = checker.check(target, rev)
     judged = gate(current, fail_on) if fail_on else None
     if as_json:
-        app.echo_json({**report.to_json(), **_about(app, current),
+        app.echo_json({**report.to_json(), **check_meta(app.store.project, len(current.findings)),
                        **({"fail_on": judged.to_json()} if judged else {})})
     else:
         lines = (release_lines(report, app.out) if isinstance(report, ReleaseReport)
@@ -67,9 +62,3 @@ def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | N
         app.echo_lines(lines + (gate_lines(judged, app.out) if judged else []))
     return judged.exit_code if judged else report.exit_code
 
-
-def _about(app: App, report: CheckReport) -> dict[str, Any]:
-    """Who wrote this JSON, about what (docs/json.md): additive fields for archives of
-    release reports, read long after the run."""
-    return {"project": app.store.project, "record_count": len(report.findings),
-            "tool": "git-poison", "tool_version": __version__, "shape_version": SHAPE_VERSION}

@@ -16,24 +16,27 @@ Examples:
   git poison list
   git poison list --all --json     # withdrawn records too
   git poison list --no-where       # records only, no reachability question
+  git poison list --json --where   # with where_uncured (docs/json.md)
 
 \b
-Each active record says where it is still uncured: on HEAD and on the
-release branches (poison.releaseBranches) and main line.""",
+In text, each active record says where it is still uncured: on HEAD, the
+main line and the release branches (poison.releaseBranches).""",
 )
 @click.option("--all", "show_all", is_flag=True, help="Include withdrawn records.")
-@click.option("--no-where", is_flag=True,
-              help="Do not look up where each record is still uncured.")
+@click.option("--where/--no-where", "where_asked", default=None,
+              help="Look up where each record is still uncured (default: in text, not in JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
 @pass_app
-def list_records(app: App, show_all: bool, no_where: bool, as_json: bool) -> int:
+def list_records(app: App, show_all: bool, where_asked: bool | None, as_json: bool) -> int:
     """List the poison records of this repository."""
     snap = app.snapshot()
     records = sorted(
         snap.records.values() if show_all else snap.active, key=lambda r: (r.created, r.id)
     )
     where = None
-    if not no_where and snap.active:
+    # JSON stays the records alone unless asked: scripts and the editor read it often.
+    wanted = where_asked if where_asked is not None else not as_json
+    if wanted and snap.active:
         try:
             where = _where(app, snap)
         except FatalError as e:  # the records are still worth listing
