@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,5 +263,24 @@ def release_verdicts(scope: Any, records: list[Record], tags: Sequence[Target]) 
             for rs in report.records}
 
 
-def summary_json(envs: list[EnvironmentSummary]) -> list[dict[str, Any]]:
-    return [e.to_json() for e in envs]
+def watch(run: Any, judge: Any, targets: Sequence[Target],
+          tags: Sequence[Target]) -> Callable[[], list[EnvironmentSummary]] | None:
+    """The per-environment summary of a `ScopeRun` whose targets hold deployments (else
+    None): it keeps its part of each row as the run goes by; once the run was read to
+    the end, calling the result asks the release tags (`judge`, the run's `Scope`) and
+    gives the summary. `tags`: every tag here."""
+    if not any(t.kind == "deployment" for t in targets):
+        return None
+    collector = Collector(targets, tags)
+    run.observers.append(collector.observe)
+    done: list[list[EnvironmentSummary]] = []
+
+    def summary() -> list[EnvironmentSummary]:
+        if not done:
+            if not run.done:
+                raise RuntimeError("the summary of a scope run that was not read to the end")
+            judge.probe_applies = False  # a release takes no cherry-pick
+            done.append(collector.summary(release_verdicts(judge, collector.needs_tags(), tags)))
+        return done[0]
+
+    return summary

@@ -152,7 +152,7 @@ class RiskView:
         """A scope run over the served targets, and its per-environment summary."""
         from poison_tools.check import Checker
         from poison_tools.deployments import default_inventory, load, resolve
-        from poison_tools.environments import Collector, release_verdicts
+        from poison_tools.environments import watch
         from poison_tools.equivalence import Copies, default_equivalence
         from poison_tools.reach import reachability
         from poison_tools.release_refs import MAIN_LINES, RELEASE_BRANCHES
@@ -179,16 +179,7 @@ class RiskView:
         hints = equivalence.probable if isinstance(equivalence, Copies) else None
         judge = Scope(repo, checker, hints=hints)
         run = judge.stream(select_records(snapshot, ()), targets)
-        collector = Collector(targets, tags)
-        run.observers.append(collector.observe)
-        done: list[Any] = []
-
-        def environments() -> Any:
-            if not done:
-                judge.probe_applies = False
-                done.append(collector.summary(release_verdicts(judge, collector.needs_tags(), tags)))
-            return done[0]
-
+        environments = watch(run, judge, targets, tags) or (lambda: [])
         return run, environments
 
     def _scope(self, repo: SourceRepo, store: Any, snapshot: Any, key: str) -> Answer:

@@ -131,26 +131,12 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
 
 def _environments(run: ScopeRun, judge: Scope, reach: Reachability,
                   targets: list[Target]) -> Callable[[], list[EnvironmentSummary]] | None:
-    """When deployments are among the targets: the per-environment summary, ready once
-    every row went by (it watches them pass, and then asks the release tags)."""
+    """With deployments among the targets: the per-environment summary (`watch`)."""
     if not any(t.kind == "deployment" for t in targets):
         return None
-    from poison_tools.environments import Collector, release_verdicts
+    from poison_tools.environments import watch
 
-    tags = ref_targets(reach, branches=False, tags=True)
-    collector = Collector(targets, tags)
-    run.observers.append(collector.observe)
-    done: list[list[EnvironmentSummary]] = []
-
-    def summary() -> list[EnvironmentSummary]:
-        if not done:
-            if not run.done:
-                raise RuntimeError("the summary of a scope run that was not read to the end")
-            judge.probe_applies = False  # a release takes no cherry-pick
-            done.append(collector.summary(release_verdicts(judge, collector.needs_tags(), tags)))
-        return done[0]
-
-    return summary
+    return watch(run, judge, targets, ref_targets(reach, branches=False, tags=True))
 
 
 def _later(make: Callable[[], Iterable[str]]) -> Iterator[str]:
