@@ -8,12 +8,14 @@ same `Scope` as `git poison scope --deployments-only`, so the two never disagree
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from poison_tools.git import SourceRepo
-from poison_tools.progress import Progress
-from poison_tools.record import Record
-from poison_tools.scope import RecordScope
-from poison_tools.store import PoisonStore
+if TYPE_CHECKING:  # `add` without an inventory pays for none of these imports
+    from poison_tools.git import SourceRepo
+    from poison_tools.progress import Progress
+    from poison_tools.record import Record
+    from poison_tools.scope import RecordScope
+    from poison_tools.store import PoisonStore
 
 
 @dataclass

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
-from poison_tools.scope import Target
 
 if TYPE_CHECKING:
+    from poison_tools.scope import Target
     from poison_tools.store import PoisonStore
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -176,6 +176,8 @@ def default_inventory(repo: SourceRepo, store: PoisonStore | None,
 
 
 def resolve(repo: SourceRepo, pairs: list[tuple[str, str]]) -> list[Target]:
+    from poison_tools.scope import Target  # numpy and the index only once there is an inventory
+
     targets = []
     for name, rev in pairs:
         try:
