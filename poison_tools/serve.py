@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -247,6 +248,10 @@ class Server(ThreadingHTTPServer):
             self.slots.release()
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 class Handler(BaseHTTPRequestHandler):
     server: Server
     server_version = f"git-poison/{__version__}"
@@ -316,8 +321,9 @@ class Handler(BaseHTTPRequestHandler):
 
 def make_server(cwd: str, host: str, port: int, options: Options, *, max_connections: int = 8,
                 timeout: float = 10.0) -> Server:
+    cls: type[Server] = Server6 if ":" in host else Server  # ::1 is an IPv6 address
     try:
-        return Server((host, port), RiskView(cwd, options), max_connections=max_connections,
-                      timeout=timeout)
+        return cls((host, port), RiskView(cwd, options), max_connections=max_connections,
+                   timeout=timeout)
     except OSError as e:
         raise FatalError(f"cannot listen on {host}:{port}: {e.strerror}") from None

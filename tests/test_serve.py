@@ -32,7 +32,7 @@ class Served:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
-        assert line.startswith("serving http://127.0.0.1:"), line + self.proc.stderr.read()
+        assert line.startswith("serving http://"), line + self.proc.stderr.read()
         self.url = line.split()[1]
         self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
 
@@ -188,3 +188,13 @@ def test_served_page_reloads_itself_when_a_record_is_added(releases: Releases, s
             assert page.locator("#matrix tbody tr").count() == 3
         finally:
             browser.close()
+
+
+def test_serve_on_ipv6_loopback(releases: Releases) -> None:
+    s = Served(releases.repo, "--host", "::1")
+    try:
+        assert s.url.startswith("http://[::1]:")
+        status, version = s.get("/api/v1/version")
+        assert status == 200 and version["project"]
+    finally:
+        s.stop()
