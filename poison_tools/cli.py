@@ -35,12 +35,13 @@ COMMANDS = {
     "init": "poison_tools.commands.init:init",
     "install-hook": "poison_tools.commands.install_hook:install_hook",
     "index": "poison_tools.commands.index:index_cmd",
+    "serve": "poison_tools.commands.serve:serve",
 }
 
 
 # Commands that ask reachability questions, and so import numpy for the index
 # (`reach.warm_index_imports`).
-_WARM = {"check", "scope", "backports", "export", "index", "show"}
+_WARM = {"check", "scope", "backports", "export", "index", "show", "serve"}
 
 
 class LazyGroup(click.Group):
@@ -144,6 +145,24 @@ class App:
                 f"{done} locally only: the poisons remote is unreachable ({result.offline}); "
                 "run `git poison sync` when it is back"
             )
+
+    def report_deployments(self, record: Any, tip: str | None) -> None:
+        """After a write: the deployments that carry `record`, on stderr.
+
+        stderr, because `rid=$(git poison add …)` reads the id from stdout (README) and
+        scripts may read `cure`'s line too. The record is already safe: a problem here
+        (a broken inventory, missing history) is a warning, never a failed write."""
+        from poison_tools.deployed import judge_deployments
+        from poison_tools.scope_render import deployed_lines
+        from poison_tools.term import StderrProgress
+
+        try:
+            found = judge_deployments(self.repo, self.store, record, tip, StderrProgress())
+        except FatalError as e:
+            self.warn(f"recorded, but the deployments could not be listed: {e}")
+            return
+        if found is not None:
+            click.echo("\n".join(deployed_lines(found.scope, found.source, self.err)), err=True)
 
 
 pass_app = click.make_pass_decorator(App)

@@ -5,6 +5,7 @@ so that a poison reads the same everywhere. Returns lines; printing is the calle
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from poison_tools.check import (
     CheckReport,
@@ -20,6 +21,9 @@ from poison_tools.term import printable as _p
 # Record text is untrusted (anyone with push access writes it): every field shown here
 # goes through `printable`, so a comment cannot clear the screen, retitle the terminal
 # or reverse the reading order. Ids, SHAs and severities are validated when read.
+
+if TYPE_CHECKING:
+    from poison_tools.gate import Gate
 
 Styler = Callable[..., str]
 
@@ -50,7 +54,10 @@ def editor(record: Record) -> str:
 
 def cure_line(cure: CureElsewhere) -> str:
     if cure.refs:
-        where = ", ".join(short_ref(r) for r in cure.refs[:3])
+        from poison_tools.release_refs import release_first
+
+        # Release lines and tags first: the three named are the ones people act on.
+        where = ", ".join(short_ref(r) for r in release_first(cure.refs)[:3])
         more = f" and {len(cure.refs) - 3} more" if len(cure.refs) > 3 else ""
         return f"fixed on {where}{more} by {short(cure.cure)}, missing here"
     if cure.present is False:
@@ -214,4 +221,22 @@ def record_lines(record: Record, style: Styler = _plain) -> list[str]:
         lines += ["", *(_p(line, multiline=True) for line in record.comment.splitlines())]
     if record.legacy:
         lines.append(f"(original git-poison record {_p(record.path)})")
+    return lines
+
+
+def gate_lines(gate: Gate, style: Styler = _plain) -> list[str]:
+    """The --fail-on verdict, after the report it judges."""
+    below = ", ".join(f"{f.record.id} ({f.record.severity})" for f in gate.below)
+    lines = []
+    if gate.below:
+        lines.append(style(f"below --fail-on {gate.threshold} (listed, not blocking): {below}", "dim"))
+    if gate.blocking:
+        n = len(gate.blocking)
+        lines.append(style(f"blocking: {n} poison{'s' if n != 1 else ''} at or above {gate.threshold}"
+                           " (or without a severity)", "red", "bold"))
+    elif gate.undecided or gate.problems:
+        lines.append(style(f"could not decide whether anything at or above {gate.threshold} is here",
+                           "yellow", "bold"))
+    else:
+        lines.append(style(f"not blocking: nothing at or above {gate.threshold}", "green"))
     return lines

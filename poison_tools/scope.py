@@ -31,6 +31,7 @@ from poison_tools.lazy import OnFirstUse
 from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, Reachability, cherry_pick_line
 from poison_tools.record import Problem, Record
+from poison_tools.release_refs import RELEASE_BRANCHES, branch_name, is_release_branch
 from poison_tools.store import Snapshot, Staleness
 
 if TYPE_CHECKING:
@@ -211,10 +212,14 @@ class ScopeRun:
         self.stale = stale
         self.tally: Counter[str] = Counter()
         self.done = False
+        # Called with each row as it goes by (the per-environment summary keeps its part).
+        self.observers: list[Callable[[RecordScope], None]] = []
 
     def __iter__(self) -> Iterator[RecordScope]:
         for rs in self._rows:
             self.tally.update(c.status for c in rs.cells)
+            for observe in self.observers:
+                observe(rs)
             yield rs
         self.done = True
 
@@ -225,10 +230,11 @@ class ScopeRun:
         return _exit_code(self.tally, self.problems)
 
 
-def json_chunks(run: ScopeRun) -> Iterator[str]:
+def json_chunks(run: ScopeRun, tail: Callable[[], dict[str, Any]] | None = None) -> Iterator[str]:
     """`scope --json` (docs/scope.md) as text, one record at a time, one cell a line:
-    memory is one record's row however big the matrix. Equal to `Cell.to_json`, cell
-    for cell, but what repeats (a target's name, the evidence of a finding shared by
+    memory is one record's row however big the matrix. `tail` gives fields to add at
+    the end, once every row went by (the per-environment summary). Equal to
+    `Cell.to_json`, cell for cell, but what repeats (a target's name, the evidence of a finding shared by
     many cells) is encoded once: a million `json.dumps` calls cost tens of seconds."""
     import json
 
@@ -267,7 +273,8 @@ def json_chunks(run: ScopeRun) -> Iterator[str]:
         first = False
     problems = ",".join("\n    " + json_text(dump(p.to_json())) for p in run.problems)
     stale = dump(None if run.stale is None else run.stale.describe())
-    yield f'\n  ],\n  "problems": [{problems}\n  ],\n  "stale": {stale}\n}}\n'
+    extra = "".join(f',\n  {dump(k)}: {dump(v)}' for k, v in (tail() if tail else {}).items())
+    yield f'\n  ],\n  "problems": [{problems}\n  ],\n  "stale": {stale}{extra}\n}}\n'
 
 
 def _matches(ref: str, patterns: Sequence[str]) -> bool:
@@ -292,6 +299,12 @@ def ref_targets(reach: Reachability, patterns: Sequence[str] = (), *, branches: 
         elif tags and ref.startswith(TAG_ROOT):
             targets.append(Target("tag", ref, commit))
     return targets
+
+
+def release_branch_targets(reach: Reachability, patterns: Sequence[str]) -> list[Target]:
+    """The branches whose name (remote's name left out) matches a release pattern."""
+    return [Target("branch", ref, commit) for ref, commit in reach.ref_commits(BRANCH_ROOTS)
+            if is_release_branch(ref, patterns)]
 
 
 def select_records(snapshot: Snapshot, ids: Sequence[str]) -> list[Record]:
@@ -515,6 +528,7 @@ def backports(targets: Sequence[Target], rows: Iterable[RecordScope]) -> dict[st
     return result
 
 
-__all__ = ["AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
+__all__ = ["RELEASE_BRANCHES", "AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
            "Cell", "Matrix", "MissingCure", "RecordScope", "Scope", "ScopeReport", "ScopeRun", "Target",
-           "backports", "json_chunks", "ref_targets", "select_records"]
+           "backports", "branch_name", "json_chunks", "ref_targets", "release_branch_targets",
+           "select_records"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from poison_tools.check import Evidence
+from poison_tools.environments import NO_SEVERITY, EnvironmentSummary
+from poison_tools.release_refs import release_first
 from poison_tools.render import (
     Styler,
     claimed_copy_text,
@@ -48,11 +50,19 @@ def evidence_text(e: Evidence) -> str:
 def missing_text(m: MissingCure) -> str:
     if not m.present:
         return f"cure {short(m.cure)} is not in this clone (git fetch it first)"
-    where = ", ".join(short_ref(r) for r in m.refs[:3]) or "no branch"
+    where = ", ".join(short_ref(r) for r in release_first(m.refs)[:3]) or "no branch"
     more = f" and {len(m.refs) - 3} more" if len(m.refs) > 3 else ""
     applies = {True: "applies cleanly", False: "conflicts: resolve by hand",
                None: "not checked"}[m.applies]
     return f"missing cure {short(m.cure)} (on {where}{more}), {applies}"
+
+
+def released_text(m: MissingCure) -> str:
+    """For a tag or a deployment: where the cure is, and that a release must carry it."""
+    if not m.present:
+        return f"cure {short(m.cure)} is not in this clone (git fetch it first)"
+    where = ", ".join(short_ref(r) for r in release_first(m.refs)[:3]) or "no branch"
+    return f"needs a release with cure {short(m.cure)} (on {where})"
 
 
 def probable_text(record_id: str, commit: str, cure: str) -> str:
@@ -76,12 +86,14 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
         lines += [" " * 14 + reverted_line(e, by) for e, by in f.reverted]
         lines += [" " * 14 + ignored_line(c, p) for c, p in f.ignored]
         best = cell.best
-        if best is not None:
+        if best is not None and t.kind != "branch":
+            # A tag or a deployment takes a release with the fix, not a cherry-pick
+            # (`scope --summary` names the release).
+            lines.append(" " * 14 + released_text(best))
+        elif best is not None:
             lines.append(" " * 14 + missing_text(best))
             if best.present:
                 lines.append(" " * 16 + style(best.cherry_pick, "blue"))
-        elif not cell.finding or not cell.finding.record.cures:
-            lines.append(" " * 14 + "no cure recorded yet")
         for commit, cure in cell.probable:
             lines.append(" " * 14 + probable_text(f.record.id, commit, cure))
         lines += [" " * 14 + claimed_copy_text(f.record.id, e) for e in f.probable]
@@ -107,7 +119,8 @@ def record_lines(rs: RecordScope, style: Styler = _plain, width: int = 24) -> li
     r = rs.record
     n = rs.counts()
     counts = ", ".join(f"{n[s]} {s}" for s in (AFFECTED, "cured", "clean", "undecided") if n.get(s))
-    lines = [f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else "")]
+    lines = [f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else "")
+             + ("; no cure recorded yet" if not r.cures and n.get(AFFECTED) else "")]
     for cell in rs.cells:
         lines += cell_lines(cell, style, width)
     return lines
@@ -138,4 +151,85 @@ def backport_lines(todo: dict[str, list[Backport]], style: Styler = _plain) -> l
                 lines.append(f"    {style(best.cherry_pick, 'blue')}")
             for commit, cure in b.cell.probable:
                 lines.append(f"    {probable_text(b.record.id, commit, cure)}")
+    return lines
+
+
+def deployed_lines(rs: RecordScope, source: str, style: Styler = _plain) -> list[str]:
+    """After `add` / `cure`: the deployments that carry the record, then one line for
+    the rest. Clean and cured deployments are counted, not listed: on-call reads
+    the ones to act on."""
+    r = rs.record
+    total = len(rs.cells)
+    act = [c for c in rs.cells if c.status in (AFFECTED, "undecided", "unknown-revision")]
+    affected = sum(1 for c in act if c.status == AFFECTED)
+    head = (f"deployments carrying {r.id}: {affected} of {total}" if affected
+            else f"deployments carrying {r.id}: none of {total}")
+    lines = [style(head, "bold") + f" (inventory {source})"]
+    width = label_width([c.target for c in act])
+    for cell in act:
+        lines.append(deployment_line(cell, style, width))
+    rest = total - len(act)
+    if rest and act:
+        n = rs.counts()
+        parts = [f"{n[s]} {s}" for s in ("cured", "clean") if n.get(s)]
+        lines.append(f"  ({', '.join(parts)})")
+    return lines
+
+
+def deployment_line(cell: Cell, style: Styler = _plain, width: int = 24) -> str:
+    """One deployment's status in one line, without the evidence `cell_lines` gives."""
+    t = cell.target
+    word = "unknown" if cell.status == "unknown-revision" else cell.status
+    label = f"{t.label} = {t.ref}"
+    head = f"  {style(f'{word:<9}', _MARK.get(cell.status, 'dim'))} "
+    if cell.status == "unknown-revision":
+        return f"{head}{label:<{width}} revision not known here (fetch it, or fix the inventory)"
+    if cell.status == "undecided":
+        return f"{head}{label:<{width}} history needed to decide is missing"
+    return f"{head}{label}"
+
+
+def _severity_words(env: EnvironmentSummary) -> str:
+    n = env.severities()
+    return ", ".join(f"{k} {s}" for s, k in n.items() if s != NO_SEVERITY)
+
+
+def environment_lines(envs: list[EnvironmentSummary], style: Styler = _plain) -> list[str]:
+    """Per environment: "production: 2 uncured (1 critical) in 2 of 3 deployments", then
+    each deployment that carries something, with where to upgrade."""
+    lines: list[str] = []
+    for env in envs:
+        uncured = env.uncured
+        total = len(env.deployments)
+        affected = env.count(AFFECTED)
+        if uncured:
+            sev = _severity_words(env)
+            head = (f"{env.name}: {len(uncured)} uncured" + (f" ({sev})" if sev else "")
+                    + f" in {affected} of {total} deployment{'s' if total != 1 else ''}")
+            head = style(head, "red", "bold")
+        else:
+            head = style(f"{env.name}: nothing uncured in {total} deployment{'s' if total != 1 else ''}",
+                         "green")
+        doubts = [f"{n} {word}" for n, word in ((env.count("undecided"), "undecided"),
+                                                 (env.count("unknown-revision"), "unknown revision"))
+                  if n]
+        lines.append(head + (f"; {', '.join(doubts)}" if doubts else ""))
+        for d in env.deployments:
+            t = d.target
+            if d.status == "unknown-revision":
+                lines.append(f"  ? {t.name} = {t.ref}: revision not known here (fetch it, or fix the inventory)")
+                continue
+            if d.undecided and not d.uncured:
+                lines.append(f"  ? {t.name} = {t.ref}: cannot decide "
+                             f"{', '.join(r.id for r in d.undecided)} (history missing)")
+            if not d.uncured:
+                continue
+            names = ", ".join(r.id + (f" ({r.severity})" if r.severity else "") for r in d.uncured)
+            lines.append(f"  {style('✗', 'red')} {t.name} = {t.ref}: {names}")
+            for r, advice in zip(d.uncured, d.advice, strict=True):
+                lines.append(f"      {r.id} {title(r)}: {advice.text()}")
+            # One release for them all, when the single answers do not already say it.
+            if d.upgrade is not None and d.upgrade.to is not None and any(
+                    a.to != d.upgrade.to for a in d.advice):
+                lines.append(f"      all {len(d.uncured)}: {d.upgrade.text()}")
     return lines

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that sets up and runs every test (README: "Run the tests").
 # It installs what the tests need itself: a virtualenv with the package and its test
-# tools, Debian's neovim (a real LSP client), and the VS Code extension's npm packages.
+# tools, Debian's neovim (a real LSP client) and chromium (a real browser for the HTML
+# page), and the VS Code extension's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,17 @@ if ! command -v nvim >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq neovim >/dev/null
+fi
+
+# The HTML page is tested in a real browser: Debian's chromium, driven by the
+# `playwright` Python package pointed at /usr/bin/chromium. Never `playwright install`
+# (it downloads a browser build of its own).
+if [ ! -x /usr/bin/chromium ]; then
+    echo "installing chromium (Debian package) for the HTML page tests" >&2
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
 .venv/bin/ruff check poison_tools lsp tests bench

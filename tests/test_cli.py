@@ -236,3 +236,11 @@ def test_release_report_between_unrelated_releases_lists_the_regressions(repo: R
     # The ordinary case: a later release of the same line, nothing undone.
     ok = json.loads(repo.poison("check", "master", "--since", "lts/0.9", "--json").out)
     assert ok["descends_from_since"] is True and ok["regressions"] == []
+
+
+def test_every_command_in_the_cli_has_help_with_an_example(repo: Repo) -> None:
+    from poison_tools.cli import COMMANDS
+
+    for cmd in COMMANDS:
+        r = repo.poison(cmd, "--help")
+        assert r.rc == 0 and "git poison " + cmd in r.out and "Example" in r.out, cmd

@@ -16,6 +16,7 @@ from poison_tools.cherry_pick import cherry_pick
 from poison_tools.errors import FatalError
 from poison_tools.project import project_warning
 from poison_tools.record import MAX_SHORT, MAX_TEXT, SEVERITIES
+from poison_tools.report_meta import check_meta
 from poison_tools.store import PoisonStore, Snapshot, WriteResult
 
 Result = dict[str, Any]
@@ -67,7 +68,9 @@ def check_branch(state: RepoState) -> Result:
     text = {"poisoned": f"HEAD carries {n} uncured poison{'s' if n != 1 else ''}",
             "undecided": "could not decide whether HEAD is poisoned"}.get(
                 verdict, "HEAD carries no uncured poison")
-    return {"ok": True, "message": text, "report": report.to_json()}
+    # The same report as `git poison check --json`, its metadata included.
+    meta = check_meta(store.project, len(report.findings))
+    return {"ok": True, "message": text, "report": {**report.to_json(), **meta}}
 
 
 def list_records(state: RepoState) -> Result:

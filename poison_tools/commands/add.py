@@ -11,13 +11,21 @@ from poison_tools.record import SEVERITIES
     epilog="""\b
 Examples:
   git poison add 1a2b3c4 -m "service hangs on io error" --bug JIRA-1234
-  git poison add v2.3.0~4 -m "race in cache eviction" --severity high"""
+  git poison add v2.3.0~4 -m "race in cache eviction" --severity high
+  rid=$(git poison add 1a2b3c4 -m "leak")   # stdout is only the id
+
+\b
+With a deployments inventory (git config poison.deployments FILE, or
+deployments.yaml in the poisons repository), the deployments that carry
+the new poison are listed on stderr after it is recorded."""
 )
 @click.argument("revs", nargs=-1, required=True, metavar="REV...")
 @click.option("-m", "--message", required=True, help="What goes wrong (the comment).")
 @click.option("--bug", default=None, help="Bug tracker reference, e.g. JIRA-1234.")
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the new record as JSON.")
+@click.option("--no-deployments", is_flag=True,
+              help="Do not list the deployments that carry it (docs/scope.md).")
 @pass_app
 def add(
     app: App,
@@ -26,6 +34,7 @@ def add(
     bug: str | None,
     severity: str | None,
     as_json: bool,
+    no_deployments: bool,
 ) -> int:
     """Record a poison: the commit(s) that introduced a bug. Prints the record's id."""
     poisons = [app.repo.resolve_commit(r) for r in revs]
@@ -37,4 +46,6 @@ def add(
         app.echo_json(edit.record.to_json())
     else:
         app.echo(edit.record.id)
+    if not no_deployments:
+        app.report_deployments(edit.record, edit.result.commit)
     return 0

@@ -5,7 +5,14 @@ import click
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import Copies, default_equivalence
-from poison_tools.scope import Scope, backports, ref_targets, select_records
+from poison_tools.scope import (
+    RELEASE_BRANCHES,
+    Scope,
+    backports,
+    ref_targets,
+    release_branch_targets,
+    select_records,
+)
 from poison_tools.scope_render import backport_lines
 from poison_tools.term import StderrProgress
 
@@ -13,14 +20,17 @@ from poison_tools.term import StderrProgress
 @click.command(
     epilog="""\b
 Examples:
+  git poison backports                          # release branches (poison.releaseBranches)
   git poison backports --branches 'lts/*'       # the LTS backport checklist
   git poison backports --branches 'origin/release-*' --json
+  git config --add poison.releaseBranches 'rel-*'   # what "release branch" means here
 
 \b
 Exit codes: 0 nothing to backport, 1 backports missing, 2 error."""
 )
 @click.option("--branches", "patterns", multiple=True, metavar="PATTERN",
-              help="Maintained branches to list, as globs (repeatable); default: every branch.")
+              help="Maintained branches to list, as globs (repeatable); default: the release "
+                   "branches (poison.releaseBranches; '*' for every branch).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/scope.md).")
 @click.option("--no-apply-check", is_flag=True, help="Do not test whether cures apply cleanly.")
 @pass_app
@@ -30,7 +40,15 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     progress = StderrProgress()
     reach = app.reach(progress)  # lists the refs meanwhile
     snapshot = app.snapshot()
-    targets = ref_targets(reach, patterns)
+    if patterns:
+        targets = ref_targets(reach, patterns)
+    else:
+        configured = [v.strip() for v in app.repo.config.get("poison.releasebranches", []) if v.strip()]
+        release = configured or list(RELEASE_BRANCHES)
+        targets = release_branch_targets(reach, release)
+        if not targets:
+            app.warn(f"no release branch here ({', '.join(release)}); name them with "
+                     "`git config --add poison.releaseBranches PATTERN` or use --branches")
     equivalence = default_equivalence(app.repo, progress, reach)
     checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
     hints = equivalence.probable if isinstance(equivalence, Copies) else None
@@ -53,7 +71,7 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     else:
         for line in backport_lines(todo, app.out):
             app.echo(line)
-        if not todo:
+        if not todo and patterns:
             app.warn("no branch matched")
     if any(todo.values()):
         return 1

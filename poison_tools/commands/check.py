@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import click
 
-from poison_tools.check import Checker
+from poison_tools.check import Checker, CheckReport, ReleaseReport
 from poison_tools.cli import App, pass_app
-from poison_tools.render import check_lines, release_lines
+from poison_tools.gate import gate
+from poison_tools.record import SEVERITIES
+from poison_tools.render import check_lines, gate_lines, release_lines
+from poison_tools.report_meta import check_meta
 from poison_tools.term import StderrProgress
 
 
@@ -14,6 +17,7 @@ Examples:
   git poison check                      # is HEAD healthy?
   git poison check origin/lts/2.1
   git poison check v2.1.0 --since v2.0.0 --json   # release report
+  git poison check v2.1.0 --since v2.0.0 --fail-on high   # block on high, critical
 
 \b
 With --since B, what was cured at B and is not at REV (a downgrade, or a cure
@@ -21,7 +25,8 @@ undone since) is listed as a regression; REV not descending from B is said.
 
 \b
 Exit codes: 0 healthy, 1 poisoned, 2 could not decide (missing history,
-missing objects, unknown commit, unreadable records) or error."""
+missing objects, unknown commit, unreadable records) or error. With --fail-on,
+1 only for a poison at or above that severity (or with none set)."""
 )
 @click.argument("rev", default="HEAD", required=False)
 @click.option(
@@ -31,8 +36,11 @@ missing objects, unknown commit, unreadable records) or error."""
     help="Last release: also list the bugfixes and poisons that arrived since.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
+@click.option("--fail-on", "fail_on", type=click.Choice(SEVERITIES), default=None,
+              help="Exit 1 only for poisons of this severity or worse (or none set); "
+                   "list the lower ones without failing.")
 @pass_app
-def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
+def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | None) -> int:
     """Does REV (default HEAD) carry an uncured poison?"""
     # A first check on a large repository builds the reachability index and scans
     # for copies (patch-ids): show both (on a terminal only).
@@ -41,22 +49,22 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     target = app.repo.resolve_commit(rev)
     base = app.repo.resolve_commit(since) if since else None
     checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)
+    report: CheckReport | ReleaseReport
     if base is not None:
         report = checker.release(target, rev, base, since or "")
-        report.current.warnings = list(app.warnings)
-        for notice in checker.notices:
-            app.warn(notice)
-        if as_json:
-            app.echo_json(report.to_json())
-        else:
-            app.echo_lines(release_lines(report, app.out))
-        return report.exit_code
-    current = checker.check(target, rev)
+        current = report.current
+    else:
+        report = current = checker.check(target, rev)
     current.warnings = list(app.warnings)
     for notice in checker.notices:
         app.warn(notice)
+    judged = gate(current, fail_on) if fail_on else None
     if as_json:
-        app.echo_json(current.to_json())
+        app.echo_json({**report.to_json(), **check_meta(app.store.project, len(current.findings)),
+                       **({"fail_on": judged.to_json()} if judged else {})})
     else:
-        app.echo_lines(check_lines(current, app.out))
-    return current.exit_code
+        lines = (release_lines(report, app.out) if isinstance(report, ReleaseReport)
+                 else check_lines(report, app.out))
+        app.echo_lines(lines + (gate_lines(judged, app.out) if judged else []))
+    return judged.exit_code if judged else report.exit_code
+
