@@ -33,7 +33,7 @@ from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress
 from poison_tools.reach import Answer, Reachability, cherry_pick_line, reachability, refs_holding
 from poison_tools.record import Problem, Record
-from poison_tools.refs import release_first
+from poison_tools.release_refs import release_first
 from poison_tools.store import Snapshot, Staleness
 
 POISONED = "poisoned"

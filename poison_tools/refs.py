@@ -95,29 +95,3 @@ class RefListing:
         out = self.repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
         sha = out.stdout.decode().strip()
         return sha or None
-
-
-# What a release line is called: `release/2.0`, `lts/1`, `stable-3`, `1.2`, `v1.2.x`.
-_RELEASE_LIKE = ("release/*", "release-*", "releases/*", "lts/*", "lts-*", "stable*",
-                 "[0-9]*.[0-9]*", "v[0-9]*.[0-9]*")
-_MAINLINE = ("main", "master", "trunk", "develop")
-
-
-def _rank(ref: str) -> int:
-    import fnmatch
-
-    if ref.startswith("refs/tags/"):
-        return 1
-    name = ref.removeprefix("refs/heads/")
-    if name == ref and ref.startswith("refs/remotes/"):
-        name = ref.removeprefix("refs/remotes/").partition("/")[2]  # without the remote
-    if any(fnmatch.fnmatchcase(name, p) for p in _RELEASE_LIKE):
-        return 0
-    return 2 if name in _MAINLINE else 3
-
-
-def release_first(refs: Iterable[str]) -> list[str]:
-    """`refs` (full names) with release branches first, then tags, the mainline, and
-    feature branches last; otherwise in the order given. "Fixed on lts/1.0, v1.0.1"
-    tells a maintainer where a fix shipped; "fixed on feature/x" mostly does not."""
-    return sorted(refs, key=_rank)

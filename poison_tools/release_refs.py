@@ -9,11 +9,11 @@ No git here: this is read on the check path.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 # `poison.releaseBranches` when unset: the branch names release lines usually take.
-RELEASE_BRANCHES = ("release/*", "release-*", "releases/*", "lts/*", "stable/*", "maint/*",
-                    "[0-9]*.[0-9]*", "v[0-9]*.[0-9]*")
+RELEASE_BRANCHES = ("release/*", "release-*", "releases/*", "lts/*", "lts-*", "stable/*",
+                    "stable-*", "maint/*", "[0-9]*.[0-9]*", "v[0-9]*.[0-9]*")
 MAIN_LINES = ("master", "main", "trunk", "develop")
 
 
@@ -38,6 +38,6 @@ def ref_rank(ref: str) -> int:
     return 1 if ref.startswith("refs/tags/") else 3
 
 
-def release_first(refs: Sequence[str]) -> list[str]:
+def release_first(refs: Iterable[str]) -> list[str]:
     """`refs` with release lines and tags first, in their order otherwise."""
     return sorted(refs, key=ref_rank)

@@ -200,14 +200,14 @@ def test_show_names_every_ref_the_checker_finds_cured_release_branches_first(rep
     assert r.rc == 0, r.err
     data = json.loads(r.out)
     # lts/1.0 holds a copy, not the commit: cured all the same, as scope and check say.
-    assert data["cure_refs"] == {fix: ["refs/heads/lts/1.0", "refs/heads/release/2.0",
-                                       "refs/tags/v1.0.1", "refs/heads/master",
+    assert data["cure_refs"] == {fix: ["refs/heads/lts/1.0", "refs/heads/master",
+                                       "refs/heads/release/2.0", "refs/tags/v1.0.1",
                                        "refs/heads/feature/a"]}
     assert data["affected_refs"] == ["refs/heads/hotfix/b"]
     for ref in ("lts/1.0", "master"):
         assert json.loads(repo.poison("check", ref, "--json").out)["verdict"] == "healthy"
     text = repo.poison("show", rid).out
-    assert f"cure:   {fix}  (lts/1.0, release/2.0, v1.0.1, master, feature/a)" in text
+    assert f"cure:   {fix}  (lts/1.0, master, release/2.0, v1.0.1, feature/a)" in text
     assert "not cured on: hotfix/b" in text
 
 
@@ -216,9 +216,9 @@ def test_fixed_on_hint_names_release_branches_before_feature_branches(repo: Repo
     r = repo.poison("check", "hotfix/b", "--json")
     assert r.rc == 1
     [cure] = json.loads(r.out)["poisoned"][0]["cures_elsewhere"]
-    assert cure["refs"] == ["refs/heads/release/2.0", "refs/heads/master", "refs/heads/feature/a"]
+    assert cure["refs"] == ["refs/heads/master", "refs/heads/release/2.0", "refs/heads/feature/a"]
     text = repo.poison("check", "hotfix/b").out
-    assert f"fixed on release/2.0, master, feature/a by {fix[:12]}, missing here" in text
+    assert f"fixed on master, release/2.0, feature/a by {fix[:12]}, missing here" in text
 
 
 def test_release_report_between_unrelated_releases_lists_the_regressions(repo: Repo) -> None:

@@ -7,7 +7,7 @@ import click
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.record import Record
-from poison_tools.refs import release_first
+from poison_tools.release_refs import release_first
 from poison_tools.render import record_lines, short_ref
 from poison_tools.scope import AFFECTED, CURED, UNDECIDED, RecordScope, Scope, ref_targets
 from poison_tools.store import Snapshot
