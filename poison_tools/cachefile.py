@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import BinaryIO
 
 # O_NONBLOCK does not exist on Windows, where no FIFO can stand in a directory either.
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(
@@ -69,25 +72,43 @@ def read_regular(path: str, limit: int) -> bytes:
 
 
 def replace(path: str, data: bytes, prefix: str) -> None:
-    """Write `data` to `path` atomically: a temporary file beside it, renamed over it.
+    """Write `data` to `path` atomically (see `replacing`)."""
+    with replacing(path, prefix) as f:
+        f.write(data)
+
+
+@contextmanager
+def replacing(path: str, prefix: str) -> Iterator[BinaryIO]:
+    """A file to write `path` anew in: a temporary file beside it, renamed over it when
+    the block ends without an error (and removed when it does not).
 
     Whatever stood at `path` (a damaged file, a FIFO) is replaced, never written into;
     OSError when the directory cannot take the file (read-only, a directory at `path`).
     """
     import tempfile  # writers only: a warm read stays lean
 
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=prefix, suffix=".tmp")
     try:
         # mkstemp makes 0600 files: in a repository shared by several users, each would
         # find the others' caches unreadable and pay for a rebuild on every run.
-        os.fchmod(fd, 0o644)
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
+
+
+def _umask() -> int:
+    # Linux says it without changing it; elsewhere it is set and put back (os.umask is
+    # the only portable reader), which another thread creating a file could observe.
+    with suppress(OSError, ValueError):
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -190,37 +190,22 @@ def write(path: str, stored: Stored) -> None:
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     _remove_abandoned(directory)
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".graph-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            head = MAGIC + len(blob).to_bytes(8, "little") + blob
-            pieces: list[tuple[int, bytes | memoryview, int]] = [(0, head, len(head))]
-            pieces += [(layout[name][0], arr.data, arr.nbytes) for name, arr in arrays.items()]
-            crc, at = 0, 0
-            # Written in order, the gaps as zeros, so the checksum is taken on the way.
-            for start, data, size in pieces:
-                gap = b"\0" * (start - at)
-                crc = zlib.crc32(data, zlib.crc32(gap, crc))
-                f.write(gap)
-                f.write(data)
-                at = start + size
-            gap = b"\0" * (offset - at)
-            crc = zlib.crc32(gap, crc)
+    with cachefile.replacing(path, ".graph-") as f:
+        head = MAGIC + len(blob).to_bytes(8, "little") + blob
+        pieces: list[tuple[int, bytes | memoryview, int]] = [(0, head, len(head))]
+        pieces += [(layout[name][0], arr.data, arr.nbytes) for name, arr in arrays.items()]
+        crc, at = 0, 0
+        # Written in order, the gaps as zeros, so the checksum is taken on the way.
+        for start, data, size in pieces:
+            gap = b"\0" * (start - at)
+            crc = zlib.crc32(data, zlib.crc32(gap, crc))
             f.write(gap)
-            f.write(crc.to_bytes(TRAILER, "little"))
-        # mkstemp makes the file private; the index is as readable as the repository.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            f.write(data)
+            at = start + size
+        gap = b"\0" * (offset - at)
+        crc = zlib.crc32(gap, crc)
+        f.write(gap)
+        f.write(crc.to_bytes(TRAILER, "little"))
 
 
 def _remove_abandoned(directory: str) -> None:
