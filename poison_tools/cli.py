@@ -186,13 +186,18 @@ Exit codes: 0 healthy/success, 1 poisoned, 2 could not decide or error.""",
 @click.option(
     "--no-fetch",
     is_flag=True,
-    help="Use the last fetched records; do not contact the poisons remote.",
+    help="Use the last fetched records; contact no remote (neither the poisons remote "
+         "nor, in a partial clone, the promisor for missing objects).",
 )
 @click.pass_context
 def cli(ctx: click.Context, no_fetch: bool) -> None:
     """Record the commits that introduced bugs (poisons) and the commits that fixed them
     (cures), and ask whether a commit carries an uncured poison."""
-    ctx.obj = App(fetch=not no_fetch and os.environ.get("GIT_POISON_NO_FETCH") != "1")
+    if no_fetch:
+        # One switch for "no network": also no objects fetched for a partial clone's
+        # copy scan (`equivalence.default_equivalence` reads the variable).
+        os.environ["GIT_POISON_NO_FETCH"] = "1"
+    ctx.obj = App(fetch=os.environ.get("GIT_POISON_NO_FETCH") != "1")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

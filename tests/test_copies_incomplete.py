@@ -192,6 +192,8 @@ def test_blobless_clone_with_its_server_away_is_undecided_never_healthy(tmp_path
     # Told not to fetch: still undecided, still no healthy.
     rc, report, _ = _check(clone, "origin/lts", env={"GIT_POISON_NO_FETCH": "1"})
     assert rc == 2 and report["copies"] == "incomplete"
+    told = clone.poison("--no-fetch", "check", "origin/lts", "--json")
+    assert told.rc == 2 and json.loads(told.out)["copies"] == "incomplete", told.err
 
 
 def test_blobless_clone_fetches_the_blobs_a_verdict_needs_in_one_batch(tmp_path: Path) -> None:
