@@ -85,12 +85,23 @@ def project_warning(store: PoisonStore, snapshot: Snapshot) -> str | None:
     it answered the fetch), so a project with records pays nothing for this."""
     if snapshot.tip is not None or snapshot.records or snapshot.problems:
         return None
-    others = sorted(set(_projects(store, remote=snapshot.stale is None)) - {store.project})
+    return _misspelt(store, "has no records", remote=snapshot.stale is None)
+
+
+def first_record_warning(store: PoisonStore) -> str | None:
+    """After a write that started this project's branch: the same warning, since a
+    misspelt `poison.project` would file the record where no check of this
+    repository looks for it. None when no other project could have been meant."""
+    return _misspelt(store, "had no records before this one", remote=True)
+
+
+def _misspelt(store: PoisonStore, state: str, *, remote: bool) -> str | None:
+    others = sorted(set(_projects(store, remote=remote)) - {store.project})
     if not others:
         return None  # a first project: nothing to confuse it with
     explicit = store.source.config_get("poison.project") is not None
     named = "" if explicit else " (named after remote.origin.url)"
-    head = (f'poison.project "{store.project}"{named} has no records, but the poisons '
+    head = (f'poison.project "{store.project}"{named} {state}, but the poisons '
             f"repository has records of {len(others)} other project{'s' if len(others) != 1 else ''}")
     import difflib
 

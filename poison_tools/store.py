@@ -132,6 +132,7 @@ class WriteResult:
     commit: str | None  # None: nothing changed
     pushed: bool
     offline: RemoteUnreachable | None = None
+    started: bool = False  # the first commit of this project's branch
 
 
 # A change maps the current records to the records to (re)write.
@@ -465,7 +466,7 @@ class PoisonStore:
                 # Once pushed, the record is safe: a local ref moved by a concurrent
                 # process is reconciled on the next read or write.
                 changed = new if updates else None
-                return WriteResult(changed, pushed, offline)
+                return WriteResult(changed, pushed, offline, started=base is None and bool(updates))
             _backoff(attempt)
         raise FatalError(
             f"gave up after {MAX_ATTEMPTS} attempts: the poisons repository is too busy; nothing was recorded, try again"

@@ -100,3 +100,20 @@ def test_the_pre_push_hook_warns_about_a_misspelt_project_too(tmp_path: Path) ->
     r = push(svc.repo, "origin", "lts/2.1")
     assert r.rc == 0, r.err
     assert f'did you mean "{project}"?' in r.err
+
+
+def test_first_record_filed_under_a_misspelt_project_is_warned_about(repo: Repo) -> None:
+    _records_under(repo, "payments/api")
+    repo.git("config", "poison.project", "payments/apj")
+    first = repo.poison("add", repo.rev("HEAD"), "-m", "filed where nobody looks")
+    assert first.rc == 0 and len(first.out.split()) == 1, first.err  # stdout: the id alone
+    assert 'poison.project "payments/apj" had no records before this one' in first.err
+    assert 'did you mean "payments/api"?' in first.err
+    # The second record of that project is its own business: no warning any more.
+    second = repo.poison("add", repo.rev("HEAD"), "-m", "another")
+    assert second.rc == 0 and "did you mean" not in second.err, second.err
+
+
+def test_first_record_of_the_only_project_is_not_warned_about(repo: Repo) -> None:
+    r = repo.poison("add", repo.rev("HEAD"), "-m", "first ever")
+    assert r.rc == 0 and "warning" not in r.err, r.err

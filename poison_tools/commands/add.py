@@ -42,6 +42,14 @@ def add(
     if edit.same_poison:
         app.warn(f"the same commit is already recorded in {', '.join(edit.same_poison)}")
     app.report_write(edit.result, "recorded")
+    if edit.result.started:
+        from poison_tools.project import first_record_warning
+
+        # The first record of this project: if poison.project is misspelt, no check of
+        # this repository will ever look where it went.
+        misspelt = first_record_warning(app.store)
+        if misspelt:
+            app.warn(misspelt)
     if as_json:
         app.echo_json(edit.record.to_json())
     else:
