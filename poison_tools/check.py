@@ -541,23 +541,49 @@ class Checker:
 
     @cached_property
     def problems(self) -> list[Problem]:
-        """The snapshot's unreadable records, and each record that names a blob, tree or
-        tag object where a commit belongs: a record to fix, never a silent "not here"."""
+        """The snapshot's unreadable records, each record that names a blob, tree or tag
+        object where a commit belongs, and each poison a complete clone does not have:
+        a record to fix, never a silent "not here"."""
         kinds = self._kinds
         found = [Problem(r.path, f"record {r.id}: {role} {c} names a {kinds[c]}, not a commit")
                  for r in self.records
                  for role, commits in (("poison", r.poisons), ("cure", r.cures))
                  for c in commits if c in kinds]
+        found += [Problem(r.path, f"record {r.id}: poison {p} is not in this repository, so its "
+                                  "copies cannot be looked for: fetch it (`git fetch origin "
+                                  f"{p}`) or, if it belongs to no history of this project, "
+                                  "withdraw the record")
+                  for r in self.records for p in r.poisons if p in self._absent_poisons]
         return [*self.snapshot.problems, *found]
+
+    @cached_property
+    def _absent_poisons(self) -> set[str]:
+        """Recorded poisons that a complete clone lacks, with no copy of them here.
+
+        Such a poison cannot be in any history here, but a rebased or squashed copy of
+        it could be, and without the commit its patch-id is unknown: "not in this
+        history" would be healthy on no evidence (issue 11). A shallow or partial
+        clone says "could not decide" for these already (`Finding.undecided_commits`)."""
+        if self.repo.shallow or self.repo.partial:
+            return set()
+        odd, existing = self._unusual
+        gone = {p for r in self.records for p in r.poisons if p in odd and p not in existing}
+        return {p for p in gone
+                if not self.reach.present({c for c, _ in self._stand_ins(p) if c != p})}
 
     @cached_property
     def _kinds(self) -> dict[str, str]:
         """Recorded SHAs that name an object other than a commit, and its kind."""
+        return {c: k for c, k in self._unusual[1].items() if k != "commit"}
+
+    @cached_property
+    def _unusual(self) -> tuple[set[str], dict[str, str]]:
+        """The recorded SHAs that are not commits known here, and the kind of object each
+        one that exists names: asked of git once, and only when there are any."""
         recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
         # Only what is not a commit here is looked at again: usually nothing, no git run.
         odd = recorded - self.reach.present(recorded) if recorded else set()
-        kinds = _object_types(self.repo, odd) if odd else {}
-        return {c: k for c, k in kinds.items() if k != "commit"}
+        return odd, (_object_types(self.repo, odd) if odd else {})
 
     @property
     def _not_commits(self) -> set[str]:

@@ -68,9 +68,11 @@ def test_cure_inside_shallow_history_decides_even_if_poison_is_beyond(tmp_path: 
     assert clone.poison("check").rc == 0
 
 
-def test_unknown_poison_in_complete_clone_is_not_in_this_history(
+def test_poison_a_complete_clone_lacks_is_a_problem_not_a_silent_healthy(
     repo: Repo, tmp_path: Path
 ) -> None:
+    # A poison gone from a complete clone (a rebased-away or never-fetched commit) could
+    # have a copy here that nothing can find without it: undecided, and said, never healthy.
     other = Repo(tmp_path / "other")
     foreign = other.commit("a commit of another repository")
     other.git("config", "poison.project", "svc")
@@ -82,8 +84,16 @@ def test_unknown_poison_in_complete_clone_is_not_in_this_history(
     repo.git("gc", "-q", "--prune=now")
     assert repo.git("cat-file", "-t", foreign, check=False) == ""
     r = repo.poison("check", "--json")
-    assert r.rc == 0, r.out
-    assert json.loads(r.out)["not_in_history"] == [rid]
+    assert r.rc == 2, r.out
+    data = json.loads(r.out)
+    assert data["verdict"] == "undecided" and data["not_in_history"] == [rid]
+    [problem] = data["problems"]
+    assert f"poison {foreign} is not in this repository" in problem["error"]
+    text = repo.poison("check")
+    assert text.rc == 2 and f"git fetch origin {foreign}" in text.out, text.out
+    # Withdrawn, it is no one's concern any more.
+    assert repo.poison("withdraw", rid, "-m", "belongs to another project").rc == 0
+    assert repo.poison("check").rc == 0
 
 
 def test_unknown_poison_in_partial_clone_is_undecided(tmp_path: Path) -> None:
