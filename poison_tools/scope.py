@@ -138,6 +138,7 @@ class Cell:
                 for c, cure in self.probable
             ] + (f.probable_json() if f else []),
             "ignored_cures": f.ignored_json() if f else [],
+            "unknown_copies": list(f.unknown_copies) if f else [],
         }
 
 

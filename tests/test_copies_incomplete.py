@@ -83,6 +83,8 @@ def test_pick_whose_blob_was_lost_makes_lts_undecided_until_the_blob_is_back(
     scope = json.loads(repo.poison("scope", "--json").out)
     cells = {c["ref"]: c["status"] for c in scope["records"][0]["refs"]}
     assert cells == {"refs/heads/lts": "undecided", "refs/heads/master": "affected"}
+    [lts] = [c for c in scope["records"][0]["refs"] if c["ref"] == "refs/heads/lts"]
+    assert lts["unknown_copies"] == [pick]
     text = repo.poison("scope")
     assert "patch-id" in text.out and "--unshallow" not in text.out, text.out
     # Without patch-ids there is nothing to be unsure about (and the pick goes unseen).
