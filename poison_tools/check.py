@@ -201,6 +201,8 @@ class CheckReport:
     # command fills it in, the JSON carries it.
     warnings: list[str] = field(default_factory=list)
     gap: CopiesGap | None = None
+    # Damaged caches read around on the way (copies, index): for stderr or a log, not JSON.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def copies(self) -> str:
@@ -519,7 +521,7 @@ class Checker:
             f.cures_elsewhere = self._cures_elsewhere(missing[id(f)], holders)
         return CheckReport(
             target, rev, findings, list(self.problems), self.snapshot.stale, self.repo.shallow,
-            gap=self.gap,
+            gap=self.gap, notices=[*self.notices, *self.reach.notices],
         )
 
     @staticmethod

@@ -160,7 +160,8 @@ def check_push(
                 continue
         out.report = by_commit[out.commit]
     if snapshot is not None:
-        report.notices = [*snapshot.notices, *(checker.reach.notices if checker else [])]
+        report.notices = [*snapshot.notices,
+                          *(checker.notices + checker.reach.notices if checker else [])]
     return report
 
 

@@ -290,7 +290,13 @@ def test_push_with_damaged_caches_still_blocks_the_missing_cure_and_says_so(svc:
     data = graph.read_bytes()
     raw = bytes.fromhex(svc.poison)
     graph.write_bytes(data.replace(raw, b"\0" * len(raw)))
+    # And the copies cache: a page of garbage in the middle of the SQLite file.
+    [copies] = (svc.repo.path / ".git" / "poison-cache").glob("copies-v*.sqlite3")
+    data = bytearray(copies.read_bytes())
+    data[4096:8192] = b"\xa5" * 4096
+    copies.write_bytes(bytes(data))
     r = push(svc.repo, "origin", "lts/2.1")
     assert r.rc != 0 and remote_tip(svc.origin, "lts/2.1") == before, r.err
     assert svc.record in r.err and f"git cherry-pick -x {svc.cure}" in r.err
     assert "records cache damaged" in r.err and "reachability index damaged" in r.err
+    assert "copies cache" in r.err and "damaged" in r.err, r.err

@@ -92,6 +92,8 @@ class RepoState:
             started = time.monotonic()
             self.reload_config()
             report = check_head(self.repo, self.snapshot(), progress)
+            for notice in report.notices:  # a damaged copies cache or index, rebuilt
+                log.warning("%s: %s", self.toplevel, notice)
             branch = self.branch()
             self._report = (fp, report, branch)
             log.info("%s: %s at %s in %.2fs", self.toplevel, report.verdict, report.target[:12],
