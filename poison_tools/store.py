@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from poison_tools import git, store_cache
+from poison_tools import git, signing, store_cache
 from poison_tools.errors import FatalError, RemoteUnreachable
 from poison_tools.git import GitError, SourceRepo
 from poison_tools.project import project_name
@@ -155,6 +155,7 @@ class PoisonStore:
         self.remote = source.config_get("poison.remote") or None
         self.allow_fetch = fetch
         self._fetch_timeout: float | None = None  # read on first use: see fetch_timeout
+        self.signing = signing.signing(source)  # the user's signing setup (issue 14)
 
     @property
     def fetch_timeout(self) -> float:
@@ -578,7 +579,15 @@ class PoisonStore:
         tree = edit_tree(self._git, base, split, top=True)  # ls-tree reads a commit's tree
         assert tree is not None
         parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
-        return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
+        sign = self.signing
+        try:
+            return self._out(
+                [*sign.config, "commit-tree", *sign.flags, tree, *parents, "-m", message], env=env
+            ).strip()
+        except GitError as e:
+            if sign.enabled:
+                raise signing.signing_failed(e) from None
+            raise
 
     def _write_blobs(self, updates: list[Record]) -> list[str]:
         if len(updates) == 1:
