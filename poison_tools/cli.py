@@ -27,6 +27,7 @@ COMMANDS = {
     "list": "poison_tools.commands.list_:list_records",
     "show": "poison_tools.commands.show:show",
     "withdraw": "poison_tools.commands.withdraw:withdraw",
+    "restore": "poison_tools.commands.restore:restore",
     "sync": "poison_tools.commands.sync:sync",
     "scope": "poison_tools.commands.scope:scope",
     "backports": "poison_tools.commands.backports:backports_cmd",

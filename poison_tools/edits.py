@@ -115,14 +115,53 @@ def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Seque
     return Edit(after, result, added=added)
 
 
+def _vanished(store: PoisonStore, snap: Snapshot, record_id: str) -> Record | None:
+    """The last version of the record `record_id` names if its file vanished (issue 14)."""
+    from poison_tools import seen_ids
+
+    gone = seen_ids.find(snap.vanished, record_id)
+    if gone is None:
+        return None
+    last = seen_ids.last_version(store, gone)
+    if last is None:
+        raise FatalError(f"record {gone.id} vanished and its last version cannot be read; "
+                         "restore its file from the poisons repository's history by hand")
+    return last
+
+
+def restore(repo: SourceRepo, store: PoisonStore, record_id: str) -> Edit:
+    """Write back, as it was, a record whose file was deleted or renamed."""
+    author = repo.identity()
+    snap = store.load()
+    last = _vanished(store, snap, record_id)
+    if last is None:
+        snap.find(record_id)  # says "no record", or names the files claiming it
+        raise FatalError(f"record {record_id} has not vanished: nothing to restore")
+    after = last
+
+    def change(snap: Snapshot) -> list[Record]:
+        nonlocal after
+        if last.id in snap.records:  # somebody restored it meanwhile
+            after = snap.records[last.id]
+            return []
+        return [last]
+
+    result = store.write(change, f"restore {last.id}: {first_line(last.comment)}", author)
+    return Edit(after, result)
+
+
 def withdraw(repo: SourceRepo, store: PoisonStore, record_id: str, reason: str) -> Edit:
     author = repo.identity()
-    target = store.load().find(record_id)
+    snap = store.load()
+    # A vanished record is withdrawn properly: its last version comes back, withdrawn.
+    restored = _vanished(store, snap, record_id)
+    target = restored or snap.find(record_id)
     after = target
 
     def change(snap: Snapshot) -> list[Record]:
         nonlocal after
-        rec = snap.find(target.id)
+        rec = snap.records.get(target.id, restored) if restored else snap.find(target.id)
+        assert rec is not None
         if rec.withdrawn:
             after = rec
             return []

@@ -20,6 +20,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from poison_tools import git, signing, store_cache
 from poison_tools.errors import FatalError, RemoteUnreachable
@@ -40,6 +41,9 @@ from poison_tools.record import (
 from poison_tools.remote_answers import PushRefused, git_reason, push_outcome
 from poison_tools.term import printable
 from poison_tools.tree_edit import edit_tree
+
+if TYPE_CHECKING:
+    from poison_tools.seen_ids import Vanished
 
 MAX_ATTEMPTS = 100
 DEFAULT_FETCH_TIMEOUT = 10.0
@@ -94,6 +98,9 @@ class Snapshot:
     stale: Staleness | None = None
     # id -> the files that each claim it: none of them is believed (see `_collect`).
     claimed: dict[str, list[str]] = field(default_factory=dict)
+    # Records whose file was deleted or renamed instead of withdrawn (seen_ids.py);
+    # each is also one of `problems`.
+    vanished: list[Vanished] = field(default_factory=list)
 
     @property
     def active(self) -> list[Record]:
@@ -115,6 +122,11 @@ class Snapshot:
         if len(ids) > 1:
             raise FatalError(f"record id {prefix!r} is ambiguous: {', '.join(ids)}")
         if not ids:
+            from poison_tools.seen_ids import find as find_vanished
+
+            gone = find_vanished(self.vanished, prefix)
+            if gone is not None:
+                raise FatalError(gone.describe())
             raise FatalError(f"no record {prefix!r} (see `git poison list`)")
         if ids[0] in self.claimed:
             paths = " and ".join(printable(p) for p in self.claimed[ids[0]])
@@ -393,7 +405,21 @@ class PoisonStore:
         else:
             snap = self._snapshot_of(local or remote_tip)
         snap.stale = stale
+        self._notice_vanished(snap, [t for t in (local, remote_tip) if t])
         return snap
+
+    def _notice_vanished(self, snap: Snapshot, tips: list[str]) -> None:
+        """A record file deleted or renamed is reported until restored or withdrawn."""
+        from poison_tools import seen_ids
+
+        try:
+            snap.vanished = seen_ids.vanished(self, snap, tips)
+        except GitError as e:
+            # Fail closed: if git cannot say what was deleted, nobody can say "healthy".
+            snap.problems.append(Problem("records", f"could not look for deleted records: {e}"))
+            return
+        snap.problems = sorted([*snap.problems, *(v.problem() for v in snap.vanished)],
+                               key=lambda p: p.path)
 
     def _merged_snapshot(self, a: str, b: str, base: str | None) -> Snapshot:
         _, pa = self._parse_tree(a)
