@@ -189,7 +189,7 @@ def _walk(store: PoisonStore, tips: list[str], walked: list[str]) -> dict[str, s
     # No pathspec: matching "*.json" against every changed path costs more than the
     # filtering below (0.17 s against 0.09 s for 300 commits of 1,000 records). `-m`
     # shows what a merge brought in, so a file only a merge ever held is seen too.
-    args = ["log", "-m", "--no-renames", "--diff-filter=AM", "--raw", "--no-abbrev", "-z",
+    args = ["log", "--topo-order", "-m", "--no-renames", "--diff-filter=AM", "--raw", "--no-abbrev", "-z",
             "--format=%x01%H", *tips, "--"]
     try:
         out = store._git([*args[:-1], "--not", *walked, "--"] if walked else args).stdout
@@ -221,7 +221,7 @@ def _look_up(store: PoisonStore, tips: list[str], gone: dict[str, str]) -> dict[
     commit that deleted it."""
     deleted: dict[str, tuple[str, str, str]] = {}
     out = store._git(
-        ["--literal-pathspecs", "log", "--full-history", "-m", "--diff-filter=D", "--name-only",
+        ["--literal-pathspecs", "log", "--topo-order", "--full-history", "-m", "--diff-filter=D", "--name-only",
          "-z", "--format=%x01%H%x00%an <%ae>%x00%aI", *tips, "--", *gone]
     ).stdout
     for chunk in out.split(b"\x01")[1:]:

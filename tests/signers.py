@@ -60,3 +60,33 @@ def signatures(git_dir: Path, rev: str, signers_file: Path) -> list[tuple[str, s
         rev,
     )
     return [tuple((line + "  ").split(" ")[:3]) for line in out.splitlines()]  # type: ignore[misc]
+
+
+def publish_policy(
+    poisons: Path,
+    signers: list[Signer],
+    *,
+    add: list[str] | None = None,
+    cure: list[str] | None = None,
+    withdraw: list[str] | None = None,
+    signers_text: str | None = None,
+    policy_text: str | None = None,
+) -> str:
+    """Push a trust policy (branch poison-policy) to the poisons repository at `poisons`,
+    as its owners would: a commit made with plain git in a scratch work tree."""
+    import json
+
+    work = Repo(poisons.parent / (poisons.name + "-policy-work"))
+    (work.path / "allowed_signers").write_text(
+        allowed_signers(*signers) if signers_text is None else signers_text
+    )
+    everyone = [s.email for s in signers]
+    body = {"version": 1, "add": add if add is not None else ["*"],
+            "cure": cure if cure is not None else everyone,
+            "withdraw": withdraw if withdraw is not None else everyone}
+    (work.path / "policy.json").write_text(policy_text if policy_text is not None
+                                           else json.dumps(body, indent=2) + "\n")
+    work.git("add", "allowed_signers", "policy.json")
+    work.git("commit", "-q", "--allow-empty", "-m", "trust policy")
+    work.git("push", "-q", "--force", str(poisons), "HEAD:refs/heads/poison-policy")
+    return work.rev("HEAD")
