@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from poison_tools.check import Checker, CheckReport, Finding
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED, FatalError
@@ -29,6 +30,9 @@ from poison_tools.progress import Progress
 from poison_tools.reach import reachability
 from poison_tools.render import Styler, finding_lines, problem_lines, short, unfixed_line
 from poison_tools.store import PoisonStore, Snapshot, Staleness
+
+if TYPE_CHECKING:
+    from poison_tools.trust import Verification
 
 BYPASS = "`git push --no-verify` (or SKIP=git-poison with pre-commit)"
 
@@ -79,6 +83,7 @@ class RefOutcome:
 class PushReport:
     outcomes: list[RefOutcome] = field(default_factory=list)
     stale: Staleness | None = None
+    verification: Verification | None = None  # poison.verify: the trust policy's view
 
     @property
     def blocked(self) -> list[RefOutcome]:
@@ -108,6 +113,7 @@ def check_push(
     *,
     store: PoisonStore,
     progress: Progress | None = None,
+    verify: bool = False,
 ) -> PushReport:
     """Judge each pushed tip against one snapshot of the records (one fetch per push).
 
@@ -133,8 +139,13 @@ def check_push(
         if snapshot is None and load_error is None:
             try:
                 snapshot = store.load()
-                checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
                 report.stale = snapshot.stale
+                if verify:
+                    from poison_tools.trust import verify_snapshot
+
+                    report.verification = verify_snapshot(store, snapshot)
+                    snapshot = report.verification.counted
+                checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"
         if load_error is not None or checker is None:
@@ -143,6 +154,8 @@ def check_push(
         if out.commit not in by_commit:
             try:
                 by_commit[out.commit] = checker.check(out.commit, ref.local_ref)
+                if report.verification is not None:
+                    report.verification.settle(checker, by_commit[out.commit])
             except FatalError as e:
                 out.error = str(e)
                 continue
@@ -161,6 +174,12 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
     lines: list[str] = []
     if push.stale is not None:
         lines.append(f"{name}: {style('warning:', 'yellow')} {push.stale.describe()}")
+    if push.verification is not None:
+        from poison_tools.trust_render import untrusted_lines
+
+        # Only what the policy does not count (cures, withdrawals): they change verdicts.
+        lines += [f"{name}: {ln}" for ln in untrusted_lines(push.verification, style,
+                                                             only_uncounted=True)]
     for o in push.outcomes:
         where = o.ref.branch + (f" ({short(o.commit)})" if o.commit else "")
         if o.skipped:
@@ -240,6 +259,8 @@ Bypass in an emergency: git push --no-verify""",
         "--strict", action="store_true", help="block on every branch, not only protected ones"
     )
     p.add_argument("--no-fetch", action="store_true", help="use the last fetched records")
+    p.add_argument("--verify", action="store_true", default=None,
+                   help="count only what the trust policy vouches for (default: poison.verify)")
     return p
 
 
@@ -262,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fetch = not args.no_fetch and os.environ.get("GIT_POISON_NO_FETCH") != "1"
         store = PoisonStore(repo, fetch=fetch)
         store.fetch_timeout = hook_fetch_timeout(repo)
-        push = check_push(repo, refs, policy, store=store, progress=progress)
+        verify = args.verify or repo.config_bool("poison.verify", False)
+        push = check_push(repo, refs, policy, store=store, progress=progress, verify=verify)
     except FatalError as e:
         print(f"git-poison: error: {e} (bypass: {BYPASS})", file=sys.stderr)
         return EXIT_ERROR

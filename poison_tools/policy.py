@@ -6,7 +6,8 @@ there), holding two files:
   per line), the keys whose signatures name a person;
 - `policy.json`: `{"version": 1, "add": [...], "cure": [...], "withdraw": [...]}`, the
   principals allowed each kind of change; `"*"` stands for every principal of
-  `allowed_signers`.
+  `allowed_signers`. An optional `"baseline": ["<sha>", ...]` vouches for those commits of
+  the poisons repository and all their ancestors: the records made before signing began.
 
 The branch must be protected on the server (only its owners may push): whoever can
 rewrite it decides who is trusted. Its content is still untrusted input: it is parsed
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from poison_tools.errors import FatalError, RemoteUnreachable
-from poison_tools.git import GitError
+from poison_tools.git import GitError, is_sha
 
 if TYPE_CHECKING:
     from poison_tools.store import PoisonStore
@@ -50,6 +51,9 @@ class Policy:
     commit: str  # the policy branch's commit it was read from
     allowed_signers: str
     allowed: dict[str, frozenset[str]]  # action -> principals ("*": anyone listed)
+    # Commits of the poisons repository whose history (themselves and their ancestors)
+    # the policy's owners vouch for as a whole: records made before signing was adopted.
+    baseline: tuple[str, ...] = ()
 
     def may(self, principal: str, action: str) -> bool:
         who = self.allowed.get(action, frozenset())
@@ -57,7 +61,7 @@ class Policy:
 
     def to_json(self) -> dict[str, Any]:
         return {"branch": BRANCH, "commit": self.commit,
-                **{a: sorted(self.allowed[a]) for a in ACTIONS}}
+                **{a: sorted(self.allowed[a]) for a in ACTIONS}, "baseline": list(self.baseline)}
 
 
 def _where(name: str) -> str:
@@ -81,7 +85,7 @@ def parse_policy(commit: str, signers: bytes, policy: bytes) -> Policy:
         raise PolicyError(f"{_where(POLICY_FILE)} is not valid JSON") from None
     if not isinstance(data, dict):
         raise PolicyError(f"{_where(POLICY_FILE)} is not a JSON object")
-    unknown = sorted(set(data) - {"version", *ACTIONS})
+    unknown = sorted(set(data) - {"version", "baseline", *ACTIONS})
     if unknown:
         raise PolicyError(f"{_where(POLICY_FILE)}: unknown field {unknown[0][:40]!r}")
     if data.get("version") != 1:
@@ -100,7 +104,12 @@ def parse_policy(commit: str, signers: bytes, policy: bytes) -> Policy:
                     "principal (an email address as in allowed_signers, or \"*\")"
                 )
         allowed[action] = frozenset(value)
-    return Policy(commit, signers_text, allowed)
+    baseline = data.get("baseline", [])
+    if not isinstance(baseline, list) or len(baseline) > MAX_PRINCIPALS or not all(
+        isinstance(b, str) and is_sha(b) for b in baseline
+    ):
+        raise PolicyError(f"{_where(POLICY_FILE)}: field 'baseline' must be a list of full commit SHAs")
+    return Policy(commit, signers_text, allowed, tuple(baseline))
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,9 @@ def publish_policy(
     import json
 
     work = Repo(poisons.parent / (poisons.name + "-policy-work"))
-    (work.path / "allowed_signers").write_text(
-        allowed_signers(*signers) if signers_text is None else signers_text
+    (work.path / "allowed_signers").write_bytes(
+        (allowed_signers(*signers) if signers_text is None else signers_text)
+        .encode("utf-8", "surrogateescape")
     )
     everyone = [s.email for s in signers]
     body = {"version": 1, "add": add if add is not None else ["*"],

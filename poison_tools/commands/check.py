@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from poison_tools.check import Checker
@@ -7,6 +9,10 @@ from poison_tools.cli import App, pass_app
 from poison_tools.reach import reachability
 from poison_tools.render import check_lines, release_lines
 from poison_tools.term import StderrProgress
+
+if TYPE_CHECKING:
+    from poison_tools.store import Snapshot
+    from poison_tools.trust import Verification
 
 
 @click.command(
@@ -28,8 +34,11 @@ unknown commit, unreadable records) or error."""
     help="Last release: also list the bugfixes and poisons that arrived since.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
+@click.option("--verify/--no-verify", "verify", default=None,
+              help="Count only what the trust policy vouches for (docs/trust.md); "
+                   "default: git config poison.verify.")
 @pass_app
-def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
+def check(app: App, rev: str, since: str | None, as_json: bool, verify: bool | None) -> int:
     """Does REV (default HEAD) carry an uncured poison?"""
     # A first check on a large repository builds the reachability index and scans
     # for copies (patch-ids): show both (on a terminal only).
@@ -37,17 +46,53 @@ def check(app: App, rev: str, since: str | None, as_json: bool) -> int:
     reach = reachability(app.repo, progress)  # lists the refs meanwhile
     target = app.repo.resolve_commit(rev)
     base = app.repo.resolve_commit(since) if since else None
-    checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)
+    snapshot = app.snapshot()
+    verification = _verification(app, snapshot, verify)
+    if verification is not None:
+        snapshot = verification.counted
+    checker = Checker(app.repo, snapshot, reach=reach, progress=progress)
     if base is not None:
         report = checker.release(target, rev, base, since or "")
+        if verification is not None:
+            verification.settle_release(checker, report)
         if as_json:
-            app.echo_json(report.to_json())
+            app.echo_json(_with_trust(report.to_json(), verification))
         else:
-            app.echo_lines(release_lines(report, app.out))
+            app.echo_lines(release_lines(report, app.out) + _trust_lines(app, verification))
         return report.exit_code
     current = checker.check(target, rev)
+    if verification is not None:
+        verification.settle(checker, current)
     if as_json:
-        app.echo_json(current.to_json())
+        app.echo_json(_with_trust(current.to_json(), verification))
     else:
-        app.echo_lines(check_lines(current, app.out))
+        app.echo_lines(check_lines(current, app.out) + _trust_lines(app, verification))
     return current.exit_code
+
+
+# --verify (issue 14): the trust policy's view of the records; see poison_tools/trust.py.
+
+def _verification(app: App, snapshot: Snapshot, flag: bool | None) -> Verification | None:
+    if not (flag if flag is not None else app.repo.config_bool("poison.verify", False)):
+        return None
+    from poison_tools.trust import verify_snapshot
+
+    verification = verify_snapshot(app.store, snapshot)
+    if verification.policy_stale is not None:
+        app.warn(f"trust policy not refreshed ({verification.policy_stale}); "
+                 "using the last fetched copy")
+    return verification
+
+
+def _with_trust(data: dict[str, Any], verification: Verification | None) -> dict[str, Any]:
+    if verification is not None:
+        data["trust"] = verification.to_json()
+    return data
+
+
+def _trust_lines(app: App, verification: Verification | None) -> list[str]:
+    if verification is None:
+        return []
+    from poison_tools.trust_render import untrusted_lines
+
+    return untrusted_lines(verification, app.out)

@@ -20,7 +20,10 @@ def cure(app: App, record_id: str, revs: tuple[str, ...]) -> int:
     cures = list(dict.fromkeys(app.repo.resolve_commit(r) for r in revs))
     edit = add_cures(app.repo, app.store, record_id, cures)
     app.report_write(edit.result, "cure recorded")
-    if edit.changed:
+    if edit.changed and edit.confirmed:
+        app.echo(f"{edit.record.id}: cure {', '.join(c[:12] for c in edit.confirmed)} "
+                 "recorded again, signed (the trust policy now vouches for it)")
+    elif edit.changed:
         app.echo(f"{edit.record.id}: cured by {', '.join(c[:12] for c in edit.added)}")
     else:
         app.echo(f"{edit.record.id}: already cured by {', '.join(c[:12] for c in cures)}")

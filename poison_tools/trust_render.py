@@ -1,12 +1,16 @@
-"""`git poison log ID` in words. Every field is record or commit text: shown escaped."""
+"""`git poison log ID` and the untrusted changes of `check --verify` in words. Every
+field is record or commit text: shown escaped."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from poison_tools.audit import CREATED, DELETED, UNREADABLE, AuditLog, Change
 from poison_tools.render import Styler, _plain, short
 from poison_tools.term import printable
+
+if TYPE_CHECKING:
+    from poison_tools.trust import Verification
 
 # Changed on every edit: saying so on each line would hide what did change.
 _QUIET = {"updated"}
@@ -50,7 +54,9 @@ def _summary(c: Change) -> str:
                 if k in shown]
         return "created: " + "; ".join(f"{k} {_value(k, shown[k])}" for k in keys)
     parts = [_field(k, a, b) for k, (a, b) in c.fields.items() if k not in _QUIET]
-    return "; ".join(parts) or "no field changed"
+    # Only `updated` changed: a record written again to vouch for it (a signed
+    # `cure` of a cure already there); its message says what for.
+    return "; ".join(parts) or f"written again: {printable(c.subject)!r}"
 
 
 def audit_lines(trail: AuditLog, style: Styler = _plain) -> list[str]:
@@ -66,4 +72,30 @@ def audit_lines(trail: AuditLog, style: Styler = _plain) -> list[str]:
         lines.append(f"    {_summary(c)}")
     if not trail.changes:
         lines.append("    no commit of this project's branch changed it")
+    return lines
+
+
+def untrusted_lines(verification: Verification, style: Styler = _plain, *,
+                    only_uncounted: bool = False) -> list[str]:
+    """The changes the trust policy does not vouch for. Cures and withdrawals (not
+    counted: they could make a verdict better) one line each; poisons and edits (still
+    counted: they can only make it worse) summed up unless they are all there is."""
+    uncounted = [u for u in verification.untrusted if not u.doubt.counted]
+    counted = [] if only_uncounted else [u for u in verification.untrusted if u.doubt.counted]
+    if not uncounted and not counted:
+        return []
+    where = f"trust policy poison-policy {short(verification.policy.commit)}"
+    lines = [style(f"changes the {where} does not vouch for: {len(uncounted)} not counted, "
+                   f"{len(counted)} still counted", "yellow")]
+    for u in uncounted:
+        lines.append(f"  {style('?', 'yellow')} {printable(u.describe())}")
+    if uncounted:
+        lines.append("  a cure or withdrawal counts once a principal the policy allows records it "
+                     "again, signed: `git poison cure ID SHA` / `git poison withdraw ID -m REASON`")
+    if counted:
+        records = len({u.id for u in counted})
+        lines.append(f"  {style('·', 'dim')} {len(counted)} change(s) to {records} record(s) by "
+                     "commits the policy does not vouch for still count (poisons and edits can "
+                     "only make a verdict worse), e.g. " + printable(counted[0].describe()))
+        lines.append("  every change and its signature: `git poison log ID`; all of them: --json")
     return lines
