@@ -26,6 +26,7 @@ class Edit:
     added: list[str] = field(default_factory=list)  # cures actually added
     same_poison: list[str] = field(default_factory=list)  # other records of the same commit
     confirmed: list[str] = field(default_factory=list)  # recorded cures vouched for again
+    implausible: dict[str, list[str]] = field(default_factory=dict)  # cure -> doubts
 
     @property
     def changed(self) -> bool:
@@ -100,6 +101,9 @@ def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Seque
     snapshot = store.load()
     before = snapshot.find(record_id)
     refuse_cures_older_than_poison(repo, before, cures)
+    from poison_tools.plausible import cure_doubts
+
+    doubts = cure_doubts(repo, before, cures)  # warned about, never refused (issue 14)
     # Cures already recorded by a commit the trust policy does not vouch for are
     # recorded again, signed, to vouch for them (issue 14; see trust.py).
     confirm = _unvouched(store, snapshot, before, cures)
@@ -121,7 +125,8 @@ def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Seque
     message = (f"cure {before.id}: {', '.join(c[:12] for c in cures)}\n\n"
                + "".join(f"Poison-Cure: {c}\n" for c in cures))
     result = store.write(change, message, author)
-    return Edit(after, result, added=added, confirmed=[] if added else confirm)
+    return Edit(after, result, added=added, confirmed=[] if added else confirm,
+                implausible=doubts)
 
 
 def _next_second(stamp: str) -> None:
