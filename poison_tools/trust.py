@@ -319,6 +319,9 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, di
             children[p] = children.get(p, 0) + 1
     pinned = set(tips)
     states: dict[str, dict[str, _State]] = {}
+    # id -> the last state of a record whose file was deleted: a restore or a move to
+    # records/<id>.json continues from it instead of starting afresh.
+    buried: dict[str, _State] = {}
     for c in order:
         # With -m the first block is the diff against the first parent: the files it
         # does not name are as that parent has them, states included.
@@ -332,11 +335,14 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, di
             files = dict(states.get(first, {}))
         others = [states.get(p, {}) for p in block.parents[1:]]
         may, vouch = trusted_by(c), vouched.get(c, frozenset())
-        for ch in block.changes:
-            if not is_record_path(ch.path):
-                continue
+        changes = [ch for ch in block.changes if is_record_path(ch.path)]
+        for ch in changes:
+            if ch.new == _ZERO:  # deletions first: a file moved in this commit is buried
+                gone = files.pop(ch.path, None)
+                if gone is not None and gone.record is not None:
+                    buried[gone.record.id] = gone
+        for ch in changes:
             if ch.new == _ZERO:
-                files.pop(ch.path, None)
                 continue
             before = [st for st in (files.get(ch.path), *(o.get(ch.path) for o in others))
                       if st is not None]
@@ -345,6 +351,10 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, di
             if same is not None:
                 files[ch.path] = same  # as a parent had it: that parent's state
             elif isinstance(parsed, Record):
+                if not before and parsed.id in buried:
+                    # The record comes back (restored, or moved from an original-format
+                    # file): what it was vouched for stays; its restorer vouches for nothing.
+                    before = [buried[parsed.id]]
                 files[ch.path] = _transition(parsed, before, ch.new, c, may, vouch)
             else:
                 files[ch.path] = _State(ch.new, None)

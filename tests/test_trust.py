@@ -281,3 +281,32 @@ def test_a_malformed_policy_is_refused_in_one_line(
     assert r.rc == 2 and r.out == "", r.out
     assert len(r.err.strip().splitlines()) == 1 and message in r.err, r.err
     assert "poison-policy" in r.err
+
+
+def test_restoring_a_deleted_record_signed_does_not_vouch_for_its_forged_cure(
+    tmp_path: Path, remote: Path
+) -> None:
+    g = _gate(tmp_path, remote)
+    assert g.repo.poison("cure", g.record, "master", env=FORGED).rc == 0
+    PoisonsWork(remote, project(g.repo), tmp_path / "poisons-work").delete(
+        f"records/{g.record}.json")
+    assert g.repo.poison("check").rc == 2  # vanished
+    assert g.repo.poison("restore", g.record).rc == 0  # by Alice, signed
+    data = _verify(g.repo)
+    assert data["rc"] == 2, data
+    (u,) = data["trust"]["untrusted"]  # type: ignore[index]
+    assert u["author"] == "Release Manager <rm@example.com>" and u["action"] == "cure"
+
+
+def test_a_release_report_with_verify_lists_no_bugfix_only_a_forged_cure_makes(
+    tmp_path: Path, remote: Path
+) -> None:
+    g = _gate(tmp_path, remote)
+    g.repo.git("tag", "v1", "HEAD")
+    tip = g.repo.commit("release 2", {"NEWS": "2\n"})
+    assert g.repo.poison("cure", g.record, tip, env=FORGED).rc == 0
+    plain = json.loads(g.repo.poison("check", "HEAD", "--since", "v1", "--json").out)
+    assert [f["id"] for f in plain["fixed"]] == [g.record]
+    data = _verify(g.repo, "HEAD", "--since", "v1")
+    assert data["rc"] == 2 and data["fixed"] == []
+    assert [f["id"] for f in data["undecided"]] == [g.record]  # type: ignore[attr-defined]
