@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from poison_tools import trust_cache
 from poison_tools.errors import FatalError
 from poison_tools.git import is_sha
 from poison_tools.policy import ACTIONS, Policy, PolicyError, load_policy
@@ -249,8 +250,40 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
             "poison-policy (see docs/trust.md)"
         )
     tips = sorted({t for t in store._tips() if t})
-    states = _replay(store, tips, policy) if tips else {}
+    cache_key = trust_cache.key(tips, snapshot.tip, policy.commit, policy.allowed_signers,
+                                snapshot.records)
+    cached = trust_cache.read(store.path, cache_key)
+    untrusted: list[Untrusted] | None = None
+    if cached is not None and set(cached[0]) == set(snapshot.records):
+        verdicts = cached[0]
+        try:
+            untrusted = [_untrusted_of(u) for u in cached[1]]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            untrusted = None  # a damaged cache: replay
+    if untrusted is None:
+        verdicts, doubts = _verdicts(store, snapshot, tips, policy)
+        untrusted = _described(store, policy, doubts)
+        trust_cache.write(store.path, cache_key, verdicts, [u.to_json() for u in untrusted])
     effective: dict[str, Record] = {}
+    for rid, rec in snapshot.records.items():
+        cures, extra, withdrawal = verdicts[rid]
+        effective[rid] = replace(
+            rec,
+            cures=tuple(c for c in rec.cures if c in cures),
+            poisons=tuple(dict.fromkeys([*rec.poisons, *extra])),
+            withdrawn=rec.withdrawn if withdrawal else None,
+        )
+    by_id: dict[str, list[Doubt]] = {}
+    for u in untrusted:
+        by_id.setdefault(u.id, []).append(u.doubt)
+    return Verification(policy, snapshot, effective, untrusted, loaded.stale, by_id)
+
+
+def _verdicts(store: PoisonStore, snapshot: Snapshot, tips: list[str],
+              policy: Policy) -> tuple[trust_cache.Verdicts, dict[str, list[Doubt]]]:
+    """Replay the history: what the policy vouches for in each record, and the doubts."""
+    states = _replay(store, tips, policy) if tips else {}
+    verdicts: trust_cache.Verdicts = {}
     doubts: dict[str, list[Doubt]] = {}
     for rid, rec in snapshot.records.items():
         parents = [states[t][rec.path] for t in tips if rec.path in states.get(t, {})]
@@ -261,15 +294,21 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
             # Read from diverged local and remote records (or not found at all): the
             # merge made while reading vouches for nothing new.
             state = _transition(rec, parents, "", MERGED, lambda _a: False, frozenset())
-        effective[rid] = replace(
-            rec,
-            cures=tuple(c for c in rec.cures if c in state.cures),
-            poisons=tuple(dict.fromkeys([*rec.poisons, *sorted(state.poisons - set(rec.poisons))])),
-            withdrawn=rec.withdrawn if state.withdrawal else None,
-        )
+        verdicts[rid] = (sorted(state.cures), sorted(state.poisons - set(rec.poisons)),
+                         state.withdrawal)
         doubts[rid] = [d for _k, d in state.doubts]
-    untrusted = _described(store, policy, doubts)
-    return Verification(policy, snapshot, effective, untrusted, loaded.stale, doubts)
+    return verdicts, doubts
+
+
+def _untrusted_of(data: dict[str, Any]) -> Untrusted:
+    sig = data.get("signature") or {}
+    return Untrusted(
+        str(data["id"]),
+        Doubt(str(data.get("commit") or MERGED), str(data["action"]), str(data["what"]),
+              bool(data["counted"]), str(data.get("item") or "")),
+        str(data.get("author", "")),
+        Signature(str(sig.get("code", "E")), str(sig.get("key", "")), str(sig.get("signer", ""))),
+    )
 
 
 def _described(store: PoisonStore, policy: Policy, doubts: dict[str, list[Doubt]]) -> list[Untrusted]:

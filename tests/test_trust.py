@@ -310,3 +310,20 @@ def test_a_release_report_with_verify_lists_no_bugfix_only_a_forged_cure_makes(
     data = _verify(g.repo, "HEAD", "--since", "v1")
     assert data["rc"] == 2 and data["fixed"] == []
     assert [f["id"] for f in data["undecided"]] == [g.record]  # type: ignore[attr-defined]
+
+
+def test_the_verdict_kept_between_runs_is_only_a_cache(tmp_path: Path, remote: Path) -> None:
+    g = _gate(tmp_path, remote)
+    assert g.repo.poison("cure", g.record, "master", env=FORGED).rc == 0
+    first = _verify(g.repo)
+    kept = g.repo.path / ".git" / "poison" / "git-poison-trust.json"
+    assert kept.exists()
+    assert _verify(g.repo) == first
+    kept.write_text('{"key": "x", "records": {}, "untrusted": [{}]}')
+    assert _verify(g.repo) == first
+    data = json.loads(kept.read_text())
+    data["untrusted"] = [{"id": "forged"}]  # the right key, a damaged entry
+    kept.write_text(json.dumps(data))
+    assert _verify(g.repo) == first
+    kept.unlink()
+    assert _verify(g.repo) == first
