@@ -24,7 +24,7 @@ def cure(app: App, record_id: str, revs: tuple[str, ...]) -> int:
         app.warn(f"cure {c[:12]} may not be the fix: {'; '.join(why)}")
     if edit.changed and edit.confirmed:
         app.echo(f"{edit.record.id}: cure {', '.join(c[:12] for c in edit.confirmed)} "
-                 "recorded again, signed (the trust policy now vouches for it)")
+                 "recorded again, signed: it counts under --verify if the trust policy lets you cure")
     elif edit.changed:
         app.echo(f"{edit.record.id}: cured by {', '.join(c[:12] for c in edit.added)}")
     else:
