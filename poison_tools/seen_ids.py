@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from poison_tools.cache_file import read_regular
 from poison_tools.git import GitError
 from poison_tools.raw_log import HEADER_FORMAT, parse_raw_log
 from poison_tools.record import Problem, Record, is_record_path, parse_record, path_problem
@@ -81,9 +82,11 @@ def state_path(store: PoisonStore) -> str:
 
 def _read_state(path: str) -> dict[str, Any]:
     """The remembered state; an empty one when missing or not what we wrote."""
+    raw = read_regular(path)
+    if raw is None:
+        return {}
     try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read())
+        data = json.loads(raw)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return {}
         walked, seen, gone = data["walked"], data["seen"], data["gone"]

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from poison_tools.cache_file import read_regular
+
 if TYPE_CHECKING:
     from poison_tools.store import PoisonStore
 
@@ -80,9 +82,11 @@ def signers_digest(allowed_signers: str) -> str:
 
 
 def _read(path: str, digest: str) -> dict[str, Signature]:
+    raw = read_regular(path)
+    if raw is None:
+        return {}
     try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read())
+        data = json.loads(raw)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return {}
         if data.get("signers") != digest or not isinstance(data.get("commits"), dict):

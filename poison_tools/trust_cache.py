@@ -15,6 +15,7 @@ import os
 import tempfile
 from typing import Any
 
+from poison_tools.cache_file import read_regular
 from poison_tools.record import Record
 
 CACHE_FILE = "git-poison-trust.json"
@@ -39,9 +40,11 @@ def key(tips: list[str], snapshot_tip: str | None, policy_commit: str, signers: 
 
 
 def read(poisons_dir: str, cache_key: str) -> tuple[Verdicts, list[dict[str, Any]]] | None:
+    raw = read_regular(os.path.join(poisons_dir, CACHE_FILE))
+    if raw is None:
+        return None
     try:
-        with open(os.path.join(poisons_dir, CACHE_FILE), "rb") as f:
-            data = json.loads(f.read())
+        data = json.loads(raw)
         if not isinstance(data, dict) or data.get("key") != cache_key:
             return None
         verdicts: Verdicts = {}

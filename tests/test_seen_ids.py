@@ -162,3 +162,21 @@ def test_an_original_record_moved_to_the_current_format_by_a_cure_has_not_vanish
     assert "legacy.json" not in names.splitlines() and "records/legacy.json" in names
     r = repo.poison("check")
     assert r.rc == 0 and "vanished" not in r.out, (r.out, r.err)
+
+
+def test_a_fifo_in_place_of_a_cache_file_does_not_hang_a_read(tmp_path: Path, remote: Path) -> None:
+    import os
+    import subprocess
+
+    from tests.gitrepo import BIN
+
+    repo, rid, _bug = _shared(tmp_path, remote)
+    PoisonsWork(remote, project(repo), tmp_path / "poisons-work").delete(f"records/{rid}.json")
+    state = store_of(repo) / "git-poison-seen-ids.json"
+    state.unlink(missing_ok=True)
+    os.mkfifo(state)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(["git", "poison", "check"], cwd=repo.path, capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert proc.returncode == 2 and f"record {rid} vanished" in proc.stdout, proc.stderr
+    assert state.is_file() and not state.is_symlink()  # replaced by a regular file
