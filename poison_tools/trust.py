@@ -176,7 +176,8 @@ class Verification:
     """The policy's verdict on every record of one snapshot."""
 
     policy: Policy
-    snapshot: Snapshot  # as read
+    # As read, plus the records deleted without a withdrawal the policy vouches for.
+    snapshot: Snapshot
     effective: dict[str, Record]  # id -> the record as --verify counts it
     untrusted: list[Untrusted]
     policy_stale: str | None = None
@@ -253,17 +254,24 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
     cache_key = trust_cache.key(tips, snapshot.tip, policy.commit, policy.allowed_signers,
                                 snapshot.records)
     cached = trust_cache.read(store.path, cache_key)
+    read = snapshot
+    snapshot = replace(snapshot, records=dict(snapshot.records))
     untrusted: list[Untrusted] | None = None
-    if cached is not None and set(cached[0]) == set(snapshot.records):
-        verdicts = cached[0]
+    if cached is not None:
+        verdicts, described, deleted = cached
         try:
-            untrusted = [_untrusted_of(u) for u in cached[1]]
+            untrusted = [_untrusted_of(u) for u in described]
+            snapshot.records.update({r.id: r for r in deleted})
         except (KeyError, TypeError, ValueError, AttributeError):
             untrusted = None  # a damaged cache: replay
+        if set(verdicts) != set(snapshot.records):
+            untrusted = None
     if untrusted is None:
+        snapshot = replace(read, records=dict(read.records))
         verdicts, doubts = _verdicts(store, snapshot, tips, policy)
         untrusted = _described(store, policy, doubts)
-        trust_cache.write(store.path, cache_key, verdicts, [u.to_json() for u in untrusted])
+        trust_cache.write(store.path, cache_key, verdicts, [u.to_json() for u in untrusted],
+                          [r for rid, r in snapshot.records.items() if rid not in read.records])
     effective: dict[str, Record] = {}
     for rid, rec in snapshot.records.items():
         cures, extra, withdrawal = verdicts[rid]
@@ -281,11 +289,25 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
 
 def _verdicts(store: PoisonStore, snapshot: Snapshot, tips: list[str],
               policy: Policy) -> tuple[trust_cache.Verdicts, dict[str, list[Doubt]]]:
-    """Replay the history: what the policy vouches for in each record, and the doubts."""
-    states = _replay(store, tips, policy) if tips else {}
+    """Replay the history: what the policy vouches for in each record, and the doubts.
+    `snapshot` gains the records whose file was deleted without a withdrawal the policy
+    vouches for: with --verify they count as if still there (fail closed)."""
+    states, buried = _replay(store, tips, policy) if tips else ({}, {})
     verdicts: trust_cache.Verdicts = {}
     doubts: dict[str, list[Doubt]] = {}
+    for rid, (state, deleting) in sorted(buried.items()):
+        if rid in snapshot.records or rid in snapshot.claimed or state.record is None:
+            continue
+        if state.record.withdrawn is not None and state.withdrawal:
+            continue  # withdrawn properly, then deleted: nothing is lost
+        snapshot.records[rid] = state.record
+        verdicts[rid] = (sorted(state.cures), sorted(state.poisons - set(state.record.poisons)),
+                         False)
+        doubts[rid] = [*(d for _k, d in state.doubts),
+                       Doubt(deleting, WITHDRAW, "deleted its file", False)]
     for rid, rec in snapshot.records.items():
+        if rid in verdicts:
+            continue
         parents = [states[t][rec.path] for t in tips if rec.path in states.get(t, {})]
         same = [s for s in parents if s.record == rec]
         if snapshot.tip is not None and same:
@@ -329,8 +351,10 @@ def _authors(store: PoisonStore, commits: list[str]) -> dict[str, str]:
     return {fields[i].strip(): fields[i + 1] for i in range(0, len(fields) - 1, 2)}
 
 
-def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, dict[str, _State]]:
-    """tip -> path -> state, for every record file at each of `tips`."""
+def _replay(store: PoisonStore, tips: list[str], policy: Policy
+            ) -> tuple[dict[str, dict[str, _State]], dict[str, tuple[_State, str]]]:
+    """tip -> path -> state, for every record file at each of `tips`; and id -> (last
+    state, deleting commit) of every record whose file was deleted at some point."""
     out = store._git(["-c", "log.showSignature=false", "log", "--topo-order", "--reverse", "-m",
                       "--root", "--no-renames", "--raw", "--no-abbrev", "-z", HEADER_FORMAT,
                       *tips, "--"]).stdout
@@ -360,7 +384,7 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, di
     states: dict[str, dict[str, _State]] = {}
     # id -> the last state of a record whose file was deleted: a restore or a move to
     # records/<id>.json continues from it instead of starting afresh.
-    buried: dict[str, _State] = {}
+    buried: dict[str, tuple[_State, str]] = {}
     for c in order:
         # With -m the first block is the diff against the first parent: the files it
         # does not name are as that parent has them, states included.
@@ -379,7 +403,7 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, di
             if ch.new == _ZERO:  # deletions first: a file moved in this commit is buried
                 gone = files.pop(ch.path, None)
                 if gone is not None and gone.record is not None:
-                    buried[gone.record.id] = gone
+                    buried[gone.record.id] = (gone, c)
         for ch in changes:
             if ch.new == _ZERO:
                 continue
@@ -393,7 +417,7 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, di
                 if not before and parsed.id in buried:
                     # The record comes back (restored, or moved from an original-format
                     # file): what it was vouched for stays; its restorer vouches for nothing.
-                    before = [buried[parsed.id]]
+                    before = [buried[parsed.id][0]]
                 files[ch.path] = _transition(parsed, before, ch.new, c, may, vouch)
             else:
                 files[ch.path] = _State(ch.new, None)
@@ -402,7 +426,7 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy) -> dict[str, di
             children[p] = children.get(p, 0) - 1
             if children[p] <= 0 and p not in pinned:
                 states.pop(p, None)
-    return {t: states.get(t, {}) for t in tips}
+    return {t: states.get(t, {}) for t in tips}, buried
 
 
 def _baseline(store: PoisonStore, policy: Policy) -> set[str]:

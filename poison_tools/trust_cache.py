@@ -13,13 +13,14 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import replace
 from typing import Any
 
 from poison_tools.cache_file import read_regular
-from poison_tools.record import Record
+from poison_tools.record import Record, parse_record, record_path
 
 CACHE_FILE = "git-poison-trust.json"
-FORMAT = 1
+FORMAT = 2
 
 # id -> (trusted cures, poisons counted beyond the recorded ones, withdrawal vouched for)
 Verdicts = dict[str, tuple[list[str], list[str], bool]]
@@ -39,7 +40,8 @@ def key(tips: list[str], snapshot_tip: str | None, policy_commit: str, signers: 
     return h.hexdigest()
 
 
-def read(poisons_dir: str, cache_key: str) -> tuple[Verdicts, list[dict[str, Any]]] | None:
+def read(poisons_dir: str, cache_key: str
+         ) -> tuple[Verdicts, list[dict[str, Any]], list[Record]] | None:
     raw = read_regular(os.path.join(poisons_dir, CACHE_FILE))
     if raw is None:
         return None
@@ -58,14 +60,22 @@ def read(poisons_dir: str, cache_key: str) -> tuple[Verdicts, list[dict[str, Any
         untrusted = data["untrusted"]
         if not isinstance(untrusted, list) or not all(isinstance(u, dict) for u in untrusted):
             return None
-        return verdicts, untrusted
+        deleted = []
+        for d in data["deleted"]:
+            # Read back by the reader itself: a damaged entry is no record.
+            rec = parse_record(record_path(d["record"]["id"]), json.dumps(d["record"]).encode())
+            if not isinstance(rec, Record) or not isinstance(d["path"], str):
+                return None
+            deleted.append(replace(rec, path=d["path"]))
+        return verdicts, untrusted, deleted
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def write(poisons_dir: str, cache_key: str, verdicts: Verdicts,
-          untrusted: list[dict[str, Any]]) -> None:
-    blob = json.dumps({"key": cache_key, "records": verdicts, "untrusted": untrusted},
+          untrusted: list[dict[str, Any]], deleted: list[Record]) -> None:
+    blob = json.dumps({"key": cache_key, "records": verdicts, "untrusted": untrusted,
+                       "deleted": [{"path": r.path, "record": r.to_json()} for r in deleted]},
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogateescape")
     try:
         fd, tmp = tempfile.mkstemp(dir=poisons_dir, prefix=".trust-", suffix=".tmp")

@@ -327,3 +327,28 @@ def test_the_verdict_kept_between_runs_is_only_a_cache(tmp_path: Path, remote: P
     assert _verify(g.repo) == first
     kept.unlink()
     assert _verify(g.repo) == first
+
+
+def test_a_record_withdrawn_unsigned_then_deleted_still_counts_with_verify(
+    tmp_path: Path, remote: Path
+) -> None:
+    g = _gate(tmp_path, remote)
+    assert g.repo.poison("withdraw", g.record, "-m", "gone", env=FORGED).rc == 0
+    PoisonsWork(remote, project(g.repo), tmp_path / "poisons-work").delete(
+        f"records/{g.record}.json")
+    assert g.repo.poison("check").rc == 0  # withdrawn before it was deleted: not "vanished"
+    data = _verify(g.repo)
+    assert data["rc"] == 2 and [f["id"] for f in data["undecided"]] == [g.record], data  # type: ignore[attr-defined]
+    whats = {u["what"]: u["author"] for u in data["trust"]["untrusted"]}  # type: ignore[index]
+    assert whats == {"withdrew it": "Release Manager <rm@example.com>",
+                     "deleted its file": "Mallory <mallory@example.com>"}
+    assert _verify(g.repo) == data  # the same from what was kept between runs
+
+
+def test_a_deleted_record_is_judged_with_verify(tmp_path: Path, remote: Path) -> None:
+    g = _gate(tmp_path, remote)
+    PoisonsWork(remote, project(g.repo), tmp_path / "poisons-work").delete(
+        f"records/{g.record}.json")
+    assert g.repo.poison("check").rc == 2  # vanished: undecided
+    data = _verify(g.repo)
+    assert data["rc"] == 1 and [f["id"] for f in data["poisoned"]] == [g.record]  # type: ignore[attr-defined]
