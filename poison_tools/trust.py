@@ -14,6 +14,8 @@ Fail closed: untrusted evidence can only make a verdict worse, never better.
   later (`git poison cure` of a cure already recorded writes a `Poison-Cure: <sha>`
   trailer for that);
 - a withdrawal counts only if a trusted commit made it.
+- a record whose file was deleted counts as it last was, unless a trusted commit had
+  withdrawn it first.
 Every change still in effect that the policy does not vouch for is a `Doubt`, reported.
 `settle()` then turns a verdict that only an untrusted cure or withdrawal made healthy
 into "undecided": the gate cannot tell a real fix from a forged one.
@@ -26,7 +28,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from poison_tools import trust_cache
-from poison_tools.errors import FatalError
 from poison_tools.git import is_sha
 from poison_tools.policy import ACTIONS, Policy, PolicyError, load_policy
 from poison_tools.raw_log import HEADER_FORMAT, RawCommit, parse_raw_log
@@ -181,7 +182,6 @@ class Verification:
     effective: dict[str, Record]  # id -> the record as --verify counts it
     untrusted: list[Untrusted]
     policy_stale: str | None = None
-    _doubts: dict[str, list[Doubt]] = field(default_factory=dict)
 
     def settle_release(self, checker: Checker, report: ReleaseReport) -> None:
         """`settle` the release's verdict; a bugfix only an untrusted cure makes is none."""
@@ -201,9 +201,6 @@ class Verification:
             eff = self.effective.get(rid, rec)
             records[rid] = replace(rec, poisons=eff.poisons, withdrawn=eff.withdrawn)
         return replace(self.snapshot, records=records)
-
-    def doubts_of(self, record_id: str) -> list[Doubt]:
-        return self._doubts.get(record_id, [])
 
     def settle(self, checker: Checker, report: CheckReport) -> None:
         """Judge each record as the policy counts it: a verdict that only an untrusted
@@ -241,7 +238,7 @@ class Verification:
 
 
 def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
-    """Replay the records' history against the trust policy; `FatalError` when there is
+    """Replay the records' history against the trust policy; `PolicyError` when there is
     no policy to verify against (verification asked for cannot pass without one)."""
     loaded = load_policy(store)
     policy = loaded.policy
@@ -281,10 +278,7 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
             poisons=tuple(dict.fromkeys([*rec.poisons, *extra])),
             withdrawn=rec.withdrawn if withdrawal else None,
         )
-    by_id: dict[str, list[Doubt]] = {}
-    for u in untrusted:
-        by_id.setdefault(u.id, []).append(u.doubt)
-    return Verification(policy, snapshot, effective, untrusted, loaded.stale, by_id)
+    return Verification(policy, snapshot, effective, untrusted, loaded.stale)
 
 
 def _verdicts(store: PoisonStore, snapshot: Snapshot, tips: list[str],
@@ -484,9 +478,4 @@ def _parsed_versions(store: PoisonStore, entries: Iterable[RawCommit]) -> dict[s
     return parsed
 
 
-def verification_asked(repo_config_bool: Callable[[str, bool], bool], flag: bool | None) -> bool:
-    """`--verify`/`--no-verify` when given, else `git config poison.verify`."""
-    return flag if flag is not None else repo_config_bool("poison.verify", False)
-
-
-__all__ = ["Doubt", "FatalError", "Untrusted", "Verification", "verify_snapshot"]
+__all__ = ["Doubt", "Untrusted", "Verification", "verify_snapshot"]
