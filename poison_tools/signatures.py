@@ -58,6 +58,13 @@ class Signature:
     def good(self) -> bool:
         return self.code == "G" and bool(self.signer)
 
+    @property
+    def by_policy(self) -> bool:
+        """A good ssh signature: its signer comes from the policy's allowed_signers. An
+        openpgp or x509 "good" comes from this machine's own keyring instead, which the
+        policy does not control, so it names nobody the policy can trust."""
+        return self.good and self.key.startswith("SHA256:")
+
     def describe(self) -> str:
         key = f" {self.key}" if self.key else ""
         return {

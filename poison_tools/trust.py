@@ -359,14 +359,16 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy
     order = list(commits)
     sigs = verify(store, order, policy.allowed_signers)
     baseline = _baseline(store, policy)
-    vouched = _vouched(store, [c for c in order if sigs[c].good and policy.may(sigs[c].signer, CURE)])
+    vouched = _vouched(store, [c for c in order
+                               if sigs[c].by_policy and policy.may(sigs[c].signer, CURE)])
     blobs = _parsed_versions(store, entries)
 
     def trusted_by(commit: str) -> Callable[[str], bool]:
         sig = sigs.get(commit)
 
         def may(action: str) -> bool:
-            return commit in baseline or bool(sig and sig.good and policy.may(sig.signer, action))
+            return commit in baseline or bool(sig and sig.by_policy
+                                              and policy.may(sig.signer, action))
 
         return may
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one command that sets up and runs every test (README: "Run the tests").
 # It installs what the tests need itself: a virtualenv with the package and its test
-# tools, Debian's neovim (a real LSP client), openssh-client (ssh-keygen signs records in
-# the trust tests), and the VS Code extension's npm packages.
+# tools, Debian's neovim (a real LSP client), openssh-client and gnupg (ssh-keygen and gpg
+# sign records in the trust tests), and the VS Code extension's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,13 +20,15 @@ if ! command -v nvim >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq neovim >/dev/null
 fi
 
-if ! command -v ssh-keygen >/dev/null 2>&1; then
-    echo "installing openssh-client (Debian package) for the signing tests" >&2
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openssh-client >/dev/null
-fi
+for tool in ssh-keygen:openssh-client gpg:gnupg; do
+    if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+        echo "installing ${tool#*:} (Debian package) for the signing tests" >&2
+        SUDO=""
+        [ "$(id -u)" = 0 ] || SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${tool#*:}" >/dev/null
+    fi
+done
 
 .venv/bin/ruff check poison_tools lsp tests bench
 .venv/bin/mypy

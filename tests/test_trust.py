@@ -352,3 +352,35 @@ def test_a_deleted_record_is_judged_with_verify(tmp_path: Path, remote: Path) ->
     assert g.repo.poison("check").rc == 2  # vanished: undecided
     data = _verify(g.repo)
     assert data["rc"] == 1 and [f["id"] for f in data["poisoned"]] == [g.record]  # type: ignore[attr-defined]
+
+
+def test_an_openpgp_signature_names_nobody_the_policy_trusts(tmp_path: Path, remote: Path) -> None:
+    """gpg says "good" for any key in this machine's keyring: a key whose user id is
+    Alice's email is not Alice's ssh key in the policy's allowed_signers."""
+    import os
+    import shutil
+    import subprocess
+
+    g = _gate(tmp_path, remote)
+    gnupg = tmp_path / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    env = {**os.environ, "GNUPGHOME": str(gnupg)}
+    gpg = shutil.which("gpg")
+    assert gpg, "gpg is needed (scripts/test.sh installs gnupg)"
+    try:
+        subprocess.run([gpg, "--batch", "--passphrase", "", "--quick-gen-key",
+                        "alice@example.com", "ed25519", "sign", "never"],
+                       env=env, check=True, capture_output=True, timeout=120)
+        g.repo.git("config", "--unset", "gpg.format")
+        g.repo.git("config", "user.signingKey", "alice@example.com")
+        r = g.repo.poison("cure", g.record, "master", env={"GNUPGHOME": str(gnupg)})
+        assert r.rc == 0, r.err
+        logged = json.loads(g.repo.poison("log", g.record, "--json",
+                                          env={"GNUPGHOME": str(gnupg)}).out)
+        assert logged["changes"][-1]["signature"]["signer"] == "alice@example.com"  # gpg's word
+        data = json.loads(g.repo.poison("check", "--verify", "--json",
+                                        env={"GNUPGHOME": str(gnupg)}).out)
+        assert data["verdict"] == "undecided", data
+    finally:
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False,
+                       capture_output=True)
