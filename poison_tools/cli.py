@@ -27,6 +27,8 @@ COMMANDS = {
     "list": "poison_tools.commands.list_:list_records",
     "show": "poison_tools.commands.show:show",
     "withdraw": "poison_tools.commands.withdraw:withdraw",
+    "restore": "poison_tools.commands.restore:restore",
+    "log": "poison_tools.commands.log:log_cmd",
     "sync": "poison_tools.commands.sync:sync",
     "scope": "poison_tools.commands.scope:scope",
     "backports": "poison_tools.commands.backports:backports_cmd",

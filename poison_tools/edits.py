@@ -25,6 +25,8 @@ class Edit:
     result: WriteResult
     added: list[str] = field(default_factory=list)  # cures actually added
     same_poison: list[str] = field(default_factory=list)  # other records of the same commit
+    confirmed: list[str] = field(default_factory=list)  # recorded cures vouched for again
+    implausible: dict[str, list[str]] = field(default_factory=dict)  # cure -> doubts
 
     @property
     def changed(self) -> bool:
@@ -96,8 +98,15 @@ def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Seque
     """Record fixing commits (full SHAs) of the record `record_id` (or a unique prefix)."""
     author = repo.identity()
     editor = _editor(author)
-    before = store.load().find(record_id)
+    snapshot = store.load()
+    before = snapshot.find(record_id)
     refuse_cures_older_than_poison(repo, before, cures)
+    from poison_tools.plausible import cure_doubts
+
+    doubts = cure_doubts(repo, before, cures)  # warned about, never refused (issue 14)
+    # Cures already recorded by a commit the trust policy does not vouch for are
+    # recorded again, signed, to vouch for them (issue 14; see trust.py).
+    confirm = _unvouched(store, snapshot, before, cures)
     added: list[str] = []
     after = before
 
@@ -106,26 +115,105 @@ def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Seque
         rec = snap.find(before.id)
         if rec.withdrawn:
             raise FatalError(f"record {rec.id} was withdrawn: {printable(rec.withdrawn.reason)}")
+        if confirm:
+            _next_second(rec.updated)
         after = rec.with_cures(list(cures), editor)
         added[:] = [c for c in after.cures if c not in rec.cures]
-        return [after] if added else []
+        return [after] if added or confirm else []
 
-    message = f"cure {before.id}: {', '.join(c[:12] for c in cures)}"
+    # The trailers name each cure in full: a signed commit vouches for exactly these.
+    message = (f"cure {before.id}: {', '.join(c[:12] for c in cures)}\n\n"
+               + "".join(f"Poison-Cure: {c}\n" for c in cures))
     result = store.write(change, message, author)
-    return Edit(after, result, added=added)
+    return Edit(after, result, added=added, confirmed=[] if added else confirm,
+                implausible=doubts)
+
+
+def _next_second(stamp: str) -> None:
+    """Wait until `now_iso()` differs from `stamp` (at most a second): a record written
+    again to vouch for it must change, or git makes no commit to sign."""
+    import time
+
+    while now_iso() == stamp:
+        time.sleep(0.05)
+
+
+def _unvouched(store: PoisonStore, snap: Snapshot, record: Record, cures: Sequence[str]) -> list[str]:
+    """The `cures`, all recorded already, that the trust policy does not vouch for, when
+    this write would be signed; [] otherwise (nothing to confirm, or no policy)."""
+    if set(cures) - set(record.cures) or not store.signing.enabled:
+        return []
+    effective = _as_vouched(store, snap, record)
+    return [c for c in cures if effective is not None and c not in effective.cures]
+
+
+def _as_vouched(store: PoisonStore, snap: Snapshot, record: Record) -> Record | None:
+    """`record` as the trust policy counts it; None without a (readable) policy."""
+    from poison_tools.policy import PolicyError
+    from poison_tools.trust import verify_snapshot
+
+    try:
+        return verify_snapshot(store, snap).effective.get(record.id, record)
+    except PolicyError:
+        return None
+
+
+def _vanished(store: PoisonStore, snap: Snapshot, record_id: str) -> Record | None:
+    """The last version of the record `record_id` names if its file vanished (issue 14)."""
+    from poison_tools import seen_ids
+
+    gone = seen_ids.find(snap.vanished, record_id)
+    if gone is None:
+        return None
+    last = seen_ids.last_version(store, gone)
+    if last is None:
+        raise FatalError(f"record {gone.id} vanished and its last version cannot be read; "
+                         "restore its file from the poisons repository's history by hand")
+    return last
+
+
+def restore(repo: SourceRepo, store: PoisonStore, record_id: str) -> Edit:
+    """Write back, as it was, a record whose file was deleted or renamed."""
+    author = repo.identity()
+    snap = store.load()
+    last = _vanished(store, snap, record_id)
+    if last is None:
+        snap.find(record_id)  # says "no record", or names the files claiming it
+        raise FatalError(f"record {record_id} has not vanished: nothing to restore")
+    after = last
+
+    def change(snap: Snapshot) -> list[Record]:
+        nonlocal after
+        if last.id in snap.records:  # somebody restored it meanwhile
+            after = snap.records[last.id]
+            return []
+        return [last]
+
+    result = store.write(change, f"restore {last.id}: {first_line(last.comment)}", author)
+    return Edit(after, result)
 
 
 def withdraw(repo: SourceRepo, store: PoisonStore, record_id: str, reason: str) -> Edit:
     author = repo.identity()
-    target = store.load().find(record_id)
+    snap = store.load()
+    # A vanished record is withdrawn properly: its last version comes back, withdrawn.
+    restored = _vanished(store, snap, record_id)
+    target = restored or snap.find(record_id)
     after = target
+    # A withdrawal the trust policy does not vouch for is made again, signed (issue 14).
+    again = bool(target.withdrawn and store.signing.enabled
+                 and (vouched := _as_vouched(store, snap, target)) is not None
+                 and vouched.withdrawn is None)
 
     def change(snap: Snapshot) -> list[Record]:
         nonlocal after
-        rec = snap.find(target.id)
-        if rec.withdrawn:
+        rec = snap.records.get(target.id, restored) if restored else snap.find(target.id)
+        assert rec is not None
+        if rec.withdrawn and not again:
             after = rec
             return []
+        if rec.withdrawn:
+            _next_second(rec.withdrawn.at)
         stamp = now_iso()
         after = replace(
             rec, withdrawn=Withdrawal(reason.strip(), _editor(author), stamp), updated=stamp

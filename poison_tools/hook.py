@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from poison_tools.check import Checker, CheckReport, Finding
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED, FatalError
@@ -37,6 +38,9 @@ from poison_tools.render import (
     unfixed_line,
 )
 from poison_tools.store import PoisonStore, Snapshot, Staleness
+
+if TYPE_CHECKING:
+    from poison_tools.trust import Verification
 
 BYPASS = "`git push --no-verify` (or SKIP=git-poison with pre-commit)"
 
@@ -89,6 +93,7 @@ class PushReport:
     stale: Staleness | None = None
     warnings: list[str] = field(default_factory=list)  # e.g. a misspelt poison.project
     notices: list[str] = field(default_factory=list)  # damaged caches read around
+    verification: Verification | None = None  # poison.verify: the trust policy's view
 
     @property
     def blocked(self) -> list[RefOutcome]:
@@ -118,6 +123,7 @@ def check_push(
     *,
     store: PoisonStore,
     progress: Progress | None = None,
+    verify: bool = False,
 ) -> PushReport:
     """Judge each pushed tip against one snapshot of the records (one fetch per push).
 
@@ -143,10 +149,16 @@ def check_push(
         if snapshot is None and load_error is None:
             try:
                 snapshot = store.load()
-                checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
                 report.stale = snapshot.stale
                 unknown = project_warning(store, snapshot)
                 report.warnings = [unknown] if unknown else []
+                report.notices = list(snapshot.notices)  # before --verify narrows it
+                if verify:
+                    from poison_tools.trust import verify_snapshot
+
+                    report.verification = verify_snapshot(store, snapshot)
+                    snapshot = report.verification.counted
+                checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"
         if load_error is not None or checker is None:
@@ -155,13 +167,14 @@ def check_push(
         if out.commit not in by_commit:
             try:
                 by_commit[out.commit] = checker.check(out.commit, ref.local_ref)
+                if report.verification is not None:
+                    report.verification.settle(checker, by_commit[out.commit])
             except FatalError as e:
                 out.error = str(e)
                 continue
         out.report = by_commit[out.commit]
-    if snapshot is not None:
-        report.notices = [*snapshot.notices,
-                          *(checker.notices + checker.reach.notices if checker else [])]
+    if checker is not None:
+        report.notices += [*checker.notices, *checker.reach.notices]
     return report
 
 
@@ -178,6 +191,12 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
         lines.append(f"{name}: {style('warning:', 'yellow')} {push.stale.describe()}")
     lines += [f"{name}: {style('warning:', 'yellow')} {w}" for w in push.warnings]
     lines += [f"{name}: {style('warning:', 'yellow')} {n}" for n in push.notices]
+    if push.verification is not None:
+        from poison_tools.trust_render import untrusted_lines
+
+        # Only what the policy does not count (cures, withdrawals): they change verdicts.
+        lines += [f"{name}: {ln}" for ln in untrusted_lines(push.verification, style,
+                                                             only_uncounted=True)]
     for o in push.outcomes:
         where = o.ref.branch + (f" ({short(o.commit)})" if o.commit else "")
         if o.skipped:
@@ -259,6 +278,8 @@ Bypass in an emergency: git push --no-verify""",
         "--strict", action="store_true", help="block on every branch, not only protected ones"
     )
     p.add_argument("--no-fetch", action="store_true", help="use the last fetched records")
+    p.add_argument("--verify", action="store_true", default=None,
+                   help="count only what the trust policy vouches for (default: poison.verify)")
     return p
 
 
@@ -281,7 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fetch = not args.no_fetch and os.environ.get("GIT_POISON_NO_FETCH") != "1"
         store = PoisonStore(repo, fetch=fetch)
         store.fetch_timeout = hook_fetch_timeout(repo)
-        push = check_push(repo, refs, policy, store=store, progress=progress)
+        verify = args.verify or repo.config_bool("poison.verify", False)
+        push = check_push(repo, refs, policy, store=store, progress=progress, verify=verify)
     except FatalError as e:
         print(f"git-poison: error: {e} (bypass: {BYPASS})", file=sys.stderr)
         return EXIT_ERROR

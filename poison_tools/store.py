@@ -20,8 +20,9 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from poison_tools import cachefile, git, store_cache
+from poison_tools import cachefile, git, signing, store_cache
 from poison_tools.errors import FatalError, RemoteUnreachable
 from poison_tools.git import GitError, SourceRepo
 from poison_tools.project import project_name
@@ -40,6 +41,9 @@ from poison_tools.record import (
 from poison_tools.remote_answers import PushRefused, git_reason, push_outcome
 from poison_tools.term import printable
 from poison_tools.tree_edit import edit_tree
+
+if TYPE_CHECKING:
+    from poison_tools.seen_ids import Vanished
 
 MAX_ATTEMPTS = 100
 DEFAULT_FETCH_TIMEOUT = 10.0
@@ -96,6 +100,9 @@ class Snapshot:
     claimed: dict[str, list[str]] = field(default_factory=dict)
     # One line each about a damaged cache that was read around (for stderr, not JSON).
     notices: list[str] = field(default_factory=list)
+    # Records whose file was deleted or renamed instead of withdrawn (seen_ids.py);
+    # each is also one of `problems`.
+    vanished: list[Vanished] = field(default_factory=list)
 
     @property
     def active(self) -> list[Record]:
@@ -117,6 +124,11 @@ class Snapshot:
         if len(ids) > 1:
             raise FatalError(f"record id {prefix!r} is ambiguous: {', '.join(ids)}")
         if not ids:
+            from poison_tools.seen_ids import find as find_vanished
+
+            gone = find_vanished(self.vanished, prefix)
+            if gone is not None:
+                raise FatalError(gone.describe())
             raise FatalError(f"no record {prefix!r} (see `git poison list`)")
         if ids[0] in self.claimed:
             paths = " and ".join(printable(p) for p in self.claimed[ids[0]])
@@ -158,6 +170,7 @@ class PoisonStore:
         self.remote = source.config_get("poison.remote") or None
         self.allow_fetch = fetch
         self._fetch_timeout: float | None = None  # read on first use: see fetch_timeout
+        self.signing = signing.signing(source)  # the user's signing setup (issue 14)
 
     @property
     def fetch_timeout(self) -> float:
@@ -402,7 +415,21 @@ class PoisonStore:
         else:
             snap = self._snapshot_of(local or remote_tip)
         snap.stale = stale
+        self._notice_vanished(snap, [t for t in (local, remote_tip) if t])
         return snap
+
+    def _notice_vanished(self, snap: Snapshot, tips: list[str]) -> None:
+        """A record file deleted or renamed is reported until restored or withdrawn."""
+        from poison_tools import seen_ids
+
+        try:
+            snap.vanished = seen_ids.vanished(self, snap, tips)
+        except GitError as e:
+            # Fail closed: if git cannot say what was deleted, nobody can say "healthy".
+            snap.problems.append(Problem("records", f"could not look for deleted records: {e}"))
+            return
+        snap.problems = sorted([*snap.problems, *(v.problem() for v in snap.vanished)],
+                               key=lambda p: p.path)
 
     def _merged_snapshot(self, a: str, b: str, base: str | None) -> Snapshot:
         _, pa = self._parse_tree(a)
@@ -588,7 +615,15 @@ class PoisonStore:
         tree = edit_tree(self._git, base, split, top=True)  # ls-tree reads a commit's tree
         assert tree is not None
         parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
-        return self._out(["commit-tree", tree, *parents, "-m", message], env=env).strip()
+        sign = self.signing
+        try:
+            return self._out(
+                [*sign.config, "commit-tree", *sign.flags, tree, *parents, "-m", message], env=env
+            ).strip()
+        except GitError as e:
+            if sign.enabled:
+                raise signing.signing_failed(e) from None
+            raise
 
     def _write_blobs(self, updates: list[Record]) -> list[str]:
         if len(updates) == 1:

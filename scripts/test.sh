@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that sets up and runs every test (README: "Run the tests").
 # It installs what the tests need itself: a virtualenv with the package and its test
-# tools, Debian's neovim (a real LSP client) and chromium (a real browser for the HTML
-# page), and the VS Code extension's npm packages.
+# tools, Debian's neovim (a real LSP client), chromium (a real browser for the HTML
+# page), openssh-client and gnupg (ssh-keygen and gpg sign records in the trust
+# tests), and the VS Code extension's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,15 @@ if [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+for tool in ssh-keygen:openssh-client gpg:gnupg; do
+    if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+        echo "installing ${tool#*:} (Debian package) for the signing tests" >&2
+        SUDO=""
+        [ "$(id -u)" = 0 ] || SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${tool#*:}" >/dev/null
+    fi
+done
 
 .venv/bin/ruff check poison_tools lsp tests bench
 .venv/bin/mypy

@@ -363,6 +363,17 @@ async def test_record_cure_from_the_editor_clears_the_warning(client: LanguageCl
     assert await diagnostics(client, uri, 0) == []
 
 
+async def test_record_cure_from_the_editor_says_when_the_cure_may_not_be_the_fix(
+        client: LanguageClient, tmp_path: Path):
+    lts = Lts(tmp_path)
+    uri = open_doc(client, lts.app)
+    await diagnostics(client, uri, 1)
+    tip = lts.repo.commit("lts: release notes", {"NEWS": "2.1.1\n"})
+    made = await run(client, "gitPoison.recordCure", uri=uri, recordId=lts.record, revs=["lts"])
+    assert made["ok"] is True, made
+    assert f"cure {tip[:12]} may not be the fix: it is the tip of lts" in made["message"]
+
+
 async def test_sync_shares_local_records_with_the_poisons_remote(
         client: LanguageClient, tmp_path: Path, remote: Path):
     lts = Lts(tmp_path)

@@ -174,7 +174,9 @@ def test_original_git_poison_records_are_checked(repo: Repo) -> None:
     bug = repo.commit("bug")
     fix = repo.commit("fix")
     repo.branch("lts", bug)
-    repo.add_poison(bug)  # creates the store and branch
+    rid = repo.add_poison(bug)  # creates the store and branch
+    # Withdrawn first: a record whose file is simply deleted is reported as vanished.
+    assert repo.poison("withdraw", rid, "-m", "replaced by a legacy record").rc == 0
     store = repo.path / ".git" / "poison"
     branch = _project(repo)
     work = Repo(repo.path.parent / "legacy")

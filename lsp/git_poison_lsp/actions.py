@@ -133,8 +133,13 @@ def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
     state.reload_config()
     edit = edits.add_cures(state.repo, PoisonStore(state.repo), record_id, cures)
     state.invalidate()
+    # A cure that may not be the fix is recorded all the same, and said so (issue 14).
+    doubts = "".join(f"; warning: cure {c[:12]} may not be the fix: {'; '.join(why)}"
+                     for c, why in edit.implausible.items())
     if not edit.changed:
         return {"ok": True, "message": f"{edit.record.id}: already cured by "
-                + ", ".join(c[:12] for c in cures)}
-    return {"ok": True, "message": f"{edit.record.id}: cured by "
-            + ", ".join(c[:12] for c in edit.added) + _offline_note(edit.result)}
+                + ", ".join(c[:12] for c in cures) + doubts}
+    done = (f"cure {', '.join(c[:12] for c in edit.confirmed)} recorded again, signed"
+            if edit.confirmed else f"cured by {', '.join(c[:12] for c in edit.added)}")
+    return {"ok": True, "message": f"{edit.record.id}: {done}" + _offline_note(edit.result)
+            + doubts}

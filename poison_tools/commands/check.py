@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from poison_tools.check import Checker, CheckReport, ReleaseReport
@@ -9,6 +11,10 @@ from poison_tools.record import SEVERITIES
 from poison_tools.render import check_lines, gate_lines, release_lines
 from poison_tools.report_meta import check_meta
 from poison_tools.term import StderrProgress
+
+if TYPE_CHECKING:
+    from poison_tools.store import Snapshot
+    from poison_tools.trust import Verification
 
 
 @click.command(
@@ -39,8 +45,12 @@ missing objects, unknown commit, unreadable records) or error. With --fail-on,
 @click.option("--fail-on", "fail_on", type=click.Choice(SEVERITIES), default=None,
               help="Exit 1 only for poisons of this severity or worse (or none set); "
                    "list the lower ones without failing.")
+@click.option("--verify/--no-verify", "verify", default=None,
+              help="Count only what the trust policy vouches for (docs/trust.md); "
+                   "default: git config poison.verify.")
 @pass_app
-def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | None) -> int:
+def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | None,
+          verify: bool | None) -> int:
     """Does REV (default HEAD) carry an uncured poison?"""
     # A first check on a large repository builds the reachability index and scans
     # for copies (patch-ids): show both (on a terminal only).
@@ -48,23 +58,60 @@ def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | N
     reach = app.reach(progress)  # lists the refs meanwhile
     target = app.repo.resolve_commit(rev)
     base = app.repo.resolve_commit(since) if since else None
-    checker = Checker(app.repo, app.snapshot(), reach=reach, progress=progress)
+    snapshot = app.snapshot()
+    verification = _verification(app, snapshot, verify)
+    if verification is not None:
+        snapshot = verification.counted
+    checker = Checker(app.repo, snapshot, reach=reach, progress=progress)
     report: CheckReport | ReleaseReport
     if base is not None:
         report = checker.release(target, rev, base, since or "")
         current = report.current
+        if verification is not None:
+            verification.settle_release(checker, report)
     else:
         report = current = checker.check(target, rev)
+        if verification is not None:
+            verification.settle(checker, current)
     current.warnings = list(app.warnings)
     for notice in checker.notices:
         app.warn(notice)
     judged = gate(current, fail_on) if fail_on else None
     if as_json:
-        app.echo_json({**report.to_json(), **check_meta(app.store.project, len(current.findings)),
-                       **({"fail_on": judged.to_json()} if judged else {})})
+        app.echo_json(_with_trust(
+            {**report.to_json(), **check_meta(app.store.project, len(current.findings)),
+             **({"fail_on": judged.to_json()} if judged else {})}, verification))
     else:
         lines = (release_lines(report, app.out) if isinstance(report, ReleaseReport)
                  else check_lines(report, app.out))
-        app.echo_lines(lines + (gate_lines(judged, app.out) if judged else []))
+        app.echo_lines(lines + (gate_lines(judged, app.out) if judged else [])
+                       + _trust_lines(app, verification))
     return judged.exit_code if judged else report.exit_code
 
+
+# --verify (issue 14): the trust policy's view of the records; see poison_tools/trust.py.
+
+def _verification(app: App, snapshot: Snapshot, flag: bool | None) -> Verification | None:
+    if not (flag if flag is not None else app.repo.config_bool("poison.verify", False)):
+        return None
+    from poison_tools.trust import verify_snapshot
+
+    verification = verify_snapshot(app.store, snapshot)
+    if verification.policy_stale is not None:
+        app.warn(f"trust policy not refreshed ({verification.policy_stale}); "
+                 "using the last fetched copy")
+    return verification
+
+
+def _with_trust(data: dict[str, Any], verification: Verification | None) -> dict[str, Any]:
+    if verification is not None:
+        data["trust"] = verification.to_json()
+    return data
+
+
+def _trust_lines(app: App, verification: Verification | None) -> list[str]:
+    if verification is None:
+        return []
+    from poison_tools.trust_render import untrusted_lines
+
+    return untrusted_lines(verification, app.out)

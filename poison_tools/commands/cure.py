@@ -27,7 +27,12 @@ def cure(app: App, record_id: str, revs: tuple[str, ...], no_deployments: bool) 
     cures = list(dict.fromkeys(app.repo.resolve_commit(r) for r in revs))
     edit = add_cures(app.repo, app.store, record_id, cures)
     app.report_write(edit.result, "cure recorded")
-    if edit.changed:
+    for c, why in edit.implausible.items():  # plausible.py: a doubt, not a refusal
+        app.warn(f"cure {c[:12]} may not be the fix: {'; '.join(why)}")
+    if edit.changed and edit.confirmed:
+        app.echo(f"{edit.record.id}: cure {', '.join(c[:12] for c in edit.confirmed)} "
+                 "recorded again, signed: it counts under --verify if the trust policy lets you cure")
+    elif edit.changed:
         app.echo(f"{edit.record.id}: cured by {', '.join(c[:12] for c in edit.added)}")
     else:
         app.echo(f"{edit.record.id}: already cured by {', '.join(c[:12] for c in cures)}")

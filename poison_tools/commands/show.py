@@ -37,9 +37,11 @@ def show(app: App, record_id: str, as_json: bool) -> int:
                  for c in record.cures}
     affected = [cell.target.ref for cell in row.of(AFFECTED)]
     undecided = [cell.target.ref for cell in row.of(UNDECIDED)]
+    doubts = _implausible(app, record)
     if as_json:
         app.echo_json({**record.to_json(), "cure_refs": cure_refs, "affected_refs": affected,
-                       "undecided_refs": undecided, "warnings": list(app.warnings)})
+                       "undecided_refs": undecided, "warnings": list(app.warnings),
+                       "implausible_cures": doubts})
         return 0
     for line in record_lines(record, app.out):
         if line.startswith("cure:   ") and line[8:] in cure_refs:
@@ -49,6 +51,8 @@ def show(app: App, record_id: str, as_json: bool) -> int:
         app.echo(f"not cured on: {_names(affected)}")
     if undecided:
         app.echo(f"could not decide on: {_names(undecided)} (missing history)")
+    for c, why in doubts.items():
+        app.echo(app.out(f"implausible cure {c[:12]}: ", "yellow") + "; ".join(why))
     return 0
 
 
@@ -69,3 +73,10 @@ def _where(app: App, snapshot: Snapshot, record: Record) -> RecordScope:
 def _names(refs: list[str]) -> str:
     names = ", ".join(short_ref(r) for r in refs[:SHOWN_REFS])
     return names + (f" and {len(refs) - SHOWN_REFS} more" if len(refs) > SHOWN_REFS else "")
+
+
+def _implausible(app: App, record: Record) -> dict[str, list[str]]:
+    """Cures that may not be the fix (issue 14, plausible.py): marked, still counted."""
+    from poison_tools.plausible import cure_doubts
+
+    return cure_doubts(app.repo, record, record.cures) if record.cures else {}
