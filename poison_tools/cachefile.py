@@ -71,6 +71,28 @@ def read_regular(path: str, limit: int) -> bytes:
         return f.read(st.st_size)
 
 
+# What a cache of ours can hold at most: anything larger was not written by us.
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def read_or_none(path: str, limit: int = MAX_BYTES) -> bytes | None:
+    """`read_regular`, for caches that are simply rebuilt when unusable: None when the
+    file is missing, is not a regular file, is too large or cannot be read."""
+    try:
+        return read_regular(path, limit)
+    except OSError:
+        return None
+
+
+def keep(path: str, data: bytes, prefix: str) -> None:
+    """`replace`, best effort: a cache that cannot be written (a read-only repository)
+    is only computed again next time."""
+    try:
+        replace(path, data, prefix)
+    except OSError:
+        pass
+
+
 def replace(path: str, data: bytes, prefix: str) -> None:
     """Write `data` to `path` atomically (see `replacing`)."""
     with replacing(path, prefix) as f:

@@ -23,6 +23,7 @@ import os
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
+from poison_tools import cachefile
 from poison_tools.git import SourceRepo, is_sha
 
 if TYPE_CHECKING:
@@ -120,10 +121,10 @@ class PairFacts:
         self._new.setdefault(name, {})[key] = value
 
     def _read(self) -> dict[str, dict[str, bool]]:
+        raw = cachefile.read_or_none(self.path)  # regular files only: a FIFO would hang
         try:
-            with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, ValueError):
+            data = json.loads(raw) if raw is not None else None
+        except ValueError:
             return {}
         if not isinstance(data, dict) or data.get("graph") != self._graph:
             return {}
@@ -146,19 +147,12 @@ class PairFacts:
         for name, table in self._new.items():
             data[name] = table
         self._new = {}
-        tmp = f"{self.path}.tmp-{os.getpid()}"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(data, f, separators=(",", ":"))
-            # Whole or not at all; two writers at once lose only facts asked again later.
-            os.replace(tmp, self.path)
         except OSError:
-            # A read-only repository still gets its answers, only not kept.
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
+            return  # a read-only repository still gets its answers, only not kept
+        # Whole or not at all; two writers at once lose only facts asked again later.
+        cachefile.keep(self.path, json.dumps(data, separators=(",", ":")).encode(), ".pairs-")
 
 
 def _key(a: str, b: str) -> str:

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from poison_tools.cache_file import read_regular
+from poison_tools import cachefile
 from poison_tools.git import GitError
 from poison_tools.raw_log import HEADER_FORMAT, parse_raw_log
 from poison_tools.record import Problem, Record, is_record_path, parse_record, path_problem
@@ -82,7 +82,7 @@ def state_path(store: PoisonStore) -> str:
 
 def _read_state(path: str) -> dict[str, Any]:
     """The remembered state; an empty one when missing or not what we wrote."""
-    raw = read_regular(path)
+    raw = cachefile.read_or_none(path)
     if raw is None:
         return {}
     try:
@@ -102,24 +102,10 @@ def _read_state(path: str) -> dict[str, Any]:
 
 
 def _write_state(path: str, data: dict[str, Any]) -> None:
-    import tempfile
-
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(
         "utf-8", "surrogateescape"
     )
-    try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".seen-", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    cachefile.keep(path, blob, ".seen-")
 
 
 def _vanished_of(entries: list[Any]) -> list[Vanished]:

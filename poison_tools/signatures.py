@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from poison_tools.cache_file import read_regular
+from poison_tools import cachefile
 
 if TYPE_CHECKING:
     from poison_tools.store import PoisonStore
@@ -89,7 +89,7 @@ def signers_digest(allowed_signers: str) -> str:
 
 
 def _read(path: str, digest: str) -> dict[str, Signature]:
-    raw = read_regular(path)
+    raw = cachefile.read_or_none(path)
     if raw is None:
         return {}
     try:
@@ -115,19 +115,7 @@ def _write(path: str, digest: str, known: dict[str, Signature]) -> None:
         "commits": {s: [g.code, g.key, g.signer] for s, g in known.items()
                     if g.code not in _TRANSIENT},
     }
-    try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".sigs-", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, separators=(",", ":"))
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    cachefile.keep(path, json.dumps(data, separators=(",", ":")).encode(), ".sigs-")
 
 
 def verify(store: PoisonStore, commits: Iterable[str], allowed_signers: str) -> dict[str, Signature]:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import replace
 from typing import Any
 
-from poison_tools.cache_file import read_regular
+from poison_tools import cachefile
 from poison_tools.record import Record, parse_record, record_path
 
 CACHE_FILE = "git-poison-trust.json"
@@ -42,7 +41,7 @@ def key(tips: list[str], snapshot_tip: str | None, policy_commit: str, signers: 
 
 def read(poisons_dir: str, cache_key: str
          ) -> tuple[Verdicts, list[dict[str, Any]], list[Record]] | None:
-    raw = read_regular(os.path.join(poisons_dir, CACHE_FILE))
+    raw = cachefile.read_or_none(os.path.join(poisons_dir, CACHE_FILE))
     if raw is None:
         return None
     try:
@@ -77,16 +76,4 @@ def write(poisons_dir: str, cache_key: str, verdicts: Verdicts,
     blob = json.dumps({"key": cache_key, "records": verdicts, "untrusted": untrusted,
                        "deleted": [{"path": r.path, "record": r.to_json()} for r in deleted]},
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogateescape")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=poisons_dir, prefix=".trust-", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, os.path.join(poisons_dir, CACHE_FILE))
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    cachefile.keep(os.path.join(poisons_dir, CACHE_FILE), blob, ".trust-")

@@ -109,3 +109,14 @@ def test_a_directory_at_the_cache_path_is_worked_around(repo: Repo) -> None:
     assert cache.update() == 2
     assert cache.patch_id(repo.rev("HEAD"))
     assert len(cache.notices) == 1
+
+
+def test_fifo_where_the_pair_facts_are_kept_does_not_hang_the_check(tmp_path: Path) -> None:
+    repo, copies = _reverted_cure(tmp_path)
+    pairs = Path(copies).parent / "pairs-v1.json"
+    assert pairs.is_file()  # the cure-before-poison answer was kept
+    pairs.unlink()
+    os.mkfifo(pairs)
+    r = _check(repo)
+    assert r.returncode == 1 and "was reverted here" in r.stdout, (r.stdout, r.stderr)
+    assert pairs.is_file()  # replaced by the facts asked again
