@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -153,17 +152,8 @@ def load_policy(store: PoisonStore) -> Loaded:
 def _fetch(store: PoisonStore) -> None:
     assert store.remote
     store.ensure()
-    try:
-        proc = store._git(
-            ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options",
-             store.remote, f"+{LOCAL_REF}:{TRACKING_REF}"],
-            check=False,
-            timeout=store.fetch_timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise RemoteUnreachable(f"no answer within {store.fetch_timeout:g} s") from None
-    err = proc.stderr.decode(errors="replace")
-    if proc.returncode == 0:
+    returncode, err = store.fetch_ref(LOCAL_REF, TRACKING_REF)
+    if returncode == 0:
         return
     if "couldn't find remote ref" in err:
         # No policy on the remote (any more): a copy fetched earlier must not stand in.

@@ -263,29 +263,28 @@ class PoisonStore:
         except OSError:
             return None
 
+    def fetch_ref(self, ref: str, tracking: str) -> tuple[int, str]:
+        """One `git fetch` of the remote's `ref` into `tracking`, bounded by the fetch
+        timeout: git's exit status and stderr (RemoteUnreachable when it did not answer)."""
+        assert self.remote
+        try:
+            proc = self._git(
+                ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options",
+                 self.remote, f"+{ref}:{tracking}"],
+                check=False,
+                timeout=self.fetch_timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise RemoteUnreachable(f"no answer within {self.fetch_timeout:g} s") from None
+        return proc.returncode, proc.stderr.decode(errors="replace")
+
     def fetch(self) -> str | None:
         """Fetch our branch from the remote; return its tip (None: no records there yet)."""
         assert self.remote
         self.ensure()
         for attempt in range(8):
-            try:
-                proc = self._git(
-                    [
-                        "fetch",
-                        "--quiet",
-                        "--no-tags",
-                        "--no-write-fetch-head",
-                        "--end-of-options",
-                        self.remote,
-                        f"+{self.branch}:{self.tracking}",
-                    ],
-                    check=False,
-                    timeout=self.fetch_timeout,
-                )
-            except subprocess.TimeoutExpired:
-                raise RemoteUnreachable(f"no answer within {self.fetch_timeout:g} s") from None
-            err = proc.stderr.decode(errors="replace")
-            if proc.returncode == 0:
+            returncode, err = self.fetch_ref(self.branch, self.tracking)
+            if returncode == 0:
                 break
             if "couldn't find remote ref" in err:
                 # Reachable, but nobody has recorded anything for this project yet.
