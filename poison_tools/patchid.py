@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from poison_tools.reach import Reachability
 
 CACHE_DIR = "poison-cache"
-SCHEMA = 5  # 4: reverts; 5: unreadable commits (a v4 cache may hold them as "no change")
+SCHEMA = 6  # 4: reverts; 5: unreadable commits (a v4 cache may hold them as "no change");
+# 6: patch-ids computed per group of commits changing the same files, when asked
 # Named by schema: two versions of git-poison on one repository (an upgrade, a
 # benchmark against an older revision) each keep their own cache instead of
 # discarding each other's, which costs a full rescan every time.
@@ -57,7 +58,9 @@ CACHE_FILE = f"copies-v{SCHEMA}.sqlite3"
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT,
-                                    subject TEXT);
+                                    subject TEXT, paths TEXT);
+CREATE INDEX IF NOT EXISTS commits_paths ON commits (paths);
+CREATE TABLE IF NOT EXISTS resolved (paths TEXT PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS commits_subject ON commits (subject);
 CREATE INDEX IF NOT EXISTS commits_patch ON commits (patch_id);
 CREATE INDEX IF NOT EXISTS commits_change ON commits (change_id);
@@ -74,9 +77,11 @@ CREATE INDEX IF NOT EXISTS reverts_reverted ON reverts (reverted);
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS scan_messages (sha TEXT PRIMARY KEY, change_id TEXT, subject TEXT);
 CREATE TEMP TABLE IF NOT EXISTS scan_patch_ids (sha TEXT PRIMARY KEY, patch_id TEXT);
+CREATE TEMP TABLE IF NOT EXISTS scan_paths (sha TEXT PRIMARY KEY, paths TEXT);
 CREATE TEMP TABLE IF NOT EXISTS scan_unreadable (sha TEXT PRIMARY KEY, paths TEXT, missing TEXT);
 DELETE FROM scan_messages;
 DELETE FROM scan_patch_ids;
+DELETE FROM scan_paths;
 DELETE FROM scan_unreadable;
 """
 # Rows staged per batch: a few megabytes of Python objects at a time.
@@ -326,19 +331,19 @@ class PatchIdCache:
             reading = pool.submit(read_messages)
             try:
                 if self.patch_ids:
-                    self.progress.start("computing patch-ids")
-                    pending: list[tuple[str, str]] = []
+                    self.progress.start("reading changed files", self._expected(spec, walk))
+                    pending: list[tuple[str, str | None]] = []
                     try:
-                        for pair in diffs.patch_ids(self.repo, stdin, no_walk):
+                        for pair in diffs.path_keys(self.repo, stdin, no_walk):
                             self.progress.advance()
                             pending.append(pair)
                             if len(pending) >= SCAN_BATCH:
-                                self._stage_patch_ids(pending)
+                                self._stage_paths(pending)
                                 pending = []
                                 stage_messages(block=False)
                     except diffs.LogFailed as e:
-                        failed = str(e)  # an object git cannot read: see below
-                    self._stage_patch_ids(pending)
+                        failed = str(e)  # a tree git cannot read: see below
+                    self._stage_paths(pending)
                 stage_messages(block=True)
             finally:
                 stop.set()  # normally the reader is done; else it stops and its git is killed
@@ -348,7 +353,7 @@ class PatchIdCache:
             # The messages were all read, so the commits are here; some diff was not.
             # The walk is finished commit by commit, past what cannot be read.
             fingerprint = diffs.objects_fingerprint(self.repo)
-            self._finish_patch_ids(stdin, no_walk)
+            self._finish_paths(stdin, no_walk)
         if self.patch_ids:
             self.progress.finish()
         if not scanned:
@@ -356,8 +361,8 @@ class PatchIdCache:
         full = resolve_commits(self.repo, {source for _, source, _ in copies}
                                | {reverted for _, reverted in undone})
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO commits SELECT m.sha, p.patch_id, m.change_id, "
-                            "m.subject FROM scan_messages m LEFT JOIN scan_patch_ids p USING (sha)")
+            self.db.execute("INSERT OR REPLACE INTO commits SELECT m.sha, NULL, m.change_id, "
+                            "m.subject, p.paths FROM scan_messages m LEFT JOIN scan_paths p USING (sha)")
             self.db.execute("DELETE FROM unreadable WHERE sha IN (SELECT sha FROM scan_messages)")
             self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
             if fingerprint is not None:
@@ -366,9 +371,13 @@ class PatchIdCache:
                                 ((sha, full.get(s, s), how) for sha, s, how in copies))
             self.db.executemany("INSERT OR IGNORE INTO reverts VALUES (?, ?)",
                                 ((sha, full.get(r, r)) for sha, r in undone))
-            self.db.execute("DELETE FROM scan_messages")
-            self.db.execute("DELETE FROM scan_patch_ids")
+            self.db.execute("DELETE FROM scan_paths")
             self.db.execute("DELETE FROM scan_unreadable")
+        # New commits that change the files of a group already diffed join it now:
+        # `resolved` promises patch-ids for every member.
+        self._compute(self._members_of_resolved())
+        with self.db:
+            self.db.execute("DELETE FROM scan_messages")
         # A trailer may name a commit that is here but on no ref (a security fix made
         # in a private fork, then picked onto each release branch; redis's
         # CVE-2023-45145): its patch-id is what links those picks to the fix on master.
@@ -377,6 +386,83 @@ class PatchIdCache:
         if unscanned:
             return scanned + self._scan(unscanned, walk=False)
         return scanned
+
+    def _expected(self, spec: list[str], walk: bool) -> int | None:
+        """How many commits a scan will read, when the reachability index can say so
+        cheaply (a first scan: every commit it knows): the total that progress shows."""
+        if not walk:
+            return len(spec)
+        if self.reach is None or any(s.startswith("^") for s in spec):
+            return None
+        count = getattr(self.reach, "commit_count", None)
+        with suppress(Exception):
+            return int(count()) if callable(count) else None
+        return None
+
+    def _stage_paths(self, pairs: list[tuple[str, str | None]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO scan_paths VALUES (?, ?)", pairs)
+        self.db.commit()
+
+    def _members_of_resolved(self) -> list[str]:
+        """The commits of this scan whose group of files was diffed before."""
+        return [r[0] for r in self.db.execute(
+            "SELECT m.sha FROM scan_messages m JOIN commits c USING (sha) "
+            "WHERE c.paths IN (SELECT paths FROM resolved) AND c.patch_id IS NULL")]
+
+    def _resolve(self, shas: Iterable[str]) -> None:
+        """Give patch-ids to every commit that changes the same files as one of `shas`.
+
+        A patch-id hashes each file's `diff --git` line, so two commits with one
+        patch-id change the same files (`diffs.path_key`): a copy of any of `shas`, by
+        patch-id, is among those commits and nowhere else. Each group is diffed once;
+        `resolved` remembers it, and later scans diff its newcomers."""
+        if not self.patch_ids:
+            return
+        keys: set[str] = set()
+        for chunk in _chunks(sorted(set(shas))):
+            marks = ",".join("?" * len(chunk))
+            keys.update(r[0] for r in self.db.execute(
+                f"SELECT DISTINCT paths FROM commits WHERE sha IN ({marks}) AND paths IS NOT NULL "
+                "AND paths NOT IN (SELECT paths FROM resolved)", chunk))
+        if not keys:
+            return
+        todo: list[str] = []
+        for kchunk in _chunks(sorted(keys)):
+            marks = ",".join("?" * len(kchunk))
+            todo += [r[0] for r in self.db.execute(
+                f"SELECT sha FROM commits WHERE paths IN ({marks}) AND patch_id IS NULL "
+                "AND sha NOT IN (SELECT sha FROM unreadable)", kchunk)]
+        self._compute(sorted(todo))
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO resolved VALUES (?)", ((k,) for k in keys))
+
+    def _compute(self, todo: list[str]) -> None:
+        """Patch-ids of these commits into `commits`; those git cannot diff into
+        `unreadable` (`diffs.resolve`)."""
+        if not todo:
+            return
+        self.db.executescript(_STAGING)
+        long = len(todo) > 2000
+        if long:
+            self.progress.start("computing patch-ids", len(todo))
+        self._stage_resolved(diffs.resolve(self.repo, todo, self.progress.advance if long else None),
+                             "scan_unreadable")
+        if long:
+            self.progress.finish()
+        lost = self.db.execute("SELECT 1 FROM scan_unreadable LIMIT 1").fetchone() is not None
+        with self.db:
+            self.db.execute("UPDATE commits SET patch_id = (SELECT patch_id FROM scan_patch_ids p "
+                            "WHERE p.sha = commits.sha) WHERE sha IN (SELECT sha FROM scan_patch_ids)")
+            self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
+            if lost:
+                self._set_meta("objects", diffs.objects_fingerprint(self.repo))
+            self.db.execute("DELETE FROM scan_patch_ids")
+            self.db.execute("DELETE FROM scan_unreadable")
+
+    @_guarded
+    def prepare(self, shas: Collection[str]) -> None:
+        """Compute the patch-ids any question about these commits' copies needs."""
+        self._resolve(shas)
 
     def _stage_patch_ids(self, pairs: list[tuple[str, str]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO scan_patch_ids VALUES (?, ?)", pairs)
@@ -418,18 +504,23 @@ class PatchIdCache:
                 err.seek(0)
                 raise git.GitError(cmd, proc.returncode, "", err.read().decode(errors="replace"))
 
-    def _finish_patch_ids(self, stdin: bytes, no_walk: list[str]) -> None:
-        """Stage the patch-ids of the commits a failed `git log -p` did not reach, and
-        an `unreadable` row for each commit that cannot be diffed here."""
+    def _finish_paths(self, stdin: bytes, no_walk: list[str]) -> None:
+        """Stage the changed files of the commits a failed `git log` did not reach, and
+        an `unreadable` row (files unknown) for each whose trees cannot be read here."""
         listed = self.repo.git(["rev-list", "--no-merges", "--stdin", *no_walk], input=stdin)
         commits = listed.stdout.decode().split()
         todo: list[str] = []
         for chunk in _chunks(commits):
             marks = ",".join("?" * len(chunk))
             done = {r[0] for r in self.db.execute(
-                f"SELECT sha FROM scan_patch_ids WHERE sha IN ({marks})", chunk)}
+                f"SELECT sha FROM scan_paths WHERE sha IN ({marks})", chunk)}
             todo += [c for c in chunk if c not in done]
-        self._stage_resolved(diffs.resolve(self.repo, todo, self.progress.advance), "scan_unreadable")
+        changes = diffs.changed_files(self.repo, todo)
+        lost = [(sha, None, None) for sha, ch in changes.items() if ch is None]
+        self._stage_paths([(sha, diffs.path_key([c[2] for c in ch]))
+                           for sha, ch in changes.items() if ch is not None])
+        self.db.executemany("INSERT OR REPLACE INTO scan_unreadable VALUES (?, ?, ?)", lost)
+        self.db.commit()
 
     def _stage_resolved(self, items: Iterable[tuple[str, str] | diffs.Unreadable], table: str) -> None:
         pairs: list[tuple[str, str]] = []
@@ -512,8 +603,10 @@ class PatchIdCache:
         return self.db.execute("SELECT 1 FROM unreadable LIMIT 1").fetchone() is not None
 
     @_guarded
-    def unreadable_among(self, shas: Iterable[str]) -> set[str]:
-        """Those of `shas` whose patch-id could not be computed here."""
+    def unreadable_among(self, shas: Collection[str]) -> set[str]:
+        """Those of `shas` whose patch-id could not be computed here (their groups of
+        files diffed first: so are the unreadable commits `unreadable_changing` names)."""
+        self._resolve(shas)
         found: set[str] = set()
         for chunk in _chunks(sorted(set(shas))):
             marks = ",".join("?" * len(chunk))
@@ -596,6 +689,8 @@ class PatchIdCache:
         file added everywhere, a version bump) says nothing about one change: skipped.
         """
         out: dict[str, list[tuple[str, str]]] = {s: [] for s in shas}
+        if patch_ids:
+            self._resolve(shas)
         for chunk in _chunks(sorted(shas)):
             marks = ",".join("?" * len(chunk))
             for sha, src, how in self.db.execute(
@@ -649,6 +744,7 @@ class PatchIdCache:
 
     @_guarded
     def patch_id(self, sha: str) -> str | None:
+        self._resolve([sha])
         row = self.db.execute("SELECT patch_id FROM commits WHERE sha=?", (sha,)).fetchone()
         return row[0] if row else None
 
