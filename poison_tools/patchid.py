@@ -426,13 +426,15 @@ class PatchIdCache:
                 "AND paths NOT IN (SELECT paths FROM resolved)", chunk))
         if not keys:
             return
-        todo: list[str] = []
+        todo: list[tuple[int, str]] = []
         for kchunk in _chunks(sorted(keys)):
             marks = ",".join("?" * len(kchunk))
-            todo += [r[0] for r in self.db.execute(
-                f"SELECT sha FROM commits WHERE paths IN ({marks}) AND patch_id IS NULL "
-                "AND sha NOT IN (SELECT sha FROM unreadable)", kchunk)]
-        self._compute(sorted(todo))
+            todo += self.db.execute(
+                f"SELECT rowid, sha FROM commits WHERE paths IN ({marks}) AND patch_id IS NULL "
+                "AND sha NOT IN (SELECT sha FROM unreadable)", kchunk).fetchall()
+        # In the order git log listed them (rows are stored so): a commit's blobs are the
+        # next one's, still in git's delta cache; in SHA order this took 1.6 times longer.
+        self._compute([sha for _, sha in sorted(todo)])
         with self.db:
             self.db.executemany("INSERT OR IGNORE INTO resolved VALUES (?)", ((k,) for k in keys))
 
