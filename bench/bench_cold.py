@@ -112,6 +112,7 @@ def checks(svc: Path, env: dict[str, str], python: list[str]) -> dict[str, objec
 
 
 def old_code(rev: str) -> Path:
+    rev = git(ROOT, "rev-parse", "--verify", f"{rev}^{{commit}}")  # named by SHA: HEAD moves
     dest = WORK / f"rev-{rev}"
     if not dest.exists():
         dest.mkdir(parents=True)
@@ -138,7 +139,7 @@ def bench(size: int, runs: int, compare: str | None) -> list[str]:
         warm.append(timed(cmd, svc, env)[0])
     patch_ids = min(timed(["git", "log", "--all", "--no-merges", "-p", "--format=%H", "--no-renames",
                            "|", "git", "patch-id", "--stable", ">/dev/null"], svc, shell=True)[0]
-                    for _ in range(2))
+                    for _ in range(2 if size <= 50_000 else 1))
     rev_list = min(timed(["git", "rev-list", "--all"], svc)[0] for _ in range(3))
     c, w = statistics.median(cold), statistics.median(warm)
     lines = [
@@ -178,6 +179,8 @@ def main() -> int:
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, {git(ROOT, 'version')}, Python {sys.version.split()[0]}, "
           f"load average {load:.1f}")
+    if args.compare:
+        old_code(args.compare)  # now: HEAD~2 means the same revision for every size
     for size in (int(s) for s in args.sizes.split(",")):
         for line in bench(size, args.runs, args.compare):
             print(line, flush=True)
