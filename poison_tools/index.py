@@ -270,7 +270,10 @@ class IndexedReach:
         """`_build`, holding the build lock: two processes that need the same new commits
         indexed (the first check and the editor, a push and a check) share one build.
         The one that waited reads what the other wrote and adds only what is left."""
-        with _BuildLock(self.path + ".lock", self.progress) as held:
+        from poison_tools.filelock import FileLock
+
+        with FileLock(self.path + ".lock", self.progress, "another git-poison indexing this repository",
+                      LOCK_WAIT) as held:
             self._locked = True
             try:
                 if held and reuse:
@@ -562,48 +565,3 @@ class IndexedReach:
         for c, row in zip(found, matrix.tolist(), strict=True):
             result[c] = [n for n, h in zip(names, row, strict=True) if h]
         return result
-
-
-class _BuildLock:
-    """An exclusive `flock` on `path`, waited for at most `LOCK_WAIT` seconds; entered as
-    False when it cannot be had (a read-only repository, a wait too long): the build
-    then goes ahead unlocked, as before. The kernel drops it when its process dies."""
-
-    def __init__(self, path: str, progress: Progress) -> None:
-        self.path = path
-        self.progress = progress
-        self.fd = -1
-
-    def __enter__(self) -> bool:
-        import fcntl
-        import time
-
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
-            return False
-        deadline = time.monotonic() + LOCK_WAIT
-        waiting = False
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                if waiting:
-                    self.progress.finish()
-                return True
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    if waiting:
-                        self.progress.finish()
-                    return False
-                if not waiting:
-                    waiting = True
-                    self.progress.start("waiting for another git-poison indexing this repository")
-                time.sleep(0.05)
-            except OSError:
-                return False  # a file system without locks
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)  # releases the lock
-            self.fd = -1

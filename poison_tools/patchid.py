@@ -92,7 +92,8 @@ SCAN_BATCH = 20_000
 FETCH_TIMEOUT = 30.0
 MAX_FETCH = 10_000
 CACHE_KB = 65_536  # SQLite page cache while scanning
-FETCH_BACKOFF = 600.0  # after a fetch timed out, no new attempt for ten minutes
+FETCH_BACKOFF = 600.0
+LOCK_WAIT = 300.0  # past that, a process scans without waiting any longer  # after a fetch timed out, no new attempt for ten minutes
 
 
 def cache_path(repo: SourceRepo, patch_ids: bool = True) -> str:
@@ -231,14 +232,36 @@ class PatchIdCache:
             return 0
         self._fresh = True
         now = self._tips()
+        plan = self._plan(now)
+        if plan is None:
+            return 0
+        if self.path is None or not plan[0]:
+            return self._advance(now, *plan)
+        from poison_tools.filelock import FileLock
+
+        # Two processes starting at once (the first check and the editor, a push and a
+        # check) would each scan the same commits: the second waits, then scans only
+        # what the first left.
+        with FileLock(self.path + ".lock", self.progress, "another git-poison scanning this repository",
+                      LOCK_WAIT) as held:
+            if held:
+                plan = self._plan(now)
+                if plan is None:
+                    return 0
+            return self._advance(now, *plan)
+
+    def _plan(self, now: set[str]) -> tuple[set[str], set[str]] | None:
+        """(tips to scan, tips whose whole history is in the cache); None: nothing new."""
         old = {r[0] for r in self.db.execute("SELECT sha FROM tips")}
         if now == old:
-            return 0
+            return None
         alive = _present(self.repo, old - now)
         if not now:
-            return 0
+            return None
         scanned = alive | (old & now)  # tips whose whole history is in the cache
-        new = self._beyond(now - scanned, scanned)
+        return self._beyond(now - scanned, scanned), scanned
+
+    def _advance(self, now: set[str], new: set[str], scanned: set[str]) -> int:
         n = 0
         if new:
             # `^sha` rather than `--not`: git 2.39 takes no options on --stdin.
