@@ -161,8 +161,10 @@ def bench(size: int, runs: int, compare: str | None) -> list[str]:
         shutil.rmtree(cache, ignore_errors=True)
         new = checks(svc, {**env, "PYTHONPATH": str(ROOT)}, python)
         same = old == new
-        lines.append(f"  verdicts of {len(new)} release branches identical to {compare}'s full scan: "
-                     f"{'yes' if same else 'NO'}")
+        counts = ", ".join(f"{k} {sum(1 for v in new.values() if v[1] == k)}"
+                           for k in sorted({str(v[1]) for v in new.values()}))
+        lines.append(f"  verdicts of {len(new)} release branches ({counts}) identical to {compare}'s "
+                     f"full scan: {'yes' if same else 'NO'}")
         if not same:
             for ref in new:
                 if old.get(ref) != new[ref]:
