@@ -25,6 +25,7 @@ the blobs a verdict needs are fetched in one batch by `fetch_blobs()`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
@@ -113,6 +114,88 @@ def patch_ids(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
             raise git.GitError(base + ["patch-id"], pid_rc, "", _tail(pid_err))
         if held is not None:
             yield held
+
+
+_PATH_LOG = ("log", "--no-merges", "--name-only", "-z", "--format=%x01%H", "--no-renames")
+# Bytes git's C-style quoting escapes (core.quotePath=true): a path holding one is
+# written quoted in the `diff --git` line that patch-id hashes.
+_NEEDS_QUOTE = re.compile(rb'[\x00-\x1f"\\\x7f-\xff]')
+_ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r",
+            34: b'\\"', 92: b"\\\\"}
+
+
+def _quoted(path: bytes) -> bytes:
+    """`path` as git writes it in a diff header (quote_c_style), without the spaces that
+    patch-id drops."""
+    if _NEEDS_QUOTE.search(path):
+        path = b'"' + b"".join(_ESCAPES.get(c) or (b"\\%03o" % c if c < 32 or c >= 127 else bytes((c,)))
+                               for c in path) + b'"'
+    return path.replace(b" ", b"")
+
+
+def path_key(paths: Sequence[bytes]) -> str | None:
+    """What two commits with one patch-id must share: `git patch-id --stable` hashes each
+    file's `diff --git a/<path> b/<path>` line (spaces dropped), so equal patch-ids mean
+    equal keys (the converse is not needed: a key only picks whom to diff). None for a
+    commit that changes nothing (it has no patch-id)."""
+    import hashlib
+
+    if not paths:
+        return None
+    return hashlib.sha1(b"\0".join(sorted({_quoted(p) for p in paths}))).hexdigest()[:16]
+
+
+def path_keys(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[tuple[str, str | None]]:
+    """(commit, `path_key`) for each non-merge commit `git log --stdin <args>` walks, read
+    from trees only (no blob is read: about a tenth of `git log -p`). Raises `LogFailed`
+    (after the records that are certainly whole) if git log fails."""
+    import tempfile
+
+    cmd = ["git", "--git-dir", repo.git_dir, *DIFF_CONFIG, *_PATH_LOG, "--stdin", *args]
+    with tempfile.TemporaryFile() as err:
+        log = _run_logged(cmd, subprocess.PIPE, subprocess.PIPE, err)
+        assert log.stdin is not None and log.stdout is not None
+        done = False
+        try:
+            with suppress(BrokenPipeError):
+                log.stdin.write(stdin)
+                log.stdin.close()
+            sha: str | None = None
+            paths: list[bytes] = []
+            rest = b""
+            while chunk := log.stdout.read(1 << 20):
+                tokens = (rest + chunk).split(b"\0")
+                rest = tokens.pop()
+                for token in tokens:
+                    if token.startswith(b"\x01") and _is_oid(token[1:]):
+                        if sha is not None:
+                            yield sha, path_key(paths)
+                        sha, paths = token[1:].decode(), []
+                    elif token:
+                        paths.append(token[1:] if not paths and token.startswith(b"\n") else token)
+            done = True
+        finally:
+            if not done:
+                log.kill()
+            log.stdout.close()
+            rc = log.wait()
+        if rc != 0:  # the last record may be cut short: dropped
+            raise LogFailed(_tail(err).strip() or f"git log exited with {rc}")
+        if rest.startswith(b"\x01") and _is_oid(rest[1:]):  # a last commit that changes nothing
+            if sha is not None:
+                yield sha, path_key(paths)
+            sha, paths = rest[1:].decode(), []
+        elif rest:
+            paths.append(rest)
+        if sha is not None:
+            yield sha, path_key(paths)
+
+
+_OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def _is_oid(token: bytes) -> bool:
+    return _OID.fullmatch(token) is not None
 
 
 def signature(paths: Sequence[bytes]) -> str:

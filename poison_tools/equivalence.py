@@ -97,6 +97,11 @@ class Copies:
         cache = self.cache
         cache.ensure(commits)
         result = self._expand(cache, commits)
+        if self.patch_ids:
+            # Patch-ids are computed per group of commits changing the same files, when
+            # asked: the copies found at the graph's edge have their groups diffed too, so
+            # that an unreadable commit among them is known before `incomplete` is asked.
+            cache.prepare({*commits, *(c for found in result.values() for c, _ in found)})
         if self.patch_ids and cache.incomplete():
             result = self._settle(cache, commits, result)
         return result

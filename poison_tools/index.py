@@ -54,6 +54,9 @@ REBUILD_SLACK = 1000
 # commits); past the last step it asks git for the whole difference at once.
 NEW_COMMIT_BATCH = 256
 NEW_COMMIT_STEPS = 4
+# How long a process waits for another one building the index before building it too
+# (a hung process must not stop every check).
+LOCK_WAIT = 120.0
 
 
 class IndexUnavailable(Exception):
@@ -155,6 +158,7 @@ class IndexedReach:
         self.notices: list[str] = []
         self._tips: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray,
                                                 index_graph.Graph]] = {}
+        self._locked = False  # this process holds the build lock
 
     # -- the index itself -------------------------------------------------------------
 
@@ -189,7 +193,7 @@ class IndexedReach:
     def rebuild(self) -> index_file.Stored:
         """Build the index from scratch (e.g. `git poison index --rebuild`)."""
         self._listing = RefListing(self.repo)
-        self._stored = self._build(fingerprint(self.repo), None)
+        self._stored = self._build(fingerprint(self.repo), None, reuse=False)
         return self._stored
 
     def update(self, extra: Sequence[str] = ()) -> index_file.Stored:
@@ -203,14 +207,19 @@ class IndexedReach:
         stored = self._load()
         if stored.graph.chain_len.shape[0] > REBUILD_GROWTH * stored.chains_at_build + REBUILD_SLACK:
             # Many small updates fragment the chains; a fresh layout keeps queries fast.
-            self._stored = self._build(stored.fingerprint, None, extra)
+            self._stored = self._build(stored.fingerprint, None, extra, reuse=False)
         else:
             self._stored = self._build(stored.fingerprint, stored, extra)
         return self._stored
 
     def _build(
-        self, fp: str, base: index_file.Stored | None, extra: Sequence[str] = ()
+        self, fp: str, base: index_file.Stored | None, extra: Sequence[str] = (), *,
+        reuse: bool = True,
     ) -> index_file.Stored:
+        """The index of `base` and every new tip, written to disk. With `reuse`, an index
+        another process wrote meanwhile stands for `base` (see `_build_locked`)."""
+        if base is None and not self._locked:
+            return self._build_locked(fp, base, extra, reuse)
         graph = base.graph if base else index_graph.Graph.empty(self._hash_len())
         peeled = dict(base.peeled) if base else {}
         head = self._listing.head()
@@ -227,6 +236,8 @@ class IndexedReach:
         todo = [t for t, i in zip(tips, known.tolist(), strict=True) if i < 0]
         if base is not None and not todo and not self._peeled_changed:
             return base
+        if todo and not self._locked:
+            return self._build_locked(fp, base, extra, reuse)
         if todo:
             negatives = [t for t, i in zip(tips, known.tolist(), strict=True) if i >= 0]
             stdin = "".join(f"{t}\n" for t in todo) + "".join(f"^{t}\n" for t in negatives)
@@ -252,6 +263,35 @@ class IndexedReach:
             index_file.write(self.path, stored)
         except OSError:
             pass  # a read-only repository: answer from memory this time
+        return stored
+
+    def _build_locked(self, fp: str, base: index_file.Stored | None,
+                      extra: Sequence[str], reuse: bool) -> index_file.Stored:
+        """`_build`, holding the build lock: two processes that need the same new commits
+        indexed (the first check and the editor, a push and a check) share one build.
+        The one that waited reads what the other wrote and adds only what is left."""
+        from poison_tools.filelock import FileLock
+
+        with FileLock(self.path + ".lock", self.progress, "another git-poison indexing this repository",
+                      LOCK_WAIT) as held:
+            self._locked = True
+            try:
+                if held and reuse:
+                    newer = self._read_written(fp)
+                    if newer is not None:
+                        base = newer
+                return self._build(fp, base, extra, reuse=reuse)
+            finally:
+                self._locked = False
+
+    def _read_written(self, fp: str) -> index_file.Stored | None:
+        """The index on disk, if it is usable here (written by another process)."""
+        try:
+            stored = index_file.read(self.path)
+        except (index_file.OtherVersion, index_file.CorruptIndex):
+            return None
+        if stored is None or stored.fingerprint != fp or stored.graph.hash_len != self._hash_len():
+            return None
         return stored
 
     def _from_commit_graph(self, first: Sequence[str]) -> index_graph.Graph | None:

@@ -68,7 +68,15 @@ class Style:
 
 
 class StderrProgress:
-    """A one-line counter on stderr, redrawn at most ten times a second."""
+    """Progress of long work on stderr, with the total and the time left when known.
+
+    On a terminal: one line, redrawn at most ten times a second. Elsewhere (a CI log, a
+    pipe): nothing for work done within `LOG_AFTER` seconds, so that scripts reading
+    stderr see nothing from quick runs; past that, a plain line every `LOG_EVERY`
+    seconds and one when it is done, so that a long first scan is no silent pause."""
+
+    LOG_AFTER = 2.0
+    LOG_EVERY = 5.0
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
@@ -77,9 +85,13 @@ class StderrProgress:
         self.total: int | None = None
         self.done = 0
         self._drawn = 0.0
+        self._started = 0.0
+        self._logged = 0.0  # when the last plain line was written; 0: none yet
 
     def start(self, label: str, total: int | None = None) -> None:
         self.label, self.total, self.done = label, total, 0
+        self._started = time.monotonic()
+        self._logged = 0.0
         self._draw(force=True)
 
     def advance(self, n: int = 1) -> None:
@@ -91,16 +103,37 @@ class StderrProgress:
             self._draw(force=True)
             self.stream.write("\n")
             self.stream.flush()
+        elif self._logged:
+            took = time.monotonic() - self._started
+            self.stream.write(f"git-poison: {self.label}: done, {self.done} in {_duration(took)}\n")
+            self.stream.flush()
+
+    def text(self, now: float) -> str:
+        if not self.total:
+            return f"{self.label}: {self.done}"
+        pct = 100 * min(self.done, self.total) // max(1, self.total)
+        text = f"{self.label}: {pct}% ({self.done}/{self.total})"
+        spent = now - self._started
+        if self.done and spent >= 1.0 and self.done < self.total:
+            left = spent * (self.total - self.done) / self.done
+            text += f", {_duration(left)} left"
+        return text
 
     def _draw(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not self.enabled or (not force and now - self._drawn < 0.1):
+        if not self.enabled:
+            if now - self._started >= self.LOG_AFTER and now - self._logged >= self.LOG_EVERY:
+                self._logged = now
+                self.stream.write(f"git-poison: {self.text(now)}\n")
+                self.stream.flush()
+            return
+        if not force and now - self._drawn < 0.1:
             return
         self._drawn = now
-        if self.total:
-            pct = 100 * self.done // max(1, self.total)
-            text = f"{self.label}: {pct}% ({self.done}/{self.total})"
-        else:
-            text = f"{self.label}: {self.done}"
-        self.stream.write("\r\033[K" + text)
+        self.stream.write("\r\033[K" + self.text(now))
         self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"

@@ -294,18 +294,18 @@ def test_first_copy_scan_shows_progress_on_a_terminal_in_check_and_the_hook(repo
     cache = repo.path / ".git" / "poison-cache"
     assert not cache.exists()  # `add` scans nothing: the first scan is check's
     rc, err = _on_terminal(repo, "git", "poison", "check")
-    assert rc == 1 and "computing patch-ids" in err, err
+    assert rc == 1 and "reading changed files" in err, err
     shutil.rmtree(cache)
     # The pre-push hook, as git runs it: remote and URL as arguments, the refs on stdin.
     head = repo.rev("HEAD")
     rc, err = _on_terminal(repo, "git-poison-hook", "origin", "file:///elsewhere", "--no-fetch",
                            stdin=f"refs/heads/master {head} refs/heads/master {'0' * 40}\n")
-    assert rc == 0 and "computing patch-ids" in err, err  # master is not protected
+    assert rc == 0 and "reading changed files" in err, err  # master is not protected
     assert rid[:6] in err  # and the poison it carries is named
     # Not a terminal: nothing but the verdict on stderr.
     shutil.rmtree(cache)
     r = repo.poison("check")
-    assert r.rc == 1 and "computing patch-ids" not in r.err and "\r" not in r.err
+    assert r.rc == 1 and "reading changed files" not in r.err and "\r" not in r.err
 
 
 def _split_fix_picked_tests_only(repo: Repo) -> tuple[str, str, str, str]:

@@ -161,7 +161,10 @@ def test_a_scan_staged_in_small_batches_stores_what_one_batch_does(
     assert small.update() == 33
     assert _rows(small) == _rows(big)
     commits, copies = _rows(big)
-    assert sum(1 for row in commits if row[1]) == 32  # patch-ids: all but the empty commit
+    assert sum(1 for row in commits if row[4]) == 32  # changed files: all but the empty commit
+    assert not any(row[1] for row in commits)  # patch-ids: only when asked for
+    big.prepare([row[0] for row in commits])
+    assert sum(1 for row in _rows(big)[0] if row[1]) == 32  # all but the empty commit
     assert sum(1 for row in commits if row[2]) == 20  # Change-Ids
     assert [c[1] for c in copies] == [first]
 
