@@ -5,6 +5,7 @@ import click
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import Copies, default_equivalence
+from poison_tools.render import problem_lines
 from poison_tools.scope import (
     RELEASE_BRANCHES,
     Scope,
@@ -70,6 +71,9 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
         })
     else:
         for line in backport_lines(todo, app.out):
+            app.echo(line)
+        # A record that cannot be believed may hide a backport: said, not only exit 2.
+        for line in problem_lines(run.problems, app.out):
             app.echo(line)
         if not todo and patterns:
             app.warn("no branch matched")
