@@ -391,7 +391,9 @@ class PatchIdCache:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO commits SELECT m.sha, NULL, m.change_id, "
                             "m.subject, p.paths FROM scan_messages m LEFT JOIN scan_paths p USING (sha)")
-            self.db.execute("DELETE FROM unreadable WHERE sha IN (SELECT sha FROM scan_messages)")
+            # Guarded: with the table empty, SQLite still gathered the 200,000 SHAs (0.35 s).
+            if self.db.execute("SELECT 1 FROM unreadable LIMIT 1").fetchone() is not None:
+                self.db.execute("DELETE FROM unreadable WHERE sha IN (SELECT sha FROM scan_messages)")
             self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
             if fingerprint is not None:
                 self._set_meta("objects", fingerprint)
@@ -433,6 +435,8 @@ class PatchIdCache:
 
     def _members_of_resolved(self) -> list[str]:
         """The commits of this scan whose group of files was diffed before."""
+        if self.db.execute("SELECT 1 FROM resolved LIMIT 1").fetchone() is None:
+            return []  # a first scan: nothing diffed yet
         return [r[0] for r in self.db.execute(
             "SELECT m.sha FROM scan_messages m JOIN commits c USING (sha) "
             "WHERE c.paths IN (SELECT paths FROM resolved) AND c.patch_id IS NULL")]
