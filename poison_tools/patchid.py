@@ -1,7 +1,13 @@
 """Per-commit facts that identify copies: patch-id, Change-Id, "copied from" lines.
 
-Computing `git patch-id --stable` means diffing every commit, so it is done once per
-commit and kept in an SQLite file under the git common dir (SQLite gives atomic,
+Computing `git patch-id --stable` means diffing a commit, so it is done once per commit
+and only for the commits that can matter (issue 12): a scan reads which files each
+commit changes (`git log --name-only`, trees only: a fraction of `git log -p`) and keeps
+a key of them (`diffs.path_key`). A patch-id hashes each file's `diff --git` line, so a
+copy by patch-id changes the same files: the commits of a group sharing a key are diffed
+together the first time a question needs one of them (`_resolve`), and the group is
+remembered (`resolved`) so that later scans diff its newcomers at once. All this is kept
+in an SQLite file under the git common dir (SQLite gives atomic,
 concurrent-safe writes for free; a crash mid-scan leaves the previous state). Each
 run scans only the commits added since the last one: `git log <tips> --not <tips
 scanned last time>`, so a second run costs one `for-each-ref` when nothing moved.
@@ -17,7 +23,8 @@ created on old commits cost a walk of the whole history to learn that nothing
 arrived: 7.7 s on a million commits without a commit-graph.
 
 A commit whose diff git cannot read (objects missing from a partial or damaged clone)
-is not a commit without a change: it goes to the `unreadable` table with the files it
+is not a commit without a change: when its group is diffed (before any verdict it
+could change is given; trees it lacks: at the scan), it goes to the `unreadable` table with the files it
 changes and the blobs it lacks (`poison_tools.diffs`), and the scan goes on past it.
 `Copies` turns these rows into doubt about the verdicts they could change, and asks
 for the ones a verdict waits on to be tried again (`retry`; in a partial clone, after
@@ -631,7 +638,8 @@ class PatchIdCache:
 
     @_guarded
     def incomplete(self) -> bool:
-        """Whether any commit's patch-id could not be computed here."""
+        """Whether the patch-id of any commit whose group was diffed (`prepare`) could not
+        be computed here."""
         if not self.patch_ids:
             return False
         self.update()
