@@ -100,7 +100,10 @@ FETCH_TIMEOUT = 30.0
 MAX_FETCH = 10_000
 CACHE_KB = 65_536  # SQLite page cache while scanning
 FETCH_BACKOFF = 600.0
-LOCK_WAIT = 300.0  # past that, a process scans without waiting any longer  # after a fetch timed out, no new attempt for ten minutes
+LOCK_WAIT = 300.0
+# A first scan of more commits than this reads their changed files in two `git log`
+# runs side by side.
+PARALLEL = 50_000  # past that, a process scans without waiting any longer  # after a fetch timed out, no new attempt for ten minutes
 
 
 def cache_path(repo: SourceRepo, patch_ids: bool = True) -> str:
@@ -366,19 +369,15 @@ class PatchIdCache:
             reading = pool.submit(read_messages)
             try:
                 if self.patch_ids:
-                    self.progress.start("reading changed files", self._expected(stdin, no_walk))
-                    pending: list[tuple[str, str | None]] = []
-                    try:
-                        for pair in diffs.path_keys(self.repo, stdin, no_walk):
-                            self.progress.advance()
-                            pending.append(pair)
-                            if len(pending) >= SCAN_BATCH:
-                                self._stage_paths(pending)
-                                pending = []
-                                stage_messages(block=False)
-                    except diffs.LogFailed as e:
-                        failed = str(e)  # a tree git cannot read: see below
-                    self._stage_paths(pending)
+                    parts, total = self._parts(stdin, no_walk, walk)
+                    self.progress.start("reading changed files", total)
+                    for pairs in self._read_paths(parts, stop):
+                        if isinstance(pairs, str):
+                            failed = pairs  # a tree git cannot read: see below
+                            continue
+                        self.progress.advance(len(pairs))
+                        self._stage_paths(pairs)
+                        stage_messages(block=False)
                 stage_messages(block=True)
             finally:
                 stop.set()  # normally the reader is done; else it stops and its git is killed
@@ -424,17 +423,86 @@ class PatchIdCache:
             return scanned + self._scan(unscanned, walk=False)
         return scanned
 
-    def _expected(self, stdin: bytes, no_walk: list[str]) -> int | None:
-        """How many commits a scan will diff: the total its progress shows. One `git
-        rev-list --count` (0.3 s on 200,000 commits, while the messages are read), only
-        when someone watches."""
-        if isinstance(self.progress, Silent):
-            return None
-        proc = git.run(["--git-dir", self.repo.git_dir, "rev-list", "--count", "--no-merges",
-                        "--stdin", *no_walk], input=stdin, check=False)
-        with suppress(ValueError):
-            return int(proc.stdout.decode().strip()) if proc.returncode == 0 else None
-        return None
+    def _parts(self, stdin: bytes, no_walk: list[str],
+               walk: bool) -> tuple[list[tuple[bytes, list[str]]], int | None]:
+        """The `git log` runs that read the changed files of a scan, and how many commits
+        they read (the total its progress shows). A first scan of more than PARALLEL
+        commits lists them (`git rev-list`, 0.3 s on 200,000 commits, beside the message
+        walk) and reads them in two halves side by side: 3.0 s -> 1.7 s of git there."""
+        if not walk or b"^" in stdin:
+            return [(stdin, no_walk)], None  # an update: a few new commits
+        proc = git.run(["--git-dir", self.repo.git_dir, "rev-list", "--no-merges", "--stdin"],
+                       input=stdin, check=False)
+        if proc.returncode != 0:
+            return [(stdin, no_walk)], None  # the walk itself will say what is wrong
+        listed = proc.stdout
+        total = listed.count(b"\n")
+        if total <= PARALLEL:
+            return [(stdin, no_walk)], total
+        middle = listed.index(b"\n", len(listed) // 2) + 1
+        each = ["--no-walk=unsorted"]
+        return [(listed[:middle], each), (listed[middle:], each)], total
+
+    def _read_paths(self, parts: list[tuple[bytes, list[str]]],
+                    stop: Any) -> Iterator[list[tuple[str, str | None]] | str]:
+        """Batches of (commit, path key) from `git log` runs side by side (`_parts`), and
+        the message of each run that failed."""
+        import queue
+        import threading
+
+        out: queue.Queue[list[tuple[str, str | None]] | str | None] = queue.Queue(8)
+        # Its own event: `stop` is the whole scan's (the message reader's too).
+        ended = threading.Event()
+
+        def over() -> bool:
+            return bool(stop.is_set() or ended.is_set())
+
+        def put(item: list[tuple[str, str | None]] | str | None) -> bool:
+            while not over():
+                with suppress(queue.Full):
+                    out.put(item, timeout=0.1)
+                    return True
+            return False
+
+        def read(stdin: bytes, args: list[str]) -> None:
+            batch: list[tuple[str, str | None]] = []
+            try:
+                for pair in diffs.path_keys(self.repo, stdin, args):
+                    if over():
+                        return  # the generator's cleanup kills git
+                    batch.append(pair)
+                    if len(batch) >= SCAN_BATCH // 4:
+                        if not put(batch):
+                            return
+                        batch = []
+                if batch:
+                    put(batch)
+            except diffs.LogFailed as e:
+                if batch:
+                    put(batch)
+                put(str(e))
+            except BaseException as e:  # raised in the caller's thread
+                put(f"\0{type(e).__name__}: {e}")
+            finally:
+                put(None)
+
+        threads = [threading.Thread(target=read, args=part, daemon=True) for part in parts]
+        for t in threads:
+            t.start()
+        try:
+            running = len(threads)
+            while running:
+                item = out.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, str) and item.startswith("\0"):
+                    raise git.GitError(["log", "--name-only"], 1, "", item[1:])
+                else:
+                    yield item
+        finally:
+            ended.set()
+            for t in threads:
+                t.join()
 
     def _stage_paths(self, pairs: list[tuple[str, str | None]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO scan_paths VALUES (?, ?)", pairs)
