@@ -164,3 +164,28 @@ def test_first_check_diffs_only_commits_changing_the_poison_s_files(repo: Repo) 
     assert r.rc == 1, r.err
     assert [e["commit"] for e in json.loads(r.out)["poisoned"][0]["poison_evidence"]] == [again]
     assert again in _with_patch_ids(repo)
+
+
+def test_a_record_added_after_the_first_scan_diffs_its_group_and_sees_the_unreadable_pick(
+        repo: Repo, tmp_path: Path) -> None:
+    # First check with a poison in other.c: lib.c's group is never diffed, so the pick on
+    # lts whose blob is gone is not noticed. Then the lib.c bug is recorded: its group is
+    # diffed now, the pick cannot be read, and lts is undecided, never healthy.
+    from tests.test_copies_incomplete import _blob, _loose, _pick_without_x
+
+    poison, pick = _pick_without_x(repo)
+    other = repo.commit("other work", {"other.c": "x\n"})
+    repo.add_poison(other, "elsewhere")
+    lost = _loose(repo, _blob(repo, pick))
+    lost.rename(tmp_path / "kept")
+    r = repo.poison("check", "lts", "--json")
+    assert r.rc == 0 and json.loads(r.out)["copies"] == "complete", r.out
+    assert pick not in _with_patch_ids(repo) and poison not in _with_patch_ids(repo)
+    repo.add_poison(poison)
+    r = repo.poison("check", "lts", "--json")
+    report = json.loads(r.out)
+    assert r.rc == 2 and report["copies"] == "incomplete", r.out
+    assert report["undecided"][0]["unknown_copies"] == [pick]
+    (tmp_path / "kept").rename(lost)
+    r = repo.poison("check", "lts", "--json")
+    assert r.rc == 1 and json.loads(r.out)["poisoned"][0]["poison_evidence"][0]["commit"] == pick

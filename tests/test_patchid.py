@@ -196,3 +196,36 @@ def test_reverts_are_recorded_with_the_full_sha_of_what_they_undo(repo: Repo) ->
     cache.update()
     assert cache.reverts_of([change, undo]) == {change: [undo], undo: [again]}
     assert cache.reverts_of([again]) == {}
+
+
+def test_a_first_scan_read_in_two_halves_stores_what_one_walk_does_even_past_a_lost_tree(
+    repo: Repo, tmp_path: os.PathLike[str], monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    # 40 commits, one of them merged in from a side branch; the root tree of commit 25
+    # is gone, so neither it nor its child can be diffed. Read in two `git log` runs
+    # side by side (a first scan of more than PARALLEL commits), the cache holds the
+    # same rows, unreadable ones included, as after one walk.
+    from poison_tools import patchid
+
+    for i in range(40):
+        repo.commit(f"change {i}", {f"d{i % 5}/f{i}": f"{i}\n"})
+    repo.branch("side", "HEAD~3")
+    repo.checkout("side")
+    repo.commit("side work", {"side.txt": "s\n"})
+    repo.checkout("master")
+    repo.git("merge", "-q", "--no-edit", "side")
+    lost = repo.git("rev-parse", "HEAD~15^{tree}")
+    os.remove(os.path.join(str(repo.path), ".git", "objects", lost[:2], lost[2:]))
+    src = SourceRepo.discover(str(repo.path))
+
+    def scanned(name: str) -> tuple[object, ...]:
+        cache = PatchIdCache(src, path=os.path.join(str(tmp_path), name))
+        n = cache.update()
+        return (n, _rows(cache), sorted(cache.db.execute("SELECT sha, paths FROM unreadable")))
+
+    whole = scanned("whole.sqlite3")
+    monkeypatch.setattr(patchid, "PARALLEL", 4)
+    halves = scanned("halves.sqlite3")
+    assert halves == whole
+    assert len(whole[2]) == 2 and all(paths is None for _, paths in whole[2])  # type: ignore[arg-type]
+    assert sum(1 for row in whole[1][0] if row[4]) == 40  # type: ignore[index]
