@@ -292,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     style = Style(use_color(sys.stderr))
     # The first push in a big clone builds the reachability index: show that it moves
-    # (only on a terminal; StderrProgress draws nothing otherwise).
+    # (drawn on a terminal; in a CI log, a plain line every few seconds once it is slow).
     progress = StderrProgress(sys.stderr)
     try:
         stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()

@@ -1,5 +1,6 @@
-"""What the terminal allows: colour and progress only on a terminal, never with NO_COLOR;
-and record text only once it can no longer drive the terminal."""
+"""What the terminal allows: colour only on a terminal, never with NO_COLOR; progress drawn
+on a terminal and, for slow work only, as a plain line every few seconds in a log; and
+record text only once it can no longer drive the terminal."""
 
 from __future__ import annotations
 
