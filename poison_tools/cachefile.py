@@ -12,11 +12,12 @@ it over whatever was there, FIFO included.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 # O_NONBLOCK does not exist on Windows, where no FIFO can stand in a directory either.
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(
@@ -82,6 +83,19 @@ def read_or_none(path: str, limit: int = MAX_BYTES) -> bytes | None:
         return read_regular(path, limit)
     except OSError:
         return None
+
+
+def read_json(path: str, limit: int = MAX_BYTES) -> dict[str, Any] | None:
+    """A JSON-object cache file, or None when it is missing, unusable or not an object
+    (what is inside is still the caller's to check: it is a cache, not trusted)."""
+    raw = read_or_none(path, limit)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def keep(path: str, data: bytes, prefix: str) -> None:

@@ -121,12 +121,8 @@ class PairFacts:
         self._new.setdefault(name, {})[key] = value
 
     def _read(self) -> dict[str, dict[str, bool]]:
-        raw = cachefile.read_or_none(self.path)  # regular files only: a FIFO would hang
-        try:
-            data = json.loads(raw) if raw is not None else None
-        except ValueError:
-            return {}
-        if not isinstance(data, dict) or data.get("graph") != self._graph:
+        data = cachefile.read_json(self.path)  # regular files only: a FIFO would hang
+        if data is None or data.get("graph") != self._graph:
             return {}
         facts: dict[str, dict[str, bool]] = {}
         for name in (ANCESTOR, SHARED):

@@ -82,12 +82,11 @@ def state_path(store: PoisonStore) -> str:
 
 def _read_state(path: str) -> dict[str, Any]:
     """The remembered state; an empty one when missing or not what we wrote."""
-    raw = cachefile.read_or_none(path)
-    if raw is None:
+    data = cachefile.read_json(path)
+    if data is None:
         return {}
     try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        if data.get("format") != FORMAT:
             return {}
         walked, seen, gone = data["walked"], data["seen"], data["gone"]
         if not (isinstance(walked, list) and isinstance(seen, dict) and isinstance(gone, dict)):

@@ -89,12 +89,11 @@ def signers_digest(allowed_signers: str) -> str:
 
 
 def _read(path: str, digest: str) -> dict[str, Signature]:
-    raw = cachefile.read_or_none(path)
-    if raw is None:
+    data = cachefile.read_json(path)
+    if data is None:
         return {}
     try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        if data.get("format") != FORMAT:
             return {}
         if data.get("signers") != digest or not isinstance(data.get("commits"), dict):
             return {}

@@ -41,12 +41,11 @@ def key(tips: list[str], snapshot_tip: str | None, policy_commit: str, signers: 
 
 def read(poisons_dir: str, cache_key: str
          ) -> tuple[Verdicts, list[dict[str, Any]], list[Record]] | None:
-    raw = cachefile.read_or_none(os.path.join(poisons_dir, CACHE_FILE))
-    if raw is None:
+    data = cachefile.read_json(os.path.join(poisons_dir, CACHE_FILE))
+    if data is None:
         return None
     try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("key") != cache_key:
+        if data.get("key") != cache_key:
             return None
         verdicts: Verdicts = {}
         for rid, v in data["records"].items():
