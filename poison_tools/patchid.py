@@ -525,12 +525,9 @@ class PatchIdCache:
         `resolved` remembers it, and later scans diff its newcomers."""
         if not self.patch_ids:
             return
-        keys: set[str] = set()
-        for chunk in _chunks(sorted(set(shas))):
-            marks = ",".join("?" * len(chunk))
-            keys.update(r[0] for r in self.db.execute(
-                f"SELECT DISTINCT paths FROM commits WHERE sha IN ({marks}) AND paths IS NOT NULL "
-                "AND paths NOT IN (SELECT paths FROM resolved)", chunk))
+        keys = {r[0] for r in _rows_in(
+            self.db, "SELECT DISTINCT paths FROM commits WHERE sha IN ({marks}) "
+            "AND paths IS NOT NULL AND paths NOT IN (SELECT paths FROM resolved)", shas)}
         if not keys:
             return
         todo: list[tuple[int, str]] = []
@@ -667,10 +664,8 @@ class PatchIdCache:
         if everything and arrived:
             rows = self.db.execute("SELECT sha, missing FROM unreadable").fetchall()
         else:
-            for chunk in _chunks(sorted(set(shas))):
-                marks = ",".join("?" * len(chunk))
-                rows += self.db.execute(
-                    f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk).fetchall()
+            rows = list(_rows_in(self.db, "SELECT sha, missing FROM unreadable "
+                                 "WHERE sha IN ({marks})", shas))
         if not rows:
             return set()
         # Cheap first: are the blobs they lacked here now?
@@ -718,22 +713,15 @@ class PatchIdCache:
         """Those of `shas` whose patch-id could not be computed here (their groups of
         files diffed first: so are the unreadable commits `unreadable_changing` names)."""
         self._resolve(shas)
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(shas))):
-            marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self.db.execute(
-                f"SELECT sha FROM unreadable WHERE sha IN ({marks})", chunk))
-        return found
+        return {r[0] for r in _rows_in(self.db, "SELECT sha FROM unreadable WHERE sha IN ({marks})",
+                                       shas)}
 
     @_guarded
     def changed_files(self, shas: Collection[str]) -> dict[str, str | None]:
         """`diffs.signature` of the files each commit changes (None: unknown). Read from
         the table for unreadable commits, from git (trees only) for the others."""
-        out: dict[str, str | None] = {}
-        for chunk in _chunks(sorted(set(shas))):
-            marks = ",".join("?" * len(chunk))
-            out.update(self.db.execute(
-                f"SELECT sha, paths FROM unreadable WHERE sha IN ({marks})", chunk).fetchall())
+        out: dict[str, str | None] = dict(_rows_in(
+            self.db, "SELECT sha, paths FROM unreadable WHERE sha IN ({marks})", shas))
         rest = [s for s in shas if s not in out]
         for sha, changes in diffs.changed_files(self.repo, rest).items():
             out[sha] = None if changes is None else diffs.signature([c[2] for c in changes])
@@ -764,14 +752,12 @@ class PatchIdCache:
             return "objects are missing and this is no partial clone"
         blobs: set[str] = set()
         unknown = 0  # commits whose trees are missing too: what they lack is not known
-        for chunk in _chunks(sorted(set(shas))):
-            marks = ",".join("?" * len(chunk))
-            for _sha, missing in self.db.execute(
-                    f"SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", chunk):
-                if missing is None:
-                    unknown += 1
-                else:
-                    blobs.update(missing.split())
+        for _sha, missing in _rows_in(self.db, "SELECT sha, missing FROM unreadable "
+                                      "WHERE sha IN ({marks})", shas):
+            if missing is None:
+                unknown += 1
+            else:
+                blobs.update(missing.split())
         if not blobs:
             return f"the trees of {unknown} of those commits are missing too" if unknown else None
         if len(blobs) > MAX_FETCH:
@@ -834,11 +820,9 @@ class PatchIdCache:
     def reverts_of(self, shas: Collection[str]) -> dict[str, list[str]]:
         """For each commit, the commits whose message says they revert it."""
         out: dict[str, list[str]] = {}
-        for chunk in _chunks(sorted(set(shas))):
-            marks = ",".join("?" * len(chunk))
-            for sha, reverted in self.db.execute(
-                    f"SELECT sha, reverted FROM reverts WHERE reverted IN ({marks})", chunk):
-                out.setdefault(reverted, []).append(sha)
+        for sha, reverted in _rows_in(self.db, "SELECT sha, reverted FROM reverts "
+                                      "WHERE reverted IN ({marks})", shas):
+            out.setdefault(reverted, []).append(sha)
         return out
 
     @_guarded
@@ -868,12 +852,8 @@ class PatchIdCache:
 
     @_guarded
     def known(self, shas: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(shas))):
-            marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self.db.execute(
-                f"SELECT sha FROM commits WHERE sha IN ({marks})", chunk))
-        return found
+        return {r[0] for r in _rows_in(self.db, "SELECT sha FROM commits WHERE sha IN ({marks})",
+                                       shas)}
 
 
 _PR_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
@@ -893,6 +873,13 @@ def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
     # SQLite before 3.32 allows 999 parameters per statement.
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _rows_in(db: sqlite3.Connection, query: str, keys: Iterable[str]) -> Iterator[Any]:
+    """The rows of `query`, whose `{marks}` stands for a list of keys, for all of `keys`
+    (a few statements of at most `_chunks` keys each)."""
+    for chunk in _chunks(sorted(set(keys))):
+        yield from db.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
 
 
 def _present(repo: SourceRepo, shas: Iterable[str]) -> set[str]:
