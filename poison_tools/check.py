@@ -450,7 +450,7 @@ class Checker:
             return Finding(record, UNDECIDED, poisons, [], poison_unknown + cure_unknown,
                            ignored=ignored, probable=self._probable(record, answer, void))
         stand_ins = [c for p in record.poisons for c, _ in self._stand_ins(p)]
-        if all(c in answer.absent for c in stand_ins) and not self._not_commits & set(record.poisons):
+        if all(c in answer.absent for c in stand_ins) and not self._kinds.keys() & set(record.poisons):
             # A poison that names a blob, tree or tag is a problem of the record
             # (`problems`), not a commit "not in this history".
             return Finding(record, NOT_IN_HISTORY)
@@ -586,10 +586,6 @@ class Checker:
         # Only what is not a commit here is looked at again: usually nothing, no git run.
         odd = recorded - self.reach.present(recorded) if recorded else set()
         return odd, (_object_types(self.repo, odd) if odd else {})
-
-    @property
-    def _not_commits(self) -> set[str]:
-        return set(self._kinds)
 
     def release(self, target: str, rev: str, since: str, since_rev: str) -> ReleaseReport:
         current = self.check(target, rev)

@@ -91,8 +91,8 @@ class RefOutcome:
 class PushReport:
     outcomes: list[RefOutcome] = field(default_factory=list)
     stale: Staleness | None = None
-    warnings: list[str] = field(default_factory=list)  # e.g. a misspelt poison.project
-    notices: list[str] = field(default_factory=list)  # damaged caches read around
+    # Said before the verdicts: a misspelt poison.project, damaged caches read around.
+    warnings: list[str] = field(default_factory=list)
     verification: Verification | None = None  # poison.verify: the trust policy's view
 
     @property
@@ -151,8 +151,8 @@ def check_push(
                 snapshot = store.load()
                 report.stale = snapshot.stale
                 unknown = project_warning(store, snapshot)
-                report.warnings = [unknown] if unknown else []
-                report.notices = list(snapshot.notices)  # before --verify narrows it
+                # Before --verify narrows the snapshot to what the policy counts.
+                report.warnings = [*([unknown] if unknown else []), *snapshot.notices]
                 if verify:
                     from poison_tools.trust import verify_snapshot
 
@@ -174,7 +174,7 @@ def check_push(
                 continue
         out.report = by_commit[out.commit]
     if checker is not None:
-        report.notices += [*checker.notices, *checker.reach.notices]
+        report.warnings += [*checker.notices, *checker.reach.notices]
     return report
 
 
@@ -190,7 +190,6 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
     if push.stale is not None:
         lines.append(f"{name}: {style('warning:', 'yellow')} {push.stale.describe()}")
     lines += [f"{name}: {style('warning:', 'yellow')} {w}" for w in push.warnings]
-    lines += [f"{name}: {style('warning:', 'yellow')} {n}" for n in push.notices]
     if push.verification is not None:
         from poison_tools.trust_render import untrusted_lines
 
