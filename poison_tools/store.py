@@ -376,16 +376,14 @@ class PoisonStore:
         if commit is None:
             return _collect((), tip=None)
         # The parse of one commit never changes: reuse it (poison_tools.store_cache).
+        # Caches written before file names were vetted are of format 1, which the cache
+        # no longer believes: what it returns was vetted when it was parsed.
         items, notice = store_cache.read(self.path, self.branch, commit)
         if items is None:
             files, parsed = self._parse_tree(commit)
             items = list(parsed.values())
             store_cache.write(self.path, self.branch, commit, items,
                               {p: f[1] for p, f in files.items()})
-        else:
-            # A cache written before file names were vetted may hold `x/../e.json` as a
-            # record: vet them again (a string test per record, no git).
-            items = [_vetted(i) for i in items]
         snap = _collect(items, tip=commit)
         snap.notices.extend([notice] if notice else [])
         return snap
@@ -668,12 +666,6 @@ def _read_refs(git_dir: str, names: tuple[str, ...]) -> dict[str, str | None] | 
                 return None
         found[name] = packed.get(name)
     return found
-
-
-def _vetted(item: Record | Problem) -> Record | Problem:
-    if isinstance(item, Record) and (why := path_problem(item.path)) is not None:
-        return Problem(display_path(item.path), why)
-    return item
 
 
 def _backoff(attempt: int) -> None:
