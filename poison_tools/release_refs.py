@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from poison_tools.git import SourceRepo
 
 # `poison.releaseBranches` when unset: the branch names release lines usually take.
 RELEASE_BRANCHES = ("release/*", "release-*", "releases/*", "lts/*", "lts-*", "stable/*",
                     "stable-*", "maint/*", "[0-9]*.[0-9]*", "v[0-9]*.[0-9]*")
 MAIN_LINES = ("master", "main", "trunk", "develop")
+
+
+def release_patterns(repo: SourceRepo) -> list[str]:
+    """`poison.releaseBranches` (multi-valued, from the config already read), or the
+    default patterns when it is unset."""
+    configured = [v.strip() for v in repo.config.get("poison.releasebranches", []) if v.strip()]
+    return configured or list(RELEASE_BRANCHES)
 
 
 def branch_name(ref: str) -> str:

@@ -31,7 +31,7 @@ from poison_tools.lazy import OnFirstUse
 from poison_tools.progress import Progress, Silent
 from poison_tools.reach import Answer, Reachability, cherry_pick_line
 from poison_tools.record import Problem, Record
-from poison_tools.release_refs import RELEASE_BRANCHES, branch_name, is_release_branch
+from poison_tools.release_refs import branch_name, is_release_branch
 from poison_tools.store import Snapshot, Staleness
 
 if TYPE_CHECKING:
@@ -529,7 +529,7 @@ def backports(targets: Sequence[Target], rows: Iterable[RecordScope]) -> dict[st
     return result
 
 
-__all__ = ["RELEASE_BRANCHES", "AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
+__all__ = ["AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
            "Cell", "Matrix", "MissingCure", "RecordScope", "Scope", "ScopeReport", "ScopeRun", "Target",
            "backports", "branch_name", "json_chunks", "ref_targets", "release_branch_targets",
            "select_records"]

@@ -156,7 +156,7 @@ class RiskView:
         from poison_tools.environments import watch
         from poison_tools.equivalence import Copies, default_equivalence
         from poison_tools.reach import reachability
-        from poison_tools.release_refs import MAIN_LINES, RELEASE_BRANCHES
+        from poison_tools.release_refs import MAIN_LINES, release_patterns
         from poison_tools.scope import Scope, ref_targets, release_branch_targets, select_records
 
         reach = reachability(repo)
@@ -167,8 +167,7 @@ class RiskView:
         elif o.patterns:
             targets = ref_targets(reach, o.patterns, tags=o.tags)
         else:
-            configured = [v.strip() for v in repo.config.get("poison.releasebranches", []) if v.strip()]
-            targets = release_branch_targets(reach, [*(configured or RELEASE_BRANCHES), *MAIN_LINES])
+            targets = release_branch_targets(reach, [*release_patterns(repo), *MAIN_LINES])
             targets += tags if o.tags else []
         if o.inventory:
             targets += resolve(repo, load(o.inventory))

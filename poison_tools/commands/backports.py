@@ -5,9 +5,9 @@ import click
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
 from poison_tools.equivalence import Copies, default_equivalence
+from poison_tools.release_refs import release_patterns
 from poison_tools.render import problem_lines
 from poison_tools.scope import (
-    RELEASE_BRANCHES,
     Scope,
     backports,
     ref_targets,
@@ -44,8 +44,7 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
     if patterns:
         targets = ref_targets(reach, patterns)
     else:
-        configured = [v.strip() for v in app.repo.config.get("poison.releasebranches", []) if v.strip()]
-        release = configured or list(RELEASE_BRANCHES)
+        release = release_patterns(app.repo)
         targets = release_branch_targets(reach, release)
         if not targets:
             app.warn(f"no release branch here ({', '.join(release)}); name them with "

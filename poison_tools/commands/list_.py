@@ -74,14 +74,13 @@ def _where(app: App, snap: Any) -> tuple[list[str], dict[str, list[str]]]:
     and the release branches, judged like `scope` judges them."""
     from poison_tools.check import Checker
     from poison_tools.reach import reachability
-    from poison_tools.release_refs import MAIN_LINES, RELEASE_BRANCHES
+    from poison_tools.release_refs import MAIN_LINES, release_patterns
     from poison_tools.scope import AFFECTED, Scope, Target, release_branch_targets, select_records
     from poison_tools.term import StderrProgress
 
     progress = StderrProgress()
     reach = reachability(app.repo, progress)
-    configured = [v.strip() for v in app.repo.config.get("poison.releasebranches", []) if v.strip()]
-    targets = release_branch_targets(reach, [*(configured or RELEASE_BRANCHES), *MAIN_LINES])
+    targets = release_branch_targets(reach, [*release_patterns(app.repo), *MAIN_LINES])
     try:
         head: str | None = app.repo.resolve_commit("HEAD")
     except FatalError:  # an unborn branch: nothing to say about HEAD
