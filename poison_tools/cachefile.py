@@ -85,17 +85,21 @@ def read_or_none(path: str, limit: int = MAX_BYTES) -> bytes | None:
         return None
 
 
-def read_json(path: str, limit: int = MAX_BYTES) -> dict[str, Any] | None:
-    """A JSON-object cache file, or None when it is missing, unusable or not an object
-    (what is inside is still the caller's to check: it is a cache, not trusted)."""
-    raw = read_or_none(path, limit)
+def read_json(path: str, **expected: object) -> dict[str, Any] | None:
+    """A JSON-object cache file whose keys hold the `expected` values (its format, what
+    it was computed from), or None when it is missing, unusable, not an object or
+    written for something else. The rest is still the caller's to check: it is a cache,
+    not trusted."""
+    raw = read_or_none(path)
     if raw is None:
         return None
     try:
         data = json.loads(raw)
     except ValueError:
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or any(data.get(k) != v for k, v in expected.items()):
+        return None
+    return data
 
 
 def keep(path: str, data: bytes, prefix: str) -> None:

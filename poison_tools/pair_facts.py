@@ -121,8 +121,9 @@ class PairFacts:
         self._new.setdefault(name, {})[key] = value
 
     def _read(self) -> dict[str, dict[str, bool]]:
-        data = cachefile.read_json(self.path)  # regular files only: a FIFO would hang
-        if data is None or data.get("graph") != self._graph:
+        # Regular files only (a FIFO would hang), and only for this shape of history.
+        data = cachefile.read_json(self.path, graph=self._graph)
+        if data is None:
             return {}
         facts: dict[str, dict[str, bool]] = {}
         for name in (ANCESTOR, SHARED):

@@ -82,12 +82,10 @@ def state_path(store: PoisonStore) -> str:
 
 def _read_state(path: str) -> dict[str, Any]:
     """The remembered state; an empty one when missing or not what we wrote."""
-    data = cachefile.read_json(path)
+    data = cachefile.read_json(path, format=FORMAT)
     if data is None:
         return {}
     try:
-        if data.get("format") != FORMAT:
-            return {}
         walked, seen, gone = data["walked"], data["seen"], data["gone"]
         if not (isinstance(walked, list) and isinstance(seen, dict) and isinstance(gone, dict)):
             return {}

@@ -89,13 +89,11 @@ def signers_digest(allowed_signers: str) -> str:
 
 
 def _read(path: str, digest: str) -> dict[str, Signature]:
-    data = cachefile.read_json(path)
+    data = cachefile.read_json(path, format=FORMAT, signers=digest)
     if data is None:
         return {}
     try:
-        if data.get("format") != FORMAT:
-            return {}
-        if data.get("signers") != digest or not isinstance(data.get("commits"), dict):
+        if not isinstance(data.get("commits"), dict):
             return {}
         out = {}
         for sha, v in data["commits"].items():

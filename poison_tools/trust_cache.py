@@ -41,12 +41,10 @@ def key(tips: list[str], snapshot_tip: str | None, policy_commit: str, signers: 
 
 def read(poisons_dir: str, cache_key: str
          ) -> tuple[Verdicts, list[dict[str, Any]], list[Record]] | None:
-    data = cachefile.read_json(os.path.join(poisons_dir, CACHE_FILE))
+    data = cachefile.read_json(os.path.join(poisons_dir, CACHE_FILE), key=cache_key)
     if data is None:
         return None
     try:
-        if data.get("key") != cache_key:
-            return None
         verdicts: Verdicts = {}
         for rid, v in data["records"].items():
             cures, extra, withdrawal = v
