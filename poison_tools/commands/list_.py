@@ -73,13 +73,12 @@ def _where(app: App, snap: Any) -> tuple[list[str], dict[str, list[str]]]:
     """(refs looked at, record id -> those where it is affected): HEAD, the main line
     and the release branches, judged like `scope` judges them."""
     from poison_tools.check import Checker
-    from poison_tools.reach import reachability
     from poison_tools.release_refs import MAIN_LINES, release_patterns
     from poison_tools.scope import AFFECTED, Scope, Target, release_branch_targets, select_records
     from poison_tools.term import StderrProgress
 
     progress = StderrProgress()
-    reach = reachability(app.repo, progress)
+    reach = app.reach(progress)
     targets = release_branch_targets(reach, [*release_patterns(app.repo), *MAIN_LINES])
     try:
         head: str | None = app.repo.resolve_commit("HEAD")
