@@ -72,8 +72,8 @@ def setup(size: int) -> Path:
             break
 
     from poison_tools.git import SourceRepo
-    from poison_tools.record import Record, new_id, now_iso
-    from poison_tools.store import PoisonStore, Snapshot
+    from poison_tools.records.record import Record, new_id, now_iso
+    from poison_tools.records.store import PoisonStore, Snapshot
 
     poisons_repo = path / "poisons.git"
     git(path, "init", "-q", "--bare", str(poisons_repo))

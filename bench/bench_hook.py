@@ -72,8 +72,8 @@ def setup(root: Path, commits: int, records: int, missing: int) -> tuple[Path, P
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from poison_tools.git import SourceRepo
-    from poison_tools.record import Record, new_id, now_iso
-    from poison_tools.store import PoisonStore, Snapshot
+    from poison_tools.records.record import Record, new_id, now_iso
+    from poison_tools.records.store import PoisonStore, Snapshot
 
     git(svc, "config", "poison.remote", str(poisons))
     repo = SourceRepo.discover(str(svc))

@@ -233,12 +233,12 @@ def main() -> int:
             "git log --all --no-merges -p --format=%H | git patch-id --stable > /dev/null",
             shell=True, cwd=svc, check=True))
         scan = [sys.executable, "-c", "from poison_tools.git import SourceRepo; "
-                "from poison_tools.patchid import PatchIdCache; "
+                "from poison_tools.copies.patchid import PatchIdCache; "
                 "PatchIdCache(SourceRepo.discover()).update()"]
         cache = timed(lambda: subprocess.run(scan, cwd=svc, check=True))
         row("patch-id cache, first build (alone)", cache, base_pid, "git log -p | patch-id, all")
+        from poison_tools.copies.patchid import cache_path
         from poison_tools.git import SourceRepo
-        from poison_tools.patchid import cache_path
 
         os.remove(cache_path(SourceRepo.discover(str(svc))))
         cold = timed(lambda: poison(svc, "check", "master"))

@@ -32,9 +32,9 @@ sys.path.insert(0, str(HERE))
 from gen_history import generate  # noqa: E402
 
 from poison_tools.git import SourceRepo  # noqa: E402
-from poison_tools.index import IndexedReach, index_path  # noqa: E402
-from poison_tools.record import Record, now_iso  # noqa: E402
-from poison_tools.store import PoisonStore  # noqa: E402
+from poison_tools.reach.index import IndexedReach, index_path  # noqa: E402
+from poison_tools.records.record import Record, now_iso  # noqa: E402
+from poison_tools.records.store import PoisonStore  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
@@ -177,7 +177,7 @@ def bench(path: Path, records: list[Record], args: argparse.Namespace) -> list[d
     # -- the index: built from scratch, then updated after 100 new commits -----------
     build_code = ("import json, resource, sys, time; t = time.perf_counter(); "
                   "from poison_tools.git import SourceRepo; "
-                  "from poison_tools.index import IndexedReach; "
+                  "from poison_tools.reach.index import IndexedReach; "
                   "g = IndexedReach(SourceRepo.discover('.')).graph; "
                   "print(json.dumps([time.perf_counter() - t, g.size, "
                   "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024]))")
@@ -315,7 +315,7 @@ def _update_after_100(path: Path) -> float:
                    check=True)
     tip = git(path, "rev-parse", "refs/heads/bench-update").strip()
     code = ("import sys, time, json; from poison_tools.git import SourceRepo; "
-            "from poison_tools.index import IndexedReach; r = IndexedReach(SourceRepo.discover('.')); "
+            "from poison_tools.reach.index import IndexedReach; r = IndexedReach(SourceRepo.discover('.')); "
             "r.graph; t = time.perf_counter(); a = r.ancestors(sys.argv[1], [sys.argv[1]]); "
             "print(json.dumps(time.perf_counter() - t))")
     try:

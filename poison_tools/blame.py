@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from poison_tools.check import POISONED, UNDECIDED, Checker, CheckReport, Evidence, Finding
 from poison_tools.git import GitError, SourceRepo
 from poison_tools.progress import Progress
-from poison_tools.store import Snapshot
+from poison_tools.records.store import Snapshot
 
 UNCOMMITTED = "0" * 40
 # Beyond these the editor shows nothing: blame of a generated or vendored giant

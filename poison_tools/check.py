@@ -26,15 +26,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
+from poison_tools.cherry_pick import cherry_pick_line
+from poison_tools.copies.protocol import CopiesGap, Equivalence, Identity
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress
-from poison_tools.reach import Answer, Reachability, cherry_pick_line, reachability, refs_holding
-from poison_tools.record import Problem, Record
+from poison_tools.reach.answer import Answer, Reachability, refs_holding
+from poison_tools.reach.engine import reachability
+from poison_tools.records.record import Problem, Record
+from poison_tools.records.store import Snapshot, Staleness
 from poison_tools.release_refs import release_first
-from poison_tools.store import Snapshot, Staleness
 
 POISONED = "poisoned"
 CURED = "cured"
@@ -55,67 +58,6 @@ class Evidence:
 
     def to_json(self) -> dict[str, str]:
         return {"commit": self.commit, "recorded": self.recorded, "via": self.via}
-
-
-class Doubt(NamedTuple):
-    """Commits whose patch-id is unknown here that could be copies of one recorded
-    commit. `anywhere`: the recorded commit's own patch-id (or a known copy's) is among
-    them, or they are too many to name, so a copy could be anywhere; else only these
-    commits could be copies, and only where they are in the history."""
-
-    commits: tuple[str, ...]
-    anywhere: bool = False
-
-
-class CopiesGap(NamedTuple):
-    """What the copy search could not see: the doubt per recorded commit, the remote
-    that would complete the clone, and why fetching what was needed failed, if it did."""
-
-    doubts: dict[str, Doubt]
-    remote: str
-    fetch_error: str | None = None
-
-
-class Equivalence(Protocol):
-    def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
-        """For each recorded commit, its equivalent commits and how each was found."""
-        ...
-
-    def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
-        """For each commit, the commits that say they revert it."""
-        ...
-
-    def unsure(self, cures: Collection[str]) -> dict[str, list[tuple[str, str]]]:
-        """For each cure, the copies `expand` gave it that are only claimed (a message
-        naming it, no file in common): hints to confirm, never evidence of a cure."""
-        ...
-
-    def gap(self) -> CopiesGap | None:
-        """After `expand`: what it could not see (None: nothing)."""
-        ...
-
-    def notices(self) -> list[str]:
-        """One line each: things set right on the way (a damaged cache rebuilt)."""
-        ...
-
-
-class Identity:
-    """No equivalents: a commit stands only for itself (and no revert is looked for)."""
-
-    def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
-        return {}
-
-    def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
-        return {}
-
-    def unsure(self, cures: Collection[str]) -> dict[str, list[tuple[str, str]]]:
-        return {}
-
-    def gap(self) -> CopiesGap | None:
-        return None
-
-    def notices(self) -> list[str]:
-        return []
 
 
 @dataclass(frozen=True)
@@ -298,7 +240,7 @@ class Checker:
         if equivalence is None and recorded:
             # The same copy rules for check, scope, hook and editor (issue 4); with no
             # records there is nothing to widen and no cache is touched.
-            from poison_tools.equivalence import default_equivalence
+            from poison_tools.copies.equivalence import default_equivalence
 
             # `progress` shows the first scan for copies (patch-ids), which can take
             # tens of seconds on a big repository.
@@ -468,7 +410,7 @@ class Checker:
     def _cures_before_poisons(self) -> set[tuple[str, str]]:
         # Asked once, for every record at once, and kept between runs (`pair_facts`):
         # a question per record would cost more than the rest of a check.
-        from poison_tools.pair_facts import PairFacts
+        from poison_tools.copies.pair_facts import PairFacts
 
         pairs = {(c, p) for r in self.records for c in r.cures for p in r.poisons}
         return PairFacts(self.repo).ancestors(self.reach, pairs) if pairs else set()

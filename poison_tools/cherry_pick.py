@@ -14,6 +14,12 @@ from dataclasses import dataclass
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo, is_sha
 
+
+def cherry_pick_line(commit: str) -> str:
+    """The line that carries a cure onto the current branch, as every face prints it."""
+    return f"git cherry-pick -x {commit}"
+
+
 PICKED = "picked"
 DIRTY = "dirty"
 CONFLICT = "conflict"

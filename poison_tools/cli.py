@@ -55,7 +55,7 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         if cmd_name in _WARM and not ctx.resilient_parsing:
-            from poison_tools.reach import warm_index_imports
+            from poison_tools.reach.engine import warm_index_imports
 
             warm_index_imports()
         module, _, attr = target.partition(":")
@@ -84,7 +84,7 @@ class App:
 
     @cached_property
     def store(self) -> Any:
-        from poison_tools.store import PoisonStore
+        from poison_tools.records.store import PoisonStore
 
         return PoisonStore(self.repo, fetch=self.fetch)
 
@@ -94,7 +94,7 @@ class App:
             self.warn(snap.stale.describe())
         for notice in snap.notices:
             self.warn(notice)
-        from poison_tools.project import project_warning
+        from poison_tools.records.misspelt import project_warning
 
         unknown = project_warning(self.store, snap)
         if unknown is not None and unknown not in self.warnings:
@@ -103,9 +103,9 @@ class App:
         return snap
 
     def reach(self, progress: Any = None) -> Any:
-        """The reachability engine (`poison_tools.reach.reachability`); what it noticed
+        """The reachability engine (`poison_tools.reach.engine.reachability`); what it noticed
         about a damaged index is shown on stderr when the command ends."""
-        from poison_tools.reach import reachability
+        from poison_tools.reach.engine import reachability
 
         engine = reachability(self.repo, progress)
 

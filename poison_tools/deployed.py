@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # `add` without an inventory pays for none of these imports
     from poison_tools.git import SourceRepo
     from poison_tools.progress import Progress
-    from poison_tools.record import Record
+    from poison_tools.records.record import Record
+    from poison_tools.records.store import PoisonStore
     from poison_tools.scope import RecordScope
-    from poison_tools.store import PoisonStore
 
 
 @dataclass
@@ -29,9 +29,9 @@ def judge_deployments(repo: SourceRepo, store: PoisonStore, record: Record, tip:
     """The record's row over the default inventory; None when there is no inventory."""
     from poison_tools.check import Checker
     from poison_tools.deployments import default_inventory, resolve
-    from poison_tools.reach import reachability
+    from poison_tools.reach.engine import reachability
+    from poison_tools.records.store import Snapshot
     from poison_tools.scope import Scope
-    from poison_tools.store import Snapshot
 
     inventory = default_inventory(repo, store, tip)
     if inventory is None:

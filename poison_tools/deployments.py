@@ -31,8 +31,8 @@ from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
 
 if TYPE_CHECKING:
+    from poison_tools.records.store import PoisonStore
     from poison_tools.scope import Target
-    from poison_tools.store import PoisonStore
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ENTRIES = 10_000

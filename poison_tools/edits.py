@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
-from poison_tools.reach import reachability
-from poison_tools.record import Record, Withdrawal, new_id, now_iso
-from poison_tools.store import PoisonStore, Snapshot, WriteResult
+from poison_tools.reach.engine import reachability
+from poison_tools.records.record import Record, Withdrawal, new_id, now_iso
+from poison_tools.records.store import PoisonStore, Snapshot, WriteResult
 from poison_tools.term import printable
 
 
@@ -149,8 +149,8 @@ def _unvouched(store: PoisonStore, snap: Snapshot, record: Record, cures: Sequen
 
 def _as_vouched(store: PoisonStore, snap: Snapshot, record: Record) -> Record | None:
     """`record` as the trust policy counts it; None without a (readable) policy."""
-    from poison_tools.policy import PolicyError
-    from poison_tools.trust import verify_snapshot
+    from poison_tools.trust.policy import PolicyError
+    from poison_tools.trust.verify import verify_snapshot
 
     try:
         return verify_snapshot(store, snap).effective.get(record.id, record)
@@ -160,12 +160,12 @@ def _as_vouched(store: PoisonStore, snap: Snapshot, record: Record) -> Record | 
 
 def _vanished(store: PoisonStore, snap: Snapshot, record_id: str) -> Record | None:
     """The last version of the record `record_id` names if its file vanished (issue 14)."""
-    from poison_tools import seen_ids
+    from poison_tools.records import seen_ids
 
     gone = seen_ids.find(snap.vanished, record_id)
     if gone is None:
         return None
-    last = seen_ids.last_version(store, gone)
+    last = seen_ids.last_version(store.path, gone)
     if last is None:
         raise FatalError(f"record {gone.id} vanished and its last version cannot be read; "
                          "restore its file from the poisons repository's history by hand")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from poison_tools.record import SEVERITIES, Record
+from poison_tools.records.record import SEVERITIES, Record
 from poison_tools.scope import (
     AFFECTED,
     CURED,

@@ -14,7 +14,7 @@ from typing import Any
 
 from poison_tools.check import CheckReport, Finding
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
-from poison_tools.record import SEVERITIES
+from poison_tools.records.record import SEVERITIES
 
 
 def at_or_above(severity: str | None, threshold: str) -> bool:

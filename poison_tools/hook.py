@@ -27,8 +27,9 @@ from poison_tools.prepush import (
     parse_pre_push,
 )
 from poison_tools.progress import Progress
-from poison_tools.project import project_warning
-from poison_tools.reach import reachability
+from poison_tools.reach.engine import reachability
+from poison_tools.records.misspelt import project_warning
+from poison_tools.records.store import PoisonStore, Snapshot, Staleness
 from poison_tools.render import (
     Styler,
     copies_line,
@@ -37,10 +38,9 @@ from poison_tools.render import (
     short,
     unfixed_line,
 )
-from poison_tools.store import PoisonStore, Snapshot, Staleness
 
 if TYPE_CHECKING:
-    from poison_tools.trust import Verification
+    from poison_tools.trust.verify import Verification
 
 BYPASS = "`git push --no-verify` (or SKIP=git-poison with pre-commit)"
 
@@ -154,7 +154,7 @@ def check_push(
                 # Before --verify narrows the snapshot to what the policy counts.
                 report.warnings = [*([unknown] if unknown else []), *snapshot.notices]
                 if verify:
-                    from poison_tools.trust import verify_snapshot
+                    from poison_tools.trust.verify import verify_snapshot
 
                     report.verification = verify_snapshot(store, snapshot)
                     snapshot = report.verification.counted
@@ -284,7 +284,7 @@ Bypass in an emergency: git push --no-verify""",
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from poison_tools.reach import warm_index_imports
+    from poison_tools.reach.engine import warm_index_imports
     from poison_tools.term import StderrProgress, Style, use_color
 
     warm_index_imports()  # while the records are fetched and read

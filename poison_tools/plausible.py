@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from poison_tools.git import SourceRepo
-from poison_tools.record import Record
+from poison_tools.records.record import Record
 
 if TYPE_CHECKING:
-    from poison_tools.reach import Reachability
+    from poison_tools.reach.answer import Reachability
 
 BRANCHES = ("refs/heads", "refs/remotes")
 
@@ -25,7 +25,7 @@ BRANCHES = ("refs/heads", "refs/remotes")
 def cure_doubts(repo: SourceRepo, record: Record, cures: Sequence[str],
                 reach: Reachability | None = None) -> dict[str, list[str]]:
     """cure -> why it may not be the fix (only the cures with a doubt)."""
-    from poison_tools.reach import reachability
+    from poison_tools.reach.engine import reachability
 
     reach = reach or reachability(repo)
     poisons = sorted(reach.present(record.poisons))
@@ -61,7 +61,7 @@ def cure_doubts(repo: SourceRepo, record: Record, cures: Sequence[str],
 
 
 def _copies(repo: SourceRepo, reach: Reachability, poisons: list[str]) -> list[str]:
-    from poison_tools.equivalence import default_equivalence
+    from poison_tools.copies.equivalence import default_equivalence
 
     found = default_equivalence(repo, None, reach).expand(poisons)
     return sorted({c for eqs in found.values() for c, _how in eqs})

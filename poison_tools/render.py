@@ -7,15 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from poison_tools.check import (
-    CheckReport,
-    CopiesGap,
-    CureElsewhere,
-    Evidence,
-    Finding,
-    ReleaseReport,
-)
-from poison_tools.record import Problem, Record
+from poison_tools.check import CheckReport, CureElsewhere, Evidence, Finding, ReleaseReport
+from poison_tools.copies.protocol import CopiesGap
+from poison_tools.records.record import Problem, Record
 from poison_tools.term import printable as _p
 
 # Record text is untrusted (anyone with push access writes it): every field shown here

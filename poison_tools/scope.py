@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from poison_tools.applies import CherryPickProbe
 from poison_tools.check import CLEAN, CURED, NOT_IN_HISTORY, POISONED, UNDECIDED, Checker, Finding
+from poison_tools.cherry_pick import cherry_pick_line
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.lazy import OnFirstUse
 from poison_tools.progress import Progress, Silent
-from poison_tools.reach import Answer, Reachability, cherry_pick_line
-from poison_tools.record import Problem, Record
+from poison_tools.reach.answer import Answer, Reachability
+from poison_tools.records.record import Problem, Record
+from poison_tools.records.store import Snapshot, Staleness
 from poison_tools.release_refs import branch_name, is_release_branch
-from poison_tools.store import Snapshot, Staleness
 
 if TYPE_CHECKING:
     import numpy as np

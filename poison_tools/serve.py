@@ -77,7 +77,7 @@ class RiskView:
 
     def _state(self) -> tuple[SourceRepo, Any, Any, str]:
         """(repo, store, snapshot, key) as of now; fetches when it is time to."""
-        from poison_tools.store import PoisonStore
+        from poison_tools.records.store import PoisonStore
 
         repo = SourceRepo.discover(self.cwd)  # config too may have changed
         now = time.monotonic()
@@ -152,10 +152,10 @@ class RiskView:
     def _run(self, repo: SourceRepo, store: Any, snapshot: Any, deployments_only: bool = False) -> Any:
         """A scope run over the served targets, and its per-environment summary."""
         from poison_tools.check import Checker
+        from poison_tools.copies.equivalence import Copies, default_equivalence
         from poison_tools.deployments import default_inventory, load, resolve
         from poison_tools.environments import watch
-        from poison_tools.equivalence import Copies, default_equivalence
-        from poison_tools.reach import reachability
+        from poison_tools.reach.engine import reachability
         from poison_tools.release_refs import MAIN_LINES, release_patterns
         from poison_tools.scope import Scope, ref_targets, release_branch_targets, select_records
 
@@ -191,7 +191,7 @@ class RiskView:
         return Answer(200, text.encode())
 
     def _summary(self, repo: SourceRepo, store: Any, snapshot: Any, key: str) -> Answer:
-        from poison_tools.record import now_iso
+        from poison_tools.records.record import now_iso
         from poison_tools.scope import JSON_VERSION
 
         run, environments = self._run(repo, store, snapshot, deployments_only=True)
@@ -204,7 +204,7 @@ class RiskView:
 
     def _page(self, repo: SourceRepo, store: Any, snapshot: Any, key: str) -> Answer:
         from poison_tools.html_report import PageInfo, html_chunks, records_note
-        from poison_tools.record import now_iso
+        from poison_tools.records.record import now_iso
 
         run, environments = self._run(repo, store, snapshot)
         info = PageInfo(now_iso(), records_note(snapshot.tip, bool(store.remote), store.last_fetch(),

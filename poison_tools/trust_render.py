@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from poison_tools.audit import CREATED, DELETED, UNREADABLE, AuditLog, Change
 from poison_tools.render import Styler, _plain, short
 from poison_tools.term import printable
+from poison_tools.trust.audit import CREATED, DELETED, UNREADABLE, AuditLog, Change
 
 if TYPE_CHECKING:
-    from poison_tools.trust import Verification
+    from poison_tools.trust.verify import Verification
 
 # Changed on every edit: saying so on each line would hide what did change.
 _QUIET = {"updated"}

@@ -43,6 +43,7 @@ done
 
 .venv/bin/ruff check poison_tools lsp tests bench
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 
 if [ -f vscode-extension/package.json ]; then
     (

@@ -16,7 +16,7 @@ from poison_tools.blame import (
     line_commit,
 )
 from poison_tools.git import SourceRepo
-from poison_tools.store import PoisonStore
+from poison_tools.records.store import PoisonStore
 from tests.gitrepo import TEN_LINES, Repo, bare, git, with_lines
 
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from poison_tools.commit_graph import CorruptGraph, Parents, read
+from poison_tools.reach.commit_graph import CorruptGraph, Parents, read
 from tests.gitrepo import Repo, git
 
 History = dict[str, tuple[str, ...]]  # commit -> its parents, in order

@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from poison_tools.copies.patchid import PatchIdCache, cache_path
 from poison_tools.git import SourceRepo
-from poison_tools.patchid import PatchIdCache, cache_path
 from tests.gitrepo import BIN, TEN_LINES, Repo, with_lines
 
 

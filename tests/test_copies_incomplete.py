@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from poison_tools import patchid
-from poison_tools.equivalence import Copies
+from poison_tools.copies import patchid
+from poison_tools.copies.equivalence import Copies
+from poison_tools.copies.patchid import PatchIdCache
 from poison_tools.git import SourceRepo
-from poison_tools.patchid import PatchIdCache
 from tests.gitrepo import BIN, Repo, bare, git
 
 LIB = "".join(f"line {i}\n" for i in range(30))

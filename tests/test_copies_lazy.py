@@ -10,9 +10,9 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from poison_tools.equivalence import Copies
+from poison_tools.copies.equivalence import Copies
+from poison_tools.copies.patchid import PatchIdCache, cache_path
 from poison_tools.git import SourceRepo
-from poison_tools.patchid import PatchIdCache, cache_path
 from tests.gitrepo import Repo
 
 FILES = ["lib.c", "util.c", "doc/a b.txt", "doc/ab.txt", "README"]

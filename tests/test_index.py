@@ -17,10 +17,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from poison_tools import index_file
 from poison_tools.git import SourceRepo
-from poison_tools.index import IndexedReach, index_path
-from poison_tools.reach import GitWalk
+from poison_tools.reach import index_file
+from poison_tools.reach.index import IndexedReach, index_path
+from poison_tools.reach.walk import GitWalk
 from tests.gitrepo import git
 
 # parents[i] lists earlier commit numbers; () is a root commit.
@@ -200,7 +200,7 @@ def test_concurrent_processes_leave_a_valid_index(tmp_path: Path) -> None:
     parents: History = [()] + [(i,) for i in range(300)] + [(150,), (301, 300)]
     shas = make_repo(path, parents, [302, 301], [])
     code = ("import sys; from poison_tools.git import SourceRepo; "
-            "from poison_tools.index import IndexedReach; "
+            "from poison_tools.reach.index import IndexedReach; "
             "r = IndexedReach(SourceRepo.discover(sys.argv[1])); "
             "a = r.ancestors(sys.argv[2], [sys.argv[3]]); sys.exit(0 if a.reachable else 5)")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), shas[302], shas[k]])

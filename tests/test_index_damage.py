@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from poison_tools import index_file
+from poison_tools.reach import index_file
 from tests.damage import damaged_copies
 from tests.gitrepo import Repo
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poison_tools import index_graph, index_query
-from poison_tools.index_graph import Graph, extend
+from poison_tools.reach import index_graph, index_query
+from poison_tools.reach.index_graph import Graph, extend
 
 
 def name(prefix: str, tail: str) -> str:

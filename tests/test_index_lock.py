@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from poison_tools.git import SourceRepo
-from poison_tools.index import IndexedReach, index_path
+from poison_tools.reach.index import IndexedReach, index_path
 from tests.gitrepo import BIN, Repo
 
 
@@ -47,7 +47,7 @@ def test_an_index_built_while_waiting_for_the_lock_is_read_not_built_again(
 
 def test_a_copy_scan_done_while_waiting_for_the_lock_is_not_done_again(
         repo: Repo, tmp_path: Path) -> None:
-    from poison_tools.patchid import PatchIdCache, cache_path
+    from poison_tools.copies.patchid import PatchIdCache, cache_path
 
     for i in range(20):
         repo.commit(f"c{i}")

@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poison_tools import index, index_file
 from poison_tools.git import SourceRepo
-from poison_tools.index import IndexedReach, index_path
+from poison_tools.reach import index, index_file
+from poison_tools.reach.index import IndexedReach, index_path
 from tests.gitrepo import git
 from tests.test_index import FAST, assert_same_as_git, fast_import, histories, make_repo
 

@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from poison_tools.blame import PoisonedRun
 from poison_tools.check import POISONED, CureElsewhere, Evidence, Finding
-from poison_tools.record import Record
+from poison_tools.records.record import Record
 
 POISON, CURE = "a" * 40, "b" * 40
 

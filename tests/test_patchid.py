@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from poison_tools.copies.patchid import PatchIdCache, cache_path
 from poison_tools.git import SourceRepo
-from poison_tools.patchid import PatchIdCache, cache_path
 from tests.gitrepo import Repo
 
 
@@ -110,7 +110,7 @@ def test_tags_on_old_commits_and_deleted_branches_need_no_walk_with_the_index(
         repo: Repo, tmp_path: os.PathLike[str], monkeypatch: object) -> None:
     import pytest
 
-    from poison_tools.reach import reachability
+    from poison_tools.reach.engine import reachability
 
     old = [repo.commit(f"c{i}") for i in range(30)]
     repo.branch("doomed", old[20])
@@ -145,7 +145,7 @@ def test_a_scan_staged_in_small_batches_stores_what_one_batch_does(
 ) -> None:
     # 30 commits with changes, Change-Ids and a cherry-pick line, one with an empty
     # message: scanned with batches of 4 rows, then of the default size.
-    from poison_tools import patchid
+    from poison_tools.copies import patchid
 
     for i in range(30):
         message = f"change {i}\n\nChange-Id: I{i:040x}" if i % 3 else f"change {i}"
@@ -205,7 +205,7 @@ def test_a_first_scan_read_in_two_halves_stores_what_one_walk_does_even_past_a_l
     # is gone, so neither it nor its child can be diffed. Read in two `git log` runs
     # side by side (a first scan of more than PARALLEL commits), the cache holds the
     # same rows, unreadable ones included, as after one walk.
-    from poison_tools import patchid
+    from poison_tools.copies import patchid
 
     for i in range(40):
         repo.commit(f"change {i}", {f"d{i % 5}/f{i}": f"{i}\n"})

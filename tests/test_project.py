@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from poison_tools.git import SourceRepo
-from poison_tools.project import normalize_url, project_name, sanitize_ref_name
+from poison_tools.records.project import normalize_url, project_name, sanitize_ref_name
 from tests.gitrepo import Repo
 
 

@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 
 from poison_tools.git import SourceRepo
-from poison_tools.index import IndexedReach
-from poison_tools.reach import GitWalk, reachability
+from poison_tools.reach.engine import reachability
+from poison_tools.reach.index import IndexedReach
+from poison_tools.reach.walk import GitWalk
 from tests.gitrepo import Repo
 
 NO_INDEX = {"GIT_POISON_INDEX": "0"}

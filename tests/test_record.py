@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from poison_tools.record import (
+from poison_tools.records.record import (
     MAX_FILE_BYTES,
     Problem,
     Record,
@@ -105,7 +105,7 @@ def test_concurrent_edits_of_one_record_keep_both_cures_and_the_withdrawal() -> 
     ours = base.with_cures([SHA2], "A")
     from dataclasses import replace
 
-    from poison_tools.record import Withdrawal
+    from poison_tools.records.record import Withdrawal
 
     theirs = replace(base.with_cures([SHA3], "B"), withdrawn=Withdrawal("dup", "B", "t"))
     merged = merge_records(base, ours, theirs)
@@ -139,7 +139,7 @@ def test_two_kilobytes_of_brackets_are_a_problem_not_a_crash() -> None:
     ],
 )
 def test_only_plain_file_names_can_hold_records(path: str, ok: bool) -> None:
-    from poison_tools.record import path_problem
+    from poison_tools.records.record import path_problem
 
     assert (path_problem(path) is None) is ok
 
@@ -147,7 +147,7 @@ def test_only_plain_file_names_can_hold_records(path: str, ok: bool) -> None:
 def test_the_writer_asks_the_reader_before_writing() -> None:
     from dataclasses import replace
 
-    from poison_tools.record import write_problem
+    from poison_tools.records.record import write_problem
 
     rec = _parse(_good())
     assert isinstance(rec, Record) and write_problem(rec) is None

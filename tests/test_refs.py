@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from poison_tools.git import SourceRepo
-from poison_tools.index import IndexedReach
-from poison_tools.reach import GitWalk, Reachability
-from poison_tools.refs import RefListing
+from poison_tools.reach.answer import Reachability
+from poison_tools.reach.index import IndexedReach
+from poison_tools.reach.refs import RefListing
+from poison_tools.reach.walk import GitWalk
 from tests.gitrepo import Repo, git
 
 

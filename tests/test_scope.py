@@ -286,9 +286,9 @@ def test_streamed_json_equals_the_report_held_in_memory(history: History, tmp_pa
     from poison_tools.check import Checker
     from poison_tools.deployments import deployment_targets
     from poison_tools.git import SourceRepo
-    from poison_tools.reach import reachability
+    from poison_tools.reach.engine import reachability
+    from poison_tools.records.store import PoisonStore
     from poison_tools.scope import Scope, json_chunks, ref_targets
-    from poison_tools.store import PoisonStore
 
     repo = history.repo
     repo.checkout("lts/3.0")
@@ -297,7 +297,7 @@ def test_streamed_json_equals_the_report_held_in_memory(history: History, tmp_pa
     src = SourceRepo.discover(str(repo.path))
     snapshot = PoisonStore(src, fetch=False).load()
     targets = ref_targets(reachability(src), tags=True) + deployment_targets(src, str(history.inventory(tmp_path)))
-    from poison_tools.equivalence import Copies
+    from poison_tools.copies.equivalence import Copies
 
     def scope() -> Scope:
         copies = Copies(src)

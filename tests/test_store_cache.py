@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from poison_tools import store_cache
 from poison_tools.git import SourceRepo
-from poison_tools.record import Record, new_id, now_iso
-from poison_tools.store import PoisonStore, Snapshot
+from poison_tools.records import store_cache
+from poison_tools.records.record import Record, new_id, now_iso
+from poison_tools.records.store import PoisonStore, Snapshot
 from tests.damage import damaged_copies
 from tests.gitrepo import Repo, git
 

@@ -163,7 +163,7 @@ def test_remote_whose_object_store_is_read_only_is_refused_not_too_busy(
     ],
 )
 def test_what_a_failed_push_means(out: str, err: str, expected: str) -> None:
-    from poison_tools.remote_answers import PushRefused, push_outcome
+    from poison_tools.records.remote_answers import PushRefused, push_outcome
 
     outcome = push_outcome(out, err)
     assert (outcome if isinstance(outcome, str) else outcome.reason) == expected

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from poison_tools import trailers
+from poison_tools.copies import trailers
 
 A = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
 B = "0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e"

@@ -14,10 +14,10 @@ from poison_tools import edits
 from poison_tools.blame import BlameUnavailable, check_head, line_commit
 from poison_tools.cherry_pick import cherry_pick
 from poison_tools.errors import FatalError
-from poison_tools.project import project_warning
-from poison_tools.record import MAX_SHORT, MAX_TEXT, SEVERITIES
+from poison_tools.records.misspelt import project_warning
+from poison_tools.records.record import MAX_SHORT, MAX_TEXT, SEVERITIES
+from poison_tools.records.store import PoisonStore, Snapshot, WriteResult
 from poison_tools.report_meta import check_meta
-from poison_tools.store import PoisonStore, Snapshot, WriteResult
 
 Result = dict[str, Any]
 

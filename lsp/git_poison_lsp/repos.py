@@ -20,7 +20,7 @@ from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo, parse_config
 from poison_tools.progress import Progress
-from poison_tools.store import PoisonStore, Snapshot
+from poison_tools.records.store import PoisonStore, Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from git_poison_lsp.analysis import Analysis, analyse, relative_path
 from git_poison_lsp.progress_utils import ClientProgress
 from git_poison_lsp.repos import Repos, RepoState
 from git_poison_lsp.settings import Settings
+from poison_tools.cherry_pick import cherry_pick_line
 from poison_tools.errors import FatalError
-from poison_tools.reach import cherry_pick_line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

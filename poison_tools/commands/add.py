@@ -4,7 +4,7 @@ import click
 
 from poison_tools.cli import App, pass_app
 from poison_tools.edits import add_poison
-from poison_tools.record import SEVERITIES
+from poison_tools.records.record import SEVERITIES
 
 
 @click.command(
@@ -43,7 +43,7 @@ def add(
         app.warn(f"the same commit is already recorded in {', '.join(edit.same_poison)}")
     app.report_write(edit.result, "recorded")
     if edit.result.started:
-        from poison_tools.project import first_record_warning
+        from poison_tools.records.misspelt import first_record_warning
 
         # The first record of this project: if poison.project is misspelt, no check of
         # this repository will ever look where it went.

@@ -4,7 +4,7 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
-from poison_tools.equivalence import Copies, default_equivalence
+from poison_tools.copies.equivalence import Copies, default_equivalence
 from poison_tools.release_refs import release_patterns
 from poison_tools.render import problem_lines
 from poison_tools.scope import (

@@ -7,14 +7,14 @@ import click
 from poison_tools.check import Checker, CheckReport, ReleaseReport
 from poison_tools.cli import App, pass_app
 from poison_tools.gate import gate
-from poison_tools.record import SEVERITIES
+from poison_tools.records.record import SEVERITIES
 from poison_tools.render import check_lines, gate_lines, release_lines
 from poison_tools.report_meta import check_meta
 from poison_tools.term import StderrProgress
 
 if TYPE_CHECKING:
-    from poison_tools.store import Snapshot
-    from poison_tools.trust import Verification
+    from poison_tools.records.store import Snapshot
+    from poison_tools.trust.verify import Verification
 
 
 @click.command(
@@ -89,12 +89,12 @@ def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | N
     return judged.exit_code if judged else report.exit_code
 
 
-# --verify (issue 14): the trust policy's view of the records; see poison_tools/trust.py.
+# --verify (issue 14): the trust policy's view of the records; see poison_tools/trust/verify.py.
 
 def _verification(app: App, snapshot: Snapshot, flag: bool | None) -> Verification | None:
     if not (flag if flag is not None else app.repo.config_bool("poison.verify", False)):
         return None
-    from poison_tools.trust import verify_snapshot
+    from poison_tools.trust.verify import verify_snapshot
 
     verification = verify_snapshot(app.store, snapshot)
     if verification.policy_stale is not None:

@@ -7,8 +7,8 @@ import click
 
 from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
-from poison_tools.record import Record
-from poison_tools.store import Snapshot
+from poison_tools.records.record import Record
+from poison_tools.records.store import Snapshot
 from poison_tools.term import printable
 
 
@@ -28,7 +28,7 @@ The mapping to OSV 1.7 is documented in docs/osv.md. Exit codes: 0 done, 2 error
 @pass_app
 def export(app: App, osv: bool, output: str | None, no_versions: bool) -> int:
     """Export the records for the wider security ecosystem."""
-    from poison_tools.osv import to_osv
+    from poison_tools.records.osv import to_osv
 
     snapshot = app.snapshot()
     records = sorted(snapshot.active, key=lambda r: (r.created, r.id))
@@ -53,7 +53,7 @@ def export(app: App, osv: bool, output: str | None, no_versions: bool) -> int:
 
 def _affected_tags(app: App, snapshot: Snapshot, records: list[Record]) -> dict[str, list[str]]:
     from poison_tools.check import Checker
-    from poison_tools.equivalence import default_equivalence
+    from poison_tools.copies.equivalence import default_equivalence
     from poison_tools.scope import AFFECTED, Scope, ref_targets
     from poison_tools.term import StderrProgress
 

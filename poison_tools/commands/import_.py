@@ -4,7 +4,7 @@ import click
 
 from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
-from poison_tools.store import Change
+from poison_tools.records.store import Change
 
 
 @click.command(
@@ -43,7 +43,7 @@ def _write(app: App, change: Change, message: str, dry_run: bool) -> None:
 
 
 def _fixes(app: App, rev_range: str | None, dry_run: bool) -> int:
-    from poison_tools.importers import ImportOutcome, fixes_change, scan_fixes
+    from poison_tools.records.importers import ImportOutcome, fixes_change, scan_fixes
 
     plan = scan_fixes(app.repo, rev_range)
     outcome = ImportOutcome()
@@ -65,7 +65,7 @@ def _fixes(app: App, rev_range: str | None, dry_run: bool) -> int:
 
 
 def _osv(app: App, path: str, dry_run: bool) -> int:
-    from poison_tools.osv import osv_change, plan_import, read_entries
+    from poison_tools.records.osv import osv_change, plan_import, read_entries
 
     plan = plan_import(app.repo, read_entries(path), app.editor())
     outcome: dict[str, list[str]] = {}

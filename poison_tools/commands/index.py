@@ -34,9 +34,9 @@ Exit codes: 0 done, 2 error."""
 @pass_app
 def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) -> int:
     """Build or update the reachability index of this repository's commits."""
-    from poison_tools import commit_graph
-    from poison_tools.index import IndexedReach, IndexUnavailable
-    from poison_tools.index import write_commit_graph as write_graph
+    from poison_tools.reach import commit_graph
+    from poison_tools.reach.index import IndexedReach, IndexUnavailable
+    from poison_tools.reach.index import write_commit_graph as write_graph
     from poison_tools.term import StderrProgress
 
     started = time.perf_counter()

@@ -22,8 +22,8 @@ a change. Exit codes: 0 done, 2 error."""
 @pass_app
 def log_cmd(app: App, record_id: str, as_json: bool) -> int:
     """The audit trail of one record: each change, its author, and its signature."""
-    from poison_tools.audit import audit
-    from poison_tools.policy import load_policy
+    from poison_tools.trust.audit import audit
+    from poison_tools.trust.policy import load_policy
     from poison_tools.trust_render import audit_lines
 
     snap = app.snapshot()

@@ -11,16 +11,16 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
-from poison_tools.equivalence import Copies, default_equivalence
+from poison_tools.copies.equivalence import Copies, default_equivalence
 from poison_tools.errors import FatalError
 from poison_tools.progress import Silent
+from poison_tools.records.store import Snapshot
 from poison_tools.scope import Scope, ScopeRun, Target, ref_targets, select_records
-from poison_tools.store import Snapshot
 from poison_tools.term import StderrProgress
 
 if TYPE_CHECKING:
     from poison_tools.environments import EnvironmentSummary
-    from poison_tools.reach import Reachability
+    from poison_tools.reach.answer import Reachability
 
 
 @click.command(
@@ -109,7 +109,7 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         import time
 
         from poison_tools.html_report import PageInfo, html_chunks, records_note
-        from poison_tools.record import now_iso
+        from poison_tools.records.record import now_iso
 
         info = PageInfo(now_iso(), records_note(snapshot.tip, bool(app.store.remote),
                                                 app.store.last_fetch(), time.time()))
@@ -151,7 +151,7 @@ def _summary(app: App, run: ScopeRun, environments: Callable[[], list[Environmen
     if fmt == "json":
         import json
 
-        from poison_tools.record import now_iso
+        from poison_tools.records.record import now_iso
         from poison_tools.scope import JSON_VERSION
 
         data = {"version": JSON_VERSION, "project": app.store.project, "generated": now_iso(),

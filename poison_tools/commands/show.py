@@ -6,11 +6,11 @@ import click
 
 from poison_tools.check import Checker
 from poison_tools.cli import App, pass_app
-from poison_tools.record import Record
+from poison_tools.records.record import Record
+from poison_tools.records.store import Snapshot
 from poison_tools.release_refs import release_first
 from poison_tools.render import record_lines, short_ref
 from poison_tools.scope import AFFECTED, CURED, UNDECIDED, RecordScope, Scope, ref_targets
-from poison_tools.store import Snapshot
 
 # Refs named per cure in the text (all of them in --json): a cure on master is held by
 # every later tag.

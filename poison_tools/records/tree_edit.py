@@ -12,7 +12,7 @@ import subprocess
 from typing import Protocol
 
 from poison_tools.errors import FatalError
-from poison_tools.record import display_path
+from poison_tools.records.record import display_path
 from poison_tools.term import printable
 
 

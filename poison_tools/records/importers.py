@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from poison_tools import trailers
+from poison_tools.copies import trailers
+from poison_tools.copies.patchid import resolve_commits
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
-from poison_tools.patchid import resolve_commits
-from poison_tools.record import MAX_COMMITS, MAX_TEXT, Record, new_id, now_iso
-from poison_tools.store import Snapshot
+from poison_tools.records.record import MAX_COMMITS, MAX_TEXT, Record, new_id, now_iso
+from poison_tools.records.store import Snapshot
 
 
 @dataclass

@@ -26,7 +26,7 @@ from poison_tools.errors import FatalError, RemoteUnreachable
 from poison_tools.git import GitError, is_sha
 
 if TYPE_CHECKING:
-    from poison_tools.store import PoisonStore
+    from poison_tools.records.store import PoisonStore
 
 BRANCH = "poison-policy"
 LOCAL_REF = f"refs/heads/{BRANCH}"
@@ -159,7 +159,7 @@ def _fetch(store: PoisonStore) -> None:
         # No policy on the remote (any more): a copy fetched earlier must not stand in.
         store._git(["update-ref", "-d", TRACKING_REF], check=False)
         return
-    from poison_tools.remote_answers import git_reason
+    from poison_tools.records.remote_answers import git_reason
     from poison_tools.term import printable
 
     raise RemoteUnreachable(printable(git_reason(err, "fetch failed")))

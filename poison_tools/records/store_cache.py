@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from poison_tools import cachefile
-from poison_tools.record import MAX_FILE_BYTES, SCHEMA_VERSION, Problem, Record, Withdrawal
+from poison_tools.records.record import MAX_FILE_BYTES, SCHEMA_VERSION, Problem, Record, Withdrawal
 
 CACHE_FILE = "git-poison-records.json"
 # Bump when parsing or validation rules change: older caches are then ignored.

@@ -23,17 +23,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from poison_tools import cachefile
+from poison_tools import cachefile, git
 from poison_tools.git import GitError
 from poison_tools.raw_log import HEADER_FORMAT, parse_raw_log
-from poison_tools.record import Problem, Record, is_record_path, parse_record, path_problem
+from poison_tools.records.record import Problem, Record, is_record_path, parse_record, path_problem
 from poison_tools.term import printable
-
-if TYPE_CHECKING:
-    from poison_tools.store import PoisonStore, Snapshot
 
 STATE_FILE = "git-poison-seen-ids.json"
 FORMAT = 1
@@ -76,10 +74,6 @@ class Vanished:
         }
 
 
-def state_path(store: PoisonStore) -> str:
-    return os.path.join(store.path, STATE_FILE)
-
-
 def _read_state(path: str) -> dict[str, Any]:
     """The remembered state; an empty one when missing or not what we wrote."""
     data = cachefile.read_json(path, format=FORMAT)
@@ -119,27 +113,27 @@ def _vanished_of(entries: list[Any]) -> list[Vanished]:
     return out
 
 
-def vanished(store: PoisonStore, snap: Snapshot, tips: list[str]) -> list[Vanished]:
-    """The records of `snap` (read from `tips`) that vanished; remembers what it saw."""
+def vanished(git_dir: str, present_paths: set[str], present_ids: set[str],
+             tips: list[str]) -> list[Vanished]:
+    """The records that vanished from the branch read from `tips` (whose record files
+    and ids are the `present_*` ones); remembers what it saw."""
     tips = sorted(set(tips))
     if not tips:
         return []
-    path = state_path(store)
+    path = os.path.join(git_dir, STATE_FILE)
     state = _read_state(path)
     if state.get("walked") == tips and isinstance(state.get("vanished"), list):
         return _vanished_of(state["vanished"])  # nothing new since the last read
     seen: dict[str, str] = dict(state.get("seen", {}))
     gone_info: dict[str, Any] = dict(state.get("gone", {}))
-    seen.update(_walk(store, tips, [t for t in state.get("walked", []) if t not in tips]))
-    present_paths = _present_paths(snap)
-    present_ids = set(snap.records) | set(snap.claimed)
+    seen.update(_walk(git_dir, tips, [t for t in state.get("walked", []) if t not in tips]))
     gone = [p for p in seen if p not in present_paths]
     for p in list(gone_info):
         if p not in gone:
             del gone_info[p]  # back again: a later deletion is looked up afresh
     new = [p for p in gone if p not in gone_info]
     if new:
-        gone_info.update(_look_up(store, tips, {p: seen[p] for p in new}))
+        gone_info.update(_look_up(git_dir, tips, {p: seen[p] for p in new}))
     found: dict[str, Vanished] = {}
     for p in sorted(gone):
         info = gone_info.get(p) or {}
@@ -162,15 +156,11 @@ def vanished(store: PoisonStore, snap: Snapshot, tips: list[str]) -> list[Vanish
     return result
 
 
-def _present_paths(snap: Snapshot) -> set[str]:
-    # Every *.json file of the tree is either a record or a problem (store._parse_tree).
-    paths = {r.path for r in snap.records.values()}
-    paths |= {p.path for p in snap.problems}
-    paths |= {p for ps in snap.claimed.values() for p in ps}
-    return paths
+def _git(git_dir: str, args: list[str], input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return git.run(["--git-dir", git_dir, "-c", "gc.auto=0", *args], input=input)
 
 
-def _walk(store: PoisonStore, tips: list[str], walked: list[str]) -> dict[str, str]:
+def _walk(git_dir: str, tips: list[str], walked: list[str]) -> dict[str, str]:
     """path -> newest blob of every `*.json` file added or changed in the commits of
     `tips` not reachable from `walked`; all of `tips`' history when `walked` is gone."""
     # No pathspec: matching "*.json" against every changed path costs more than the
@@ -179,12 +169,12 @@ def _walk(store: PoisonStore, tips: list[str], walked: list[str]) -> dict[str, s
     args = ["log", "--topo-order", "-m", "--no-renames", "--diff-filter=AM", "--raw",
             "--no-abbrev", "-z", HEADER_FORMAT, *tips, "--"]
     try:
-        out = store._git([*args[:-1], "--not", *walked, "--"] if walked else args).stdout
+        out = _git(git_dir, [*args[:-1], "--not", *walked, "--"] if walked else args).stdout
     except GitError:
         if not walked:
             raise
         # A remembered tip no longer exists (a re-created cache): walk everything.
-        out = store._git(args).stdout
+        out = _git(git_dir, args).stdout
     found: dict[str, str] = {}
     for commit in parse_raw_log(out):
         for ch in commit.changes:
@@ -195,10 +185,10 @@ def _walk(store: PoisonStore, tips: list[str], walked: list[str]) -> dict[str, s
     return found
 
 
-def _look_up(store: PoisonStore, tips: list[str], gone: dict[str, str]) -> dict[str, Any]:
+def _look_up(git_dir: str, tips: list[str], gone: dict[str, str]) -> dict[str, Any]:
     """For each gone path: the record its last version held (None: not a record) and the
     commit that deleted it."""
-    out = store._git(
+    out = _git(git_dir,
         ["--literal-pathspecs", "log", "--topo-order", "--full-history", "-m",
          "--diff-filter=D", "--raw", "--no-abbrev", "-z", HEADER_FORMAT, *tips, "--", *gone]
     ).stdout
@@ -206,8 +196,8 @@ def _look_up(store: PoisonStore, tips: list[str], gone: dict[str, str]) -> dict[
     for commit in parse_raw_log(out):
         for ch in commit.changes:
             deleted_by.setdefault(ch.path, commit.commit)  # newest first
-    deleted = _authors(store, deleted_by)
-    blobs = _blobs(store, gone.values())
+    deleted = _authors(git_dir, deleted_by)
+    blobs = _blobs(git_dir, gone.values())
     info: dict[str, Any] = {}
     for p, oid in gone.items():
         blob = blobs.get(oid)
@@ -226,12 +216,12 @@ def _look_up(store: PoisonStore, tips: list[str], gone: dict[str, str]) -> dict[
     return info
 
 
-def _authors(store: PoisonStore, commits: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+def _authors(git_dir: str, commits: dict[str, str]) -> dict[str, tuple[str, str, str]]:
     """path -> (commit, "Name <email>", author date) for each path's deleting commit."""
     wanted = list(dict.fromkeys(commits.values()))
     if not wanted:
         return {}
-    out = store._git(["log", "--no-walk=unsorted", "--stdin", "-z",
+    out = _git(git_dir, ["log", "--no-walk=unsorted", "--stdin", "-z",
                       "--format=%H%x00%an <%ae>%x00%aI"],
                      input="".join(c + "\n" for c in wanted).encode()).stdout
     fields = out.decode("utf-8", "replace").split("\0")
@@ -242,13 +232,13 @@ def _authors(store: PoisonStore, commits: dict[str, str]) -> dict[str, tuple[str
     return {p: (c, *who.get(c, ("", ""))) for p, c in commits.items()}
 
 
-def _blobs(store: PoisonStore, oids: Any) -> dict[str, bytes]:
+def _blobs(git_dir: str, oids: Any) -> dict[str, bytes]:
     """oid -> content of the blobs that are still in the object store (a vanished file's
     last version may be gone with a rewritten history and a `git gc`)."""
     wanted = [o for o in dict.fromkeys(oids) if _OID.match(o)]
     if not wanted:
         return {}
-    out = store._git(["cat-file", "--batch"], input="".join(o + "\n" for o in wanted).encode()).stdout
+    out = _git(git_dir, ["cat-file", "--batch"], input="".join(o + "\n" for o in wanted).encode()).stdout
     found, pos = {}, 0
     for oid in wanted:
         nl = out.index(b"\n", pos)
@@ -263,9 +253,9 @@ def _blobs(store: PoisonStore, oids: Any) -> dict[str, bytes]:
     return found
 
 
-def last_version(store: PoisonStore, gone: Vanished) -> Record | None:
+def last_version(git_dir: str, gone: Vanished) -> Record | None:
     """The record as it was before its file vanished, or None when that cannot be read."""
-    blob = _blobs(store, [gone.blob]).get(gone.blob)
+    blob = _blobs(git_dir, [gone.blob]).get(gone.blob)
     if blob is None:
         return None
     parsed = parse_record(gone.path, blob)

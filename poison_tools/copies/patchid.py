@@ -25,12 +25,12 @@ arrived: 7.7 s on a million commits without a commit-graph.
 A commit whose diff git cannot read (objects missing from a partial or damaged clone)
 is not a commit without a change: when its group is diffed (before any verdict it
 could change is given; trees it lacks: at the scan), it goes to the `unreadable` table with the files it
-changes and the blobs it lacks (`poison_tools.diffs`), and the scan goes on past it.
+changes and the blobs it lacks (`poison_tools.copies.diffs`), and the scan goes on past it.
 `Copies` turns these rows into doubt about the verdicts they could change, and asks
 for the ones a verdict waits on to be tried again (`retry`; in a partial clone, after
 fetching their blobs: `fetch_missing`).
 
-The file is a cache and is treated as one (`poison_tools.sqlite_file`): a damaged or
+The file is a cache and is treated as one (`poison_tools.copies.sqlite_file`): a damaged or
 odd one is set aside and built again, with a notice in `notices`; a place where no
 file can be written means a cache in memory.
 """
@@ -47,13 +47,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from poison_tools import diffs, git, sqlite_file, trailers
+from poison_tools import git
+from poison_tools.copies import diffs, sqlite_file, trailers
 from poison_tools.git import SourceRepo
 from poison_tools.progress import Progress, Silent
-from poison_tools.refs import RefListing
+from poison_tools.reach.refs import RefListing
 
 if TYPE_CHECKING:
-    from poison_tools.reach import Reachability
+    from poison_tools.reach.answer import Reachability
 
 CACHE_DIR = "poison-cache"
 SCHEMA = 6  # 4: reverts; 5: unreadable commits (a v4 cache may hold them as "no change");
@@ -283,7 +284,7 @@ class PatchIdCache:
 
     def _beyond(self, tips: set[str], scanned: set[str]) -> set[str]:
         """The `tips` that are not in the history of a `scanned` tip (per the index)."""
-        from poison_tools.reach import GitWalk
+        from poison_tools.reach.walk import GitWalk
 
         if not tips or not scanned or self.reach is None or isinstance(self.reach, GitWalk):
             return tips  # plain git would walk once per scanned tip: worse than one log

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from poison_tools import cachefile
-from poison_tools.index_graph import Graph
+from poison_tools.reach.index_graph import Graph
 
 MAGIC = b"git-poison-index\n"
 VERSION = 4

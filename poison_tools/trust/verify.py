@@ -27,13 +27,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from poison_tools import trust_cache
 from poison_tools.git import is_sha
-from poison_tools.policy import ACTIONS, Policy, PolicyError, load_policy
 from poison_tools.raw_log import HEADER_FORMAT, RawCommit, parse_raw_log
-from poison_tools.record import MAX_FILE_BYTES, Problem, Record, is_record_path, parse_record
-from poison_tools.signatures import Signature, verify
-from poison_tools.store import PoisonStore, Snapshot
+from poison_tools.records.record import (
+    MAX_FILE_BYTES,
+    Problem,
+    Record,
+    is_record_path,
+    parse_record,
+)
+from poison_tools.records.store import PoisonStore, Snapshot
+from poison_tools.trust import cache as trust_cache
+from poison_tools.trust.policy import ACTIONS, Policy, PolicyError, load_policy
+from poison_tools.trust.signatures import Signature, verify
 
 if TYPE_CHECKING:
     from poison_tools.check import Checker, CheckReport, Finding, ReleaseReport
@@ -206,7 +212,7 @@ class Verification:
         """Judge each record as the policy counts it: a verdict that only an untrusted
         cure or withdrawal would make healthy becomes undecided."""
         from poison_tools.check import POISONED, UNDECIDED, CureElsewhere
-        from poison_tools.reach import refs_holding
+        from poison_tools.reach.answer import refs_holding
 
         affected = [i for i, f in enumerate(report.findings)
                     if f.record.cures != self.effective.get(f.record.id, f.record).cures

@@ -26,20 +26,21 @@ from poison_tools import git
 from poison_tools.git import SourceRepo, read_packed_refs
 from poison_tools.lazy import OnFirstUse
 from poison_tools.progress import Progress, Silent
-from poison_tools.reach import Answer, GitWalk
-from poison_tools.refs import RefListing
+from poison_tools.reach.answer import Answer
+from poison_tools.reach.refs import RefListing
+from poison_tools.reach.walk import GitWalk
 
 # `reachability()` hands out an `IndexedReach` before the records and the copy cache
 # are read: numpy is imported at the first question (`poison_tools.lazy`).
 if TYPE_CHECKING:
     import numpy as np
 
-    from poison_tools import index_file, index_graph, index_query
+    from poison_tools.reach import index_file, index_graph, index_query
 else:
     np = OnFirstUse("numpy")
-    index_file = OnFirstUse("poison_tools.index_file")
-    index_graph = OnFirstUse("poison_tools.index_graph")
-    index_query = OnFirstUse("poison_tools.index_query")
+    index_file = OnFirstUse("poison_tools.reach.index_file")
+    index_graph = OnFirstUse("poison_tools.reach.index_graph")
+    index_query = OnFirstUse("poison_tools.reach.index_query")
 
 INDEX_DIR = "poison-index"
 INDEX_FILE = "graph"
@@ -302,7 +303,7 @@ class IndexedReach:
         replace refs, grafts or a shallow boundary change parents (and where
         core.commitGraph is off): so does the index, and lists with rev-list instead.
         """
-        from poison_tools import commit_graph
+        from poison_tools.reach import commit_graph
 
         if not commit_graph_usable(self.repo):
             return None

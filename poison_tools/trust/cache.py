@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from poison_tools import cachefile
-from poison_tools.record import Record, parse_record, record_path
+from poison_tools.records.record import Record, parse_record, record_path
 
 CACHE_FILE = "git-poison-trust.json"
 FORMAT = 2

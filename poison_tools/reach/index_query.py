@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from poison_tools.index_graph import Graph, key
+from poison_tools.reach.index_graph import Graph, key
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from poison_tools import cachefile
 
 if TYPE_CHECKING:
-    from poison_tools.store import PoisonStore
+    from poison_tools.records.store import PoisonStore
 
 CACHE_FILE = "git-poison-signatures.json"
 FORMAT = 1

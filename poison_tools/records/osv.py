@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from poison_tools.copies.patchid import resolve_commits
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo, is_sha
-from poison_tools.patchid import resolve_commits
-from poison_tools.record import (
+from poison_tools.records.record import (
     ID_RE,
     MAX_COMMITS,
     MAX_SHORT,
@@ -32,7 +32,7 @@ from poison_tools.record import (
     Record,
     now_iso,
 )
-from poison_tools.store import Snapshot
+from poison_tools.records.store import Snapshot
 
 SCHEMA_VERSION = "1.7.0"
 ID_PREFIX = "GIT-POISON-"

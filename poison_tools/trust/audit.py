@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from poison_tools.errors import FatalError
 from poison_tools.git import is_sha
-from poison_tools.record import Problem, Record, parse_record, record_path
-from poison_tools.signatures import Signature, verify
+from poison_tools.records.record import Problem, Record, parse_record, record_path
+from poison_tools.trust.signatures import Signature, verify
 
 if TYPE_CHECKING:
-    from poison_tools.policy import Policy
-    from poison_tools.store import PoisonStore, Snapshot
+    from poison_tools.records.store import PoisonStore, Snapshot
+    from poison_tools.trust.policy import Policy
 
 CREATED, EDITED, DELETED, UNREADABLE = "created", "edited", "deleted", "unreadable"
 

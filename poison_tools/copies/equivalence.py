@@ -35,16 +35,16 @@ import os
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from poison_tools import diffs, trailers
+from poison_tools.copies import diffs, trailers
+from poison_tools.copies.pair_facts import PairFacts
+from poison_tools.copies.patchid import PatchIdCache
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
-from poison_tools.pair_facts import PairFacts
-from poison_tools.patchid import PatchIdCache
 from poison_tools.progress import Progress
 
 if TYPE_CHECKING:
-    from poison_tools.check import CopiesGap, Doubt, Equivalence
-    from poison_tools.reach import Reachability
+    from poison_tools.copies.protocol import CopiesGap, Doubt, Equivalence
+    from poison_tools.reach.answer import Reachability
 
 MODES = ("full", "trailers", "none")
 # A patch that recurs this often ("bump version", a one-line revert) says nothing
@@ -134,7 +134,7 @@ class Copies:
     def _settle(self, cache: PatchIdCache, commits: Collection[str],
                 result: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
         """Fetch what the doubts need (a partial clone), look again; record the rest."""
-        from poison_tools.check import CopiesGap
+        from poison_tools.copies.protocol import CopiesGap
 
         failed: str | None = None
         tried: set[str] = set()
@@ -168,7 +168,7 @@ class Copies:
     def _doubts(self, cache: PatchIdCache, commits: Collection[str],
                 result: dict[str, list[tuple[str, str]]]) -> dict[str, Doubt]:
         """For each recorded commit, the unreadable commits that could be its copies."""
-        from poison_tools.check import Doubt
+        from poison_tools.copies.protocol import Doubt
 
         groups = {r: [r, *(c for c, _ in result.get(r, []))] for r in commits}
         everyone = {c for g in groups.values() for c in g}
@@ -314,7 +314,7 @@ def default_equivalence(repo: SourceRepo, progress: Progress | None = None,
                         reach: Reachability | None = None) -> Equivalence:
     """`progress` shows the first scan; `reach` (the command's reachability engine)
     spares the scan new refs that point into history already scanned."""
-    from poison_tools.check import Identity
+    from poison_tools.copies.protocol import Identity
 
     mode = (repo.config_get("poison.equivalence") or "full").strip().lower()
     if mode not in MODES:

@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from poison_tools import cachefile, git, signing, store_cache
+from poison_tools import cachefile, git
 from poison_tools.errors import FatalError, RemoteUnreachable
 from poison_tools.git import GitError, SourceRepo
-from poison_tools.project import project_name
-from poison_tools.record import (
+from poison_tools.records import signing, store_cache
+from poison_tools.records.project import project_name
+from poison_tools.records.record import (
     MAX_FILE_BYTES,
     Problem,
     Record,
@@ -38,12 +39,12 @@ from poison_tools.record import (
     record_path,
     write_problem,
 )
-from poison_tools.remote_answers import PushRefused, git_reason, push_outcome
+from poison_tools.records.remote_answers import PushRefused, git_reason, push_outcome
+from poison_tools.records.tree_edit import edit_tree
 from poison_tools.term import printable
-from poison_tools.tree_edit import edit_tree
 
 if TYPE_CHECKING:
-    from poison_tools.seen_ids import Vanished
+    from poison_tools.records.seen_ids import Vanished
 
 MAX_ATTEMPTS = 100
 DEFAULT_FETCH_TIMEOUT = 10.0
@@ -124,7 +125,7 @@ class Snapshot:
         if len(ids) > 1:
             raise FatalError(f"record id {prefix!r} is ambiguous: {', '.join(ids)}")
         if not ids:
-            from poison_tools.seen_ids import find as find_vanished
+            from poison_tools.records.seen_ids import find as find_vanished
 
             gone = find_vanished(self.vanished, prefix)
             if gone is not None:
@@ -375,7 +376,7 @@ class PoisonStore:
     def _snapshot_of(self, commit: str | None) -> Snapshot:
         if commit is None:
             return _collect((), tip=None)
-        # The parse of one commit never changes: reuse it (poison_tools.store_cache).
+        # The parse of one commit never changes: reuse it (poison_tools.records.store_cache).
         # Caches written before file names were vetted are of format 1, which the cache
         # no longer believes: what it returns was vetted when it was parsed.
         items, notice = store_cache.read(self.path, self.branch, commit)
@@ -417,10 +418,14 @@ class PoisonStore:
 
     def _notice_vanished(self, snap: Snapshot, tips: list[str]) -> None:
         """A record file deleted or renamed is reported until restored or withdrawn."""
-        from poison_tools import seen_ids
+        from poison_tools.records import seen_ids
 
         try:
-            snap.vanished = seen_ids.vanished(self, snap, tips)
+            # Every *.json file of the tree is either a record or a problem (_parse_tree).
+            paths = {r.path for r in snap.records.values()} | {p.path for p in snap.problems}
+            paths |= {p for ps in snap.claimed.values() for p in ps}
+            snap.vanished = seen_ids.vanished(self.path, paths, set(snap.records) | set(snap.claimed),
+                                              tips)
         except GitError as e:
             # Fail closed: if git cannot say what was deleted, nobody can say "healthy".
             snap.problems.append(Problem("records", f"could not look for deleted records: {e}"))

@@ -27,7 +27,7 @@ from poison_tools import cachefile
 from poison_tools.git import SourceRepo, is_sha
 
 if TYPE_CHECKING:
-    from poison_tools.reach import Reachability
+    from poison_tools.reach.answer import Reachability
 
 CACHE_DIR = "poison-cache"
 CACHE_FILE = "pairs-v1.json"
@@ -68,7 +68,7 @@ class PairFacts:
         return found
 
     def _ask_ancestors(self, reach: Reachability, pairs: list[Pair]) -> dict[Pair, bool | None]:
-        from poison_tools.reach import GitWalk
+        from poison_tools.reach.walk import GitWalk
 
         if not isinstance(reach, GitWalk):
             # The index answers every poison against every cure in one sweep.
@@ -110,7 +110,7 @@ class PairFacts:
 
     def _table(self, name: str) -> dict[str, bool]:
         if self._facts is None:
-            from poison_tools.index import fingerprint
+            from poison_tools.reach.index import fingerprint
 
             self._graph = fingerprint(self.repo)
             self._facts = self._read()
