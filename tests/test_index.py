@@ -271,7 +271,7 @@ def test_benchmark_shaped_history_with_lts_branches_answers_equal_git(  # type: 
 
 
 def test_many_small_updates_trigger_a_fresh_layout(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from poison_tools import index as index_module
+    from poison_tools.reach import index as index_module
 
     monkeypatch.setattr(index_module, "REBUILD_SLACK", 0)
     path = tmp_path / "r"
