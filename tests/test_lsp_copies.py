@@ -120,3 +120,33 @@ async def test_first_copy_scan_shows_its_total_as_work_done_progress(
     totals = {int(m.group(2)) for m in (re.match(r"reading changed files: \d+% \((\d+)/(\d+)\)", t)
                                         for t in messages) if m}
     assert totals == {commits}, messages
+
+
+async def test_pick_whose_changes_git_cannot_read_leaves_the_poisoned_lines_undecided_as_the_cli_does(
+        client: LanguageClient, tmp_path: Path):  # noqa: F811
+    repo = Repo(tmp_path / "svc")
+    repo.commit("base", {"app.py": TEN_LINES, "guard.py": "g = 0\n" + TEN_LINES})
+    poison = repo.commit("poison: lines 3-5", {"app.py": with_lines(BAD)})
+    repo.branch("lts")
+    cure = repo.commit("cure: guard", {"app.py": with_lines({**BAD, **GUARD}), "guard.py": "g = 1\n" + TEN_LINES})
+    record = repo.add_poison(poison, "hangs on io error")
+    repo.add_cure(record, cure)
+    repo.checkout("lts")
+    repo.commit("lts: its own guard setting", {"guard.py": "g = 0\n" + TEN_LINES + "lts = True\n"})
+    repo.git("cherry-pick", cure)
+    # The pick's guard.py is lost (a damaged clone): its patch-id cannot be computed, so
+    # whether it is a copy of the cure cannot be told. Blame of app.py does not need it.
+    blob = repo.git("rev-parse", "HEAD:guard.py").strip()
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    cli = repo.poison("check", "--json")
+    assert cli.rc == 2 and '"verdict": "undecided"' in cli.out, cli.err
+
+    uri = open_doc(client, repo.path / "app.py")
+    [diag] = await diagnostics(client, uri, 1)
+    assert (diag.range.start.line, diag.range.end.line) == (3, 5)
+    assert diag.data["undecided"] is True and diag.data["provisional"] is False
+    assert "cannot tell whether it is cured on this branch" in diag.message
+    assert "git cannot read the changes of" in diag.message and "not cured" not in diag.message
+    status = await until(lambda: [s for s in client.statuses  # type: ignore[attr-defined]
+                                  if s.copies == "known"])
+    assert (status[-1].uncured, status[-1].undecided) == (0, 1)
