@@ -231,11 +231,17 @@ def make_checker(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None
 
 def check_head(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> CheckReport:
     """`git poison check HEAD`, as data. Raises BlameUnavailable on an unborn HEAD."""
+    head = head_commit(repo)  # before the checker: an unborn HEAD needs no copy scan
+    return make_checker(repo, snapshot, progress).check(head, "HEAD")
+
+
+def head_commit(repo: SourceRepo) -> str:
+    """HEAD's commit; raises BlameUnavailable on an unborn HEAD."""
     proc = repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
     head = proc.stdout.decode().strip()
     if proc.returncode != 0 or not head:
         raise BlameUnavailable("the repository has no commit yet")
-    return make_checker(repo, snapshot, progress).check(head, "HEAD")
+    return head
 
 
 def _check_text(text: bytes) -> None:

@@ -10,6 +10,8 @@ import sys
 import time
 from typing import TextIO
 
+from poison_tools.progress import describe, duration
+
 # Characters a record (anyone with push access writes them) must not send to a terminal
 # or an editor: C0 controls (ESC starts the sequences that clear the screen or set the
 # window title), DEL, C1 controls (0x9b is a one-byte CSI), the line and paragraph
@@ -106,19 +108,11 @@ class StderrProgress:
             self.stream.flush()
         elif self._logged:
             took = time.monotonic() - self._started
-            self.stream.write(f"git-poison: {self.label}: done, {self.done} in {_duration(took)}\n")
+            self.stream.write(f"git-poison: {self.label}: done, {self.done} in {duration(took)}\n")
             self.stream.flush()
 
     def text(self, now: float) -> str:
-        if not self.total:
-            return f"{self.label}: {self.done}"
-        pct = 100 * min(self.done, self.total) // max(1, self.total)
-        text = f"{self.label}: {pct}% ({self.done}/{self.total})"
-        spent = now - self._started
-        if self.done and spent >= 1.0 and self.done < self.total:
-            left = spent * (self.total - self.done) / self.done
-            text += f", {_duration(left)} left"
-        return text
+        return describe(self.label, self.done, self.total, now - self._started)
 
     def _draw(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -133,8 +127,3 @@ class StderrProgress:
         self._drawn = now
         self.stream.write("\r\033[K" + self.text(now))
         self.stream.flush()
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"

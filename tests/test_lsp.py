@@ -104,13 +104,16 @@ def open_doc(client: LanguageClient, path: Path, text: str | None = None, versio
 
 
 async def diagnostics(client: LanguageClient, uri: str, n: int | None = None,
-                      timeout: float = 30.0) -> list[types.Diagnostic]:
-    """Wait for the diagnostics of `uri` (exactly `n` of them when given)."""
+                      timeout: float = 30.0, settled: bool = True) -> list[types.Diagnostic]:
+    """Wait for the diagnostics of `uri` (exactly `n` of them when given); `settled`:
+    none of them provisional (shown while a slow first copy scan runs)."""
     def ready() -> Any:
         if uri not in client.diagnostics:
             return None
         got = list(client.diagnostics[uri])
         last[:] = got
+        if settled and any((d.data or {}).get("provisional") for d in got):
+            return None
         return (got or True) if n is None or len(got) == n else None
     last: list[types.Diagnostic] = []
     try:
@@ -145,7 +148,7 @@ async def test_poisoned_lines_on_lts_get_one_warning_with_the_record_and_its_cur
         "recordId": lts.record, "poison": lts.poison, "recordedPoison": lts.poison,
         "cures": [{"commit": lts.cure, "refs": ["refs/heads/master"],
                    "cherryPick": f"git cherry-pick -x {lts.cure}"}],
-        "undecided": False,
+        "undecided": False, "provisional": False,
     }
     # The first check scanned the history for copies: shown as work-done progress.
     scans = await until(lambda: [r for r in client.progress_reports.values()

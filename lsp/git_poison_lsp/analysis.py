@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from git_poison_lsp.repos import Repos, RepoState, Status
+from git_poison_lsp.repos import KNOWN, Repos, RepoState, Status
 from poison_tools.blame import BlameUnavailable, PoisonedRun, TextBlame, annotate
 from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError
@@ -32,6 +32,10 @@ class Analysis:
     skipped: str | None = None
     blame: TextBlame | None = None
     fingerprint: str | None = None  # of the repository state the blame belongs to
+    # `known`, or `pending` / `failed`: the report is what ancestry alone says, while the
+    # copy scan runs / because it failed (`error`) (see `repos.HeadReport`).
+    copies: str = KNOWN
+    error: str | None = None
 
     def runs_at(self, line: int) -> list[PoisonedRun]:
         return [r for r in self.runs if r.start <= line <= r.end]
@@ -63,10 +67,11 @@ def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None,
         result.skipped = "outside the work tree"
         return result
     try:
-        report, branch, fingerprint = state.report(progress)
+        head = state.report(progress)
+        report, fingerprint = head.report, head.fingerprint
         result.report, result.fingerprint = report, fingerprint
-        result.status = Status(state.toplevel, branch, report.target, len(report.poisoned),
-                               len(report.undecided))
+        result.copies, result.error = head.copies, head.error
+        result.status = head.status(state.toplevel)
         before = (previous.blame if previous is not None and previous.state is state
                   and previous.fingerprint == fingerprint else None)
         annotations = annotate(state.repo, rel, text.encode("utf-8", "surrogatepass"), report,

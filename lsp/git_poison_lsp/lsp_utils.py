@@ -10,9 +10,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from git_poison_lsp.repos import Status
+from git_poison_lsp.repos import FAILED, KNOWN, PENDING, Status
+from poison_tools.ancestry_first import waits_on_copies
 from poison_tools.blame import PoisonedRun
-from poison_tools.check import CureElsewhere
+from poison_tools.check import CureElsewhere, Finding
 from poison_tools.render import (
     cure_line,
     finding_lines,
@@ -49,16 +50,38 @@ def cure_data(cure: CureElsewhere) -> dict[str, Any]:
     return {"commit": cure.cure, "refs": list(cure.refs), "cherryPick": cure.cherry_pick}
 
 
-def message(run: PoisonedRun) -> str:
+def provisional(run: PoisonedRun, copies: str) -> bool:
+    """The warning is what ancestry says while the copy scan runs: a copy of a cure
+    could still cure these lines."""
+    return copies == PENDING and waits_on_copies(run.finding)
+
+
+def _undecided_reason(f: Finding, copies: str, error: str | None) -> str:
+    cures = ", ".join(short(c) for c in f.unknown_copies)
+    if f.undecided_commits:
+        missing = ", ".join(short(c) for c in f.undecided_commits)
+        return (f"cannot tell whether it is cured on this branch: the history needed is missing "
+                f"({missing}); try `git fetch --unshallow`"
+                + (" (checking for cherry-picked cures…)" if copies == PENDING and cures else ""))
+    if copies == PENDING and cures:
+        return (f"no recorded cure ({cures}) is in this branch's history "
+                "(checking for cherry-picked cures…)")
+    if copies == FAILED and cures:
+        return (f"no recorded cure ({cures}) is in this branch's history, and whether a "
+                f"cherry-picked copy of one is cannot be told: the search for copies failed "
+                f"({printable(error or '')})")
+    return (f"cannot tell whether it is cured on this branch: git cannot read the changes of "
+            f"{cures} here (objects missing from this clone), so a copy among them cannot be "
+            "ruled out; `git poison check` says how to complete the clone")
+
+
+def message(run: PoisonedRun, copies: str = KNOWN, error: str | None = None) -> str:
     f, r = run.finding, run.finding.record
     sev = f" ({r.severity})" if r.severity else ""
     via = "" if run.evidence.via == "ancestry" else f", a copy of {short(run.evidence.recorded)}"
     if not run.decided:
-        missing = ", ".join(short(c) for c in f.undecided_commits)
         return "\n".join([f"poison {r.id}{sev}: {title(r)}",
-                          f"from commit {short(run.commit)}{via}; cannot tell whether it is cured "
-                          f"on this branch: the history needed is missing ({missing}); "
-                          "try `git fetch --unshallow`"])
+                          f"from commit {short(run.commit)}{via}; {_undecided_reason(f, copies, error)}"])
     lines = [f"poison {r.id}{sev}: {title(r)}",
              f"from commit {short(run.commit)}{via}, not cured on this branch"]
     lines += [reverted_line(e, by) for e, by in f.reverted]
@@ -69,11 +92,12 @@ def message(run: PoisonedRun) -> str:
     return "\n".join(lines)
 
 
-def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len) -> types.Diagnostic:
+def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len,
+               copies: str = KNOWN, error: str | None = None) -> types.Diagnostic:
     r = run.finding.record
     return types.Diagnostic(
         range=line_range(lines, run.start, run.end, units),
-        message=message(run),
+        message=message(run, copies, error),
         severity=types.DiagnosticSeverity.Warning,
         source=SOURCE,
         code=r.id,
@@ -83,6 +107,7 @@ def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len
             "recordedPoison": run.evidence.recorded,
             "cures": [cure_data(c) for c in run.finding.cures_elsewhere],
             "undecided": not run.decided,
+            "provisional": provisional(run, copies),
         },
     )
 
@@ -101,7 +126,7 @@ def _fenced(lines: Sequence[str]) -> list[str]:
     return [fence + "text", *lines, fence]
 
 
-def hover_markdown(runs: Sequence[PoisonedRun]) -> str:
+def hover_markdown(runs: Sequence[PoisonedRun], copies: str = KNOWN, error: str | None = None) -> str:
     parts = []
     for run in runs:
         r = run.finding.record
@@ -113,6 +138,12 @@ def hover_markdown(runs: Sequence[PoisonedRun]) -> str:
             bug = f"[{text}]({r.bug})" if _URL.match(r.bug) and shown == r.bug else text
             body += [f"Bug: {bug}", ""]
         body += _fenced(finding_lines(run.finding))
+        if provisional(run, copies):
+            body += ["", "Provisional: the search for cherry-picked cures is still running; "
+                     "this is what ancestry alone says."]
+        elif copies == FAILED and waits_on_copies(run.finding):
+            body += ["", f"Undecided: the search for cherry-picked cures failed "
+                     f"({escape_markdown(printable(error or ''))})."]
         more = [printable(line, multiline=True) for line in r.comment.splitlines()[1:]]
         if any(line.strip() for line in more):
             body += ["", *_fenced(more)]
@@ -170,4 +201,4 @@ def code_lens(uri: str, runs: Sequence[PoisonedRun]) -> list[types.CodeLens]:
 
 def status_params(status: Status) -> dict[str, Any]:
     return {"root": from_fs_path(status.root), "branch": status.branch, "head": status.head,
-            "uncured": status.uncured, "undecided": status.undecided}
+            "uncured": status.uncured, "undecided": status.undecided, "copies": status.copies}

@@ -1,6 +1,7 @@
 """`poison_tools.progress.Progress` for the editor: the first scan of a repository's
 history for copies (patch-ids) can take seconds, so it is logged and, when the client
-supports it, shown as work-done progress.
+supports it, shown as work-done progress, in the words of the terminal's progress
+(`poison_tools.progress.describe`: the total and the time left).
 
 The core calls it from a worker thread; everything that talks to the client is handed
 to the event loop (`call_soon_threadsafe`) and sent in order by one task per scan,
@@ -16,6 +17,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+
+from poison_tools.progress import describe, percentage
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -44,13 +47,17 @@ class ClientProgress:
             self.loop.call_soon_threadsafe(self._open)
 
     def advance(self, n: int = 1) -> None:
+        first = not self.done
         self.done += n
         now = time.monotonic()
-        if self.enabled and now - self.last >= 0.2:  # a few updates a second is plenty
+        # A few updates a second is plenty; the first and the last are always sent, so
+        # that even a short scan shows its total.
+        ended = self.total is not None and self.done - n < self.total <= self.done
+        if self.enabled and (first or ended or now - self.last >= 0.2):
             self.last = now
-            pct = min(100, 100 * self.done // self.total) if self.total else None
             self._put(types.WorkDoneProgressReport(
-                message=f"{self.done}" + (f"/{self.total}" if self.total else ""), percentage=pct))
+                message=describe(self.label, self.done, self.total, now - self.started),
+                percentage=percentage(self.done, self.total)))
 
     def finish(self) -> None:
         log.info("%s: %s done in %.1fs", self.where, self.label, time.monotonic() - self.started)

@@ -4,6 +4,10 @@ Everything here is synchronous and called from worker threads. A repository's
 HEAD report (`git poison check HEAD` as data) is shared by all its documents and
 recomputed only when its fingerprint moves: HEAD, any ref of the source repository
 (a cure cherry-picked or fetched elsewhere changes the answer), or the records.
+
+The full report needs the copies (patch-ids), whose first scan can take tens of
+seconds: it runs in a thread of its own, and until it ends the documents get what
+ancestry alone says (`poison_tools.ancestry_first`), then the full report.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, TimeoutError
 from dataclasses import dataclass
 
-from poison_tools.blame import check_head
+from poison_tools.ancestry_first import check_by_ancestry
+from poison_tools.blame import BlameUnavailable, check_head, head_commit
 from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo, parse_config
@@ -29,6 +36,12 @@ log = logging.getLogger(__name__)
 FETCH_INTERVAL = 300.0
 
 
+# How long a document waits for the full report before it is shown what ancestry says:
+# a warm copies cache answers well within it, a first scan of a big history does not.
+GRACE = 1.0
+KNOWN, PENDING, FAILED = "known", "pending", "failed"
+
+
 @dataclass
 class Status:
     root: str
@@ -36,6 +49,33 @@ class Status:
     head: str
     uncured: int
     undecided: int
+    copies: str = KNOWN
+
+
+@dataclass
+class HeadReport:
+    """HEAD's report and what it rests on. `copies`: `known` (the full report),
+    `pending` (ancestry alone, the copy scan still running: `ancestry_first`) or
+    `failed` (ancestry alone, and `error` says why the scan failed)."""
+
+    report: CheckReport
+    branch: str | None
+    fingerprint: str
+    copies: str
+    error: str | None = None
+
+    def status(self, root: str) -> Status:
+        r = self.report
+        return Status(root, self.branch, r.target, len(r.poisoned), len(r.undecided), self.copies)
+
+
+class _Scan:
+    """One full report being made in its own thread, for one fingerprint."""
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+        self.future: Future[HeadReport] = Future()
+        self.shown = False  # a pending report was handed out meanwhile
 
 
 class RepoState:
@@ -45,7 +85,10 @@ class RepoState:
         self.toplevel = repo.toplevel
         self.store = PoisonStore(repo, fetch=False)
         self._lock = threading.Lock()
-        self._report: tuple[str, CheckReport, str | None] | None = None
+        self._final: HeadReport | None = None  # the full report (copies known or failed)
+        self._scan: _Scan | None = None  # the full report being made
+        # Called from the scan's thread when a full report ends that was shown pending.
+        self.on_copies_known: Callable[[RepoState], None] | None = None
         self.seen: str | None = None  # the fingerprint the last report was asked at
         self.last_fetch = 0.0
         self.fetch_error: str | None = None
@@ -82,23 +125,72 @@ class RepoState:
             log.warning("%s: %s", self.toplevel, notice)
         return snap
 
-    def report(self, progress: Progress | None = None) -> tuple[CheckReport, str | None, str]:
-        """HEAD's report, branch and the fingerprint they belong to; recomputed only
-        when the fingerprint moved."""
+    def report(self, progress: Progress | None = None) -> HeadReport:
+        """HEAD's report for the current fingerprint: the full one when it is ready
+        within `GRACE`, else what ancestry alone says (`copies == "pending"`) while the
+        full one goes on in a thread of its own; `on_copies_known` is called when it
+        ends. Recomputed only when the fingerprint moved."""
         with self._lock:
             fp = self.seen = self.fingerprint()
-            if self._report is not None and self._report[0] == fp:
-                return self._report[1], self._report[2], fp
-            started = time.monotonic()
+            if self._final is not None and self._final.fingerprint == fp:
+                return self._final
             self.reload_config()
-            report = check_head(self.repo, self.snapshot(), progress)
+            snapshot = self.snapshot()
+            if self._scan is None or self._scan.fingerprint != fp:
+                self._scan = _Scan(fp)
+                threading.Thread(target=self._run_scan, args=(self._scan, snapshot, progress),
+                                 name="git-poison-copies", daemon=True).start()
+            scan = self._scan
+        try:
+            return scan.future.result(timeout=GRACE)  # a warm copies cache answers in time
+        except TimeoutError:
+            pass
+        report = check_by_ancestry(self.repo, snapshot, head_commit(self.repo), "HEAD")
+        pending = HeadReport(report, self.branch(), fp, PENDING)
+        with self._lock:
+            if scan.future.done() and scan.future.exception() is None:
+                return scan.future.result()  # it ended meanwhile: nobody will be told
+            scan.shown = True
+        log.info("%s: copies not known yet; showing what ancestry says at %s", self.toplevel,
+                 report.target[:12])
+        return pending
+
+    def _run_scan(self, scan: _Scan, snapshot: Snapshot, progress: Progress | None) -> None:
+        """The full report, in its own thread (not the server's pool: it may take
+        minutes). A failure is not "clean": the ancestry report is kept, with the
+        verdicts that wait on copies undecided and the reason (`copies == "failed"`)."""
+        started = time.monotonic()
+        try:
+            report = check_head(self.repo, snapshot, progress)
+            result = HeadReport(report, self.branch(), scan.fingerprint, KNOWN)
             for notice in report.notices:  # a damaged copies cache or index, rebuilt
                 log.warning("%s: %s", self.toplevel, notice)
-            branch = self.branch()
-            self._report = (fp, report, branch)
-            log.info("%s: %s at %s in %.2fs", self.toplevel, report.verdict, report.target[:12],
-                     time.monotonic() - started)
-            return report, branch, fp
+        except BlameUnavailable as e:  # an unborn HEAD: nothing to annotate, either way
+            scan.future.set_exception(e)
+            return
+        except Exception as e:  # a git failure, missing objects, a bug: said, never clean
+            log.warning("%s: the search for copies failed: %s", self.toplevel, e, exc_info=True)
+            try:
+                report = check_by_ancestry(self.repo, snapshot, head_commit(self.repo), "HEAD")
+            except Exception as again:
+                scan.future.set_exception(again)
+                self._ended(scan)
+                return
+            result = HeadReport(report, self.branch(), scan.fingerprint, FAILED,
+                                str(e) or e.__class__.__name__)
+        log.info("%s: %s at %s in %.2fs (copies %s)", self.toplevel, result.report.verdict,
+                 result.report.target[:12], time.monotonic() - started, result.copies)
+        with self._lock:
+            if self._scan is scan:
+                self._final = result
+        scan.future.set_result(result)
+        self._ended(scan)
+
+    def _ended(self, scan: _Scan) -> None:
+        with self._lock:
+            tell = scan.shown and self._scan is scan
+        if tell and self.on_copies_known is not None:
+            self.on_copies_known(self)
 
     def reload_config(self) -> None:
         """Read the config again: `git poison init --remote` may have run meanwhile."""
@@ -109,17 +201,21 @@ class RepoState:
         """Whether HEAD, refs or records moved since the last report was asked for."""
         return self.seen is not None and self.fingerprint() != self.seen
 
+    def ready(self, fingerprint: str) -> bool:
+        """Whether the full report for `fingerprint` is at hand (no need to wait)."""
+        with self._lock:
+            return self._final is not None and self._final.fingerprint == fingerprint
+
     def invalidate(self) -> None:
         with self._lock:
-            self._report = None
+            self._final = self._scan = None  # a scan still running is no longer waited for
 
     def branch(self) -> str | None:
         proc = self.repo.git(["symbolic-ref", "--quiet", "--short", "HEAD"], check=False)
         return proc.stdout.decode().strip() or None
 
     def status(self) -> Status:
-        report, branch, _ = self.report()
-        return Status(self.toplevel, branch, report.target, len(report.poisoned), len(report.undecided))
+        return self.report().status(self.toplevel)
 
     # -- the shared poisons remote ----------------------------------------------------
 
@@ -142,10 +238,11 @@ class RepoState:
 class Repos:
     """Documents' paths -> their repository (None outside any work tree)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_copies_known: Callable[[RepoState], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._by_dir: dict[str, str | None] = {}
         self._by_top: dict[str, RepoState] = {}
+        self.on_copies_known = on_copies_known  # given to each repository's state
 
     def for_path(self, path: str) -> RepoState | None:
         # A folder URI (a workspace root, the status item's root) names its own repository.
@@ -161,6 +258,7 @@ class Repos:
                 self._by_dir[directory] = None
                 return None
             state = self._by_top.setdefault(state.toplevel, state)
+            state.on_copies_known = self.on_copies_known
             self._by_dir[directory] = state.toplevel
             return state
 

@@ -1,6 +1,11 @@
 """The language server: short handlers that fetch the document, ask the core in a
 worker thread, and convert the answer.
 
+Copies: the first report of a repository may wait on a long scan for copies; meanwhile
+documents get what ancestry alone says (marked provisional), and when the scan ends
+(`copies_known`, from its thread) every open document of the repository is annotated
+again. Hover and code actions answer from the last annotations, whichever they are.
+
 Scheduling: each document has a generation number. Every request for new
 annotations (open, change, save, HEAD or records moved) bumps it, cancels the
 pending wait, and waits `delay` (debounce); a result whose generation was overtaken
@@ -24,7 +29,7 @@ from pygls.uris import to_fs_path
 from git_poison_lsp import __version__, actions, lsp_utils
 from git_poison_lsp.analysis import Analysis, analyse, relative_path
 from git_poison_lsp.progress_utils import ClientProgress
-from git_poison_lsp.repos import Repos, RepoState
+from git_poison_lsp.repos import PENDING, Repos, RepoState
 from git_poison_lsp.settings import Settings
 from poison_tools.cherry_pick import cherry_pick_line
 from poison_tools.errors import FatalError
@@ -42,7 +47,8 @@ class PoisonServer(LanguageServer):
         super().__init__("git-poison-lsp", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.settings = Settings()
-        self.repos = Repos()
+        self.repos = Repos(on_copies_known=self.copies_known)
+        self.loop: asyncio.AbstractEventLoop | None = None  # the event loop, once serving
         # More than one worker: one slow blame must not hold up every other document.
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="git-poison")
         self.results: dict[str, Analysis] = {}
@@ -86,6 +92,7 @@ class PoisonServer(LanguageServer):
         doc = self.workspace.text_documents.get(uri)
         if path is None or doc is None:
             return  # untitled buffers and other schemes have no blame
+        self.loop = asyncio.get_running_loop()
         started = time.monotonic()
         try:
             previous = self.results.get(uri) if edit else None
@@ -104,12 +111,28 @@ class PoisonServer(LanguageServer):
             self.refresh_code_lens()
         lines = doc.lines
         units = doc.position_codec.client_num_units
-        diagnostics = [lsp_utils.diagnostic(run, lines, units) for run in result.runs]
+        diagnostics = [lsp_utils.diagnostic(run, lines, units, result.copies, result.error)
+                       for run in result.runs]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=result.version))
         if result.status is not None:
             self.protocol.notify(lsp_utils.STATUS, lsp_utils.status_params(result.status))
         log.debug("%s: %d diagnostics in %.3fs", uri, len(diagnostics), time.monotonic() - started)
+        if (result.copies == PENDING and result.state is not None and result.fingerprint is not None
+                and result.state.ready(result.fingerprint)):
+            self.schedule(uri)  # the scan ended while this was blamed: its call came too early
+
+    def copies_known(self, state: RepoState) -> None:
+        """From the copy scan's thread: its full report is ready where ancestry was shown."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.reannotate, state)
+
+    def reannotate(self, state: RepoState) -> None:
+        """Annotate the repository's open documents again from the report now at hand."""
+        uris = self.uris_of(state)
+        self.log(f"{state.toplevel}: copies known; refining the annotations of {len(uris)} documents")
+        for uri in uris:
+            self.schedule(uri)
 
     def forget(self, uri: str) -> None:
         self.generation[uri] = self.generation.get(uri, 0) + 1
@@ -264,10 +287,11 @@ def register(ls: PoisonServer) -> None:
     def hover(ls: PoisonServer, params: types.HoverParams) -> types.Hover | None:
         result = ls.results.get(params.text_document.uri)
         runs = result.runs_at(params.position.line) if result else []
-        if not runs:
+        if result is None or not runs:
             return None
         return types.Hover(contents=types.MarkupContent(
-            kind=types.MarkupKind.Markdown, value=lsp_utils.hover_markdown(runs)))
+            kind=types.MarkupKind.Markdown,
+            value=lsp_utils.hover_markdown(runs, result.copies, result.error)))
 
     @ls.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                 types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
