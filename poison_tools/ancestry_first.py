@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from poison_tools.check import UNDECIDED, Checker, CheckReport, CopiesGap, Doubt, Finding
+from poison_tools.check import UNDECIDED, Checker, CheckReport, Finding
+from poison_tools.copies.protocol import CopiesGap, Doubt
 from poison_tools.git import SourceRepo
-from poison_tools.store import Snapshot
+from poison_tools.records.store import Snapshot
 
 
 class CopiesPending:

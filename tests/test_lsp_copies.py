@@ -16,7 +16,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from poison_tools.patchid import CACHE_DIR, CACHE_FILE
+from poison_tools.copies.patchid import CACHE_DIR, CACHE_FILE
 from tests.gitrepo import TEN_LINES, Repo, with_lines
 from tests.test_lsp import Lts, client, diagnostics, open_doc, until  # noqa: F401  (client: fixture)
 
