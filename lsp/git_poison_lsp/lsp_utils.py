@@ -1,5 +1,5 @@
-"""Core data -> lsprotocol types. Wording comes from `poison_tools.render`, so a
-poison reads the same in the editor as in `git poison check`."""
+"""Core data -> lsprotocol types. Wording comes from `poison_tools.editor_render` and
+`render`, so a poison reads the same in the editor as in `git poison check`."""
 
 from __future__ import annotations
 
@@ -13,15 +13,12 @@ from pygls.uris import from_fs_path
 from git_poison_lsp.repos import Status
 from poison_tools.blame import PoisonedRun
 from poison_tools.check import CureElsewhere
-from poison_tools.render import (
-    cure_line,
-    finding_lines,
-    ignored_line,
-    reverted_line,
-    short,
-    short_ref,
-    title,
+from poison_tools.editor_render import (
+    cherry_pick_title,
+    code_lens_label,
+    diagnostic_message,
 )
+from poison_tools.render import finding_lines, title
 from poison_tools.term import printable
 
 SOURCE = "git-poison"
@@ -49,31 +46,11 @@ def cure_data(cure: CureElsewhere) -> dict[str, Any]:
     return {"commit": cure.cure, "refs": list(cure.refs), "cherryPick": cure.cherry_pick}
 
 
-def message(run: PoisonedRun) -> str:
-    f, r = run.finding, run.finding.record
-    sev = f" ({r.severity})" if r.severity else ""
-    via = "" if run.evidence.via == "ancestry" else f", a copy of {short(run.evidence.recorded)}"
-    if not run.decided:
-        missing = ", ".join(short(c) for c in f.undecided_commits)
-        return "\n".join([f"poison {r.id}{sev}: {title(r)}",
-                          f"from commit {short(run.commit)}{via}; cannot tell whether it is cured "
-                          f"on this branch: the history needed is missing ({missing}); "
-                          "try `git fetch --unshallow`"])
-    lines = [f"poison {r.id}{sev}: {title(r)}",
-             f"from commit {short(run.commit)}{via}, not cured on this branch"]
-    lines += [reverted_line(e, by) for e, by in f.reverted]
-    lines += [ignored_line(c, p) for c, p in f.ignored]
-    lines += [cure_line(c) for c in f.cures_elsewhere]
-    if not r.cures:
-        lines.append("no cure recorded yet (known unfixed bug)")
-    return "\n".join(lines)
-
-
 def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len) -> types.Diagnostic:
     r = run.finding.record
     return types.Diagnostic(
         range=line_range(lines, run.start, run.end, units),
-        message=message(run),
+        message=diagnostic_message(run),
         severity=types.DiagnosticSeverity.Warning,
         source=SOURCE,
         code=r.id,
@@ -120,15 +97,6 @@ def hover_markdown(runs: Sequence[PoisonedRun]) -> str:
     return "\n\n---\n\n".join(parts)
 
 
-def best_ref(cure: CureElsewhere) -> str | None:
-    """Where to say the cure comes from: a local branch first, then a remote one."""
-    for prefix in ("refs/heads/", "refs/remotes/", ""):
-        for ref in cure.refs:
-            if ref.startswith(prefix):
-                return short_ref(ref)
-    return None
-
-
 def code_actions(uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[types.Diagnostic]
                  ) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
@@ -137,11 +105,10 @@ def code_actions(uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[ty
         rid = run.finding.record.id
         diags = [d for d in diagnostics if d.source == SOURCE and d.code == rid]
         for cure in run.finding.cures_elsewhere:
-            branch = best_ref(cure)
-            if branch is None or (rid, cure.cure) in seen:
+            label = cherry_pick_title(cure)
+            if label is None or (rid, cure.cure) in seen:
                 continue  # not in this clone: nothing to pick from
             seen.add((rid, cure.cure))
-            label = f"Cherry-pick cure {short(cure.cure)} from {branch}"
             actions.append(types.CodeAction(
                 title=label,
                 kind=types.CodeActionKind.QuickFix,
@@ -154,14 +121,9 @@ def code_actions(uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[ty
 
 
 def code_lens(uri: str, runs: Sequence[PoisonedRun]) -> list[types.CodeLens]:
-    ids = list(dict.fromkeys(r.finding.record.id for r in runs if r.decided))
-    unsure = list(dict.fromkeys(r.finding.record.id for r in runs if not r.decided))
-    if not ids and not unsure:
+    label = code_lens_label(runs)
+    if label is None:
         return []
-    n = len(ids)
-    label = ", ".join(part for part in (
-        f"{n} uncured poison{'s' if n != 1 else ''}" if n else "",
-        f"{len(unsure)} undecided" if unsure else "") if part) + " in this file"
     return [types.CodeLens(
         range=types.Range(types.Position(0, 0), types.Position(0, 0)),
         command=types.Command(label, CHECK_BRANCH, arguments=[{"uri": uri}]),
