@@ -123,3 +123,18 @@ def no_cures_line(report: CheckReport) -> str:
 def check_items(report: CheckReport) -> dict[str, Any]:
     """What the extension shows for "check this branch": finished labels, and the ids to act."""
     return {"findings": [finding_item(f) for f in report.poisoned], "noCures": no_cures_line(report)}
+
+
+def status_labels(branch: str | None, head: str | None, uncured: int, undecided: int
+                  ) -> dict[str, str]:
+    """The status bar's text (without its icon) and tooltip for one repository."""
+    where = _p(branch) if branch else short(head) if head else "HEAD"
+    if uncured:
+        return {"label": f"{uncured} uncured",
+                "tooltip": f"git-poison: {uncured} uncured poison{'s' if uncured != 1 else ''} on "
+                           f"{where}. Click to list them."}
+    if undecided:
+        return {"label": f"{undecided} undecided",
+                "tooltip": f"git-poison: {undecided} record{'s' if undecided != 1 else ''} could not "
+                           f"be decided on {where} (missing history?). Click to check."}
+    return {"label": "git-poison", "tooltip": f"git-poison: no uncured poison on {where}"}

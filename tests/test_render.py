@@ -152,3 +152,12 @@ def test_push_with_only_known_unfixed_bugs_goes_on_and_says_so_quietly():
         f"· k3v7x2m9d0  hangs on io error [JIRA-1234] (known unfixed bug: poison {POISON[:12]}, "
         "recorded by A <a@b>)",
     ]
+
+
+def test_status_bar_counts_on_the_branch_or_the_detached_head():
+    assert editor_render.status_labels("lts/2.1", TARGET, 2, 0) == {
+        "label": "2 uncured", "tooltip": "git-poison: 2 uncured poisons on lts/2.1. Click to list them."}
+    assert editor_render.status_labels(None, TARGET, 0, 1)["tooltip"] == (
+        f"git-poison: 1 record could not be decided on {TARGET[:12]} (missing history?). Click to check.")
+    assert editor_render.status_labels("master", None, 0, 0) == {
+        "label": "git-poison", "tooltip": "git-poison: no uncured poison on master"}

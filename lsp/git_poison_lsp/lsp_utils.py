@@ -17,6 +17,7 @@ from poison_tools.editor_render import (
     cherry_pick_title,
     code_lens_label,
     diagnostic_message,
+    status_labels,
 )
 from poison_tools.render import finding_lines, title
 from poison_tools.term import printable
@@ -132,4 +133,5 @@ def code_lens(uri: str, runs: Sequence[PoisonedRun]) -> list[types.CodeLens]:
 
 def status_params(status: Status) -> dict[str, Any]:
     return {"root": from_fs_path(status.root), "branch": status.branch, "head": status.head,
-            "uncured": status.uncured, "undecided": status.undecided}
+            "uncured": status.uncured, "undecided": status.undecided,
+            **status_labels(status.branch, status.head, status.uncured, status.undecided)}

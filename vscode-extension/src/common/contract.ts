@@ -82,4 +82,7 @@ export interface PoisonStatus {
     head: string | null;
     uncured: number;
     undecided: number;
+    /** Worded by the server: shown as they come, behind an icon the counts choose. */
+    label: string;
+    tooltip: string;
 }
