@@ -25,6 +25,10 @@ from poison_tools.copies.protocol import CopiesGap, Doubt
 from poison_tools.git import SourceRepo
 from poison_tools.records.store import Snapshot
 
+# What a HEAD report rests on: the copies known (the full report), pending (ancestry
+# alone while the copy scan runs) or failed (ancestry alone; the scan failed).
+KNOWN, PENDING, FAILED = "known", "pending", "failed"
+
 
 class CopiesPending:
     """An `Equivalence` before the copy scan: a commit stands only for itself, and

@@ -142,11 +142,11 @@ class App:
         return f"{name} <{email}>"
 
     def report_write(self, result: Any, done: str) -> None:
-        if result.offline is not None:
-            self.warn(
-                f"{done} locally only: the poisons remote is unreachable ({result.offline}); "
-                "run `git poison sync` when it is back"
-            )
+        from poison_tools.edit_render import offline_line
+
+        line = offline_line(done, result.offline)
+        if line is not None:
+            self.warn(line)
 
     def report_deployments(self, record: Any, tip: str | None) -> None:
         """After a write: the deployments that carry `record`, on stderr.

@@ -1,8 +1,8 @@
 """The pre-push hook: check every tip being pushed before it leaves the machine.
 
 `check_push()` is the core (data in, data out); `main()` only reads what git or
-pre-commit hands over, renders with `render.py`, and returns the exit code git acts on:
-0 the push goes on (healthy, or warnings only), 1 blocked by policy, 2 the hook could
+pre-commit hands over, prints the lines `push_render.py` makes of the outcome, and
+returns the exit code git acts on: 0 the push goes on (healthy, or warnings only), 1 blocked by policy, 2 the hook could
 not run (bad input or configuration). argparse rather than click keeps the import of
 this module cheap: it runs on every push.
 """
@@ -13,95 +13,24 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from poison_tools.check import Checker, CheckReport, Finding
-from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED, FatalError
+from poison_tools.check import Checker, CheckReport
+from poison_tools.errors import EXIT_ERROR, FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.prepush import (
     Policy,
     PushedRef,
+    PushReport,
+    RefOutcome,
     from_pre_commit_env,
     hook_fetch_timeout,
     parse_pre_push,
 )
 from poison_tools.progress import Progress
+from poison_tools.push_render import BYPASS, report_lines
 from poison_tools.reach.engine import reachability
 from poison_tools.records.misspelt import project_warning
-from poison_tools.records.store import PoisonStore, Snapshot, Staleness
-from poison_tools.render import (
-    Styler,
-    copies_line,
-    finding_lines,
-    problem_lines,
-    short,
-    unfixed_line,
-)
-
-if TYPE_CHECKING:
-    from poison_tools.trust.verify import Verification
-
-BYPASS = "`git push --no-verify` (or SKIP=git-poison with pre-commit)"
-
-
-@dataclass
-class RefOutcome:
-    ref: PushedRef
-    protected: bool
-    commit: str | None = None
-    report: CheckReport | None = None
-    error: str | None = None  # could not check this ref at all
-    skipped: str | None = None  # nothing to check (a deletion, a tag on a tree)
-
-    @property
-    def missing_cures(self) -> list[Finding]:
-        """Poisons cured somewhere else: a missed backport, the reason this hook exists."""
-        return [f for f in self.report.poisoned if f.record.cures] if self.report else []
-
-    @property
-    def unfixed(self) -> list[Finding]:
-        return [f for f in self.report.poisoned if not f.record.cures] if self.report else []
-
-    @property
-    def doubts(self) -> list[str]:
-        """Why the verdict is not trustworthy; each one blocks a protected branch."""
-        if self.skipped:
-            return []
-        if self.error:
-            return [self.error]
-        assert self.report is not None
-        out = []
-        if self.report.undecided:
-            out.append(f"{len(self.report.undecided)} poison(s) could not be decided")
-        if self.report.problems:
-            out.append(f"{len(self.report.problems)} unreadable record(s)")
-        if self.report.stale is not None:
-            out.append("the records could not be refreshed")
-        return out
-
-    @property
-    def blocked(self) -> bool:
-        # Known unfixed bugs never block: there is nothing to cherry-pick, and blocking
-        # them would block the push of their own fix.
-        return self.protected and bool(self.missing_cures or self.doubts)
-
-
-@dataclass
-class PushReport:
-    outcomes: list[RefOutcome] = field(default_factory=list)
-    stale: Staleness | None = None
-    # Said before the verdicts: a misspelt poison.project, damaged caches read around.
-    warnings: list[str] = field(default_factory=list)
-    verification: Verification | None = None  # poison.verify: the trust policy's view
-
-    @property
-    def blocked(self) -> list[RefOutcome]:
-        return [o for o in self.outcomes if o.blocked]
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_POISONED if self.blocked else EXIT_OK
+from poison_tools.records.store import PoisonStore, Snapshot
 
 
 def _tip(repo: SourceRepo, ref: PushedRef) -> tuple[str | None, str | None]:
@@ -176,71 +105,6 @@ def check_push(
     if checker is not None:
         report.warnings += [*checker.notices, *checker.reach.notices]
     return report
-
-
-def _why_protected(policy: Policy) -> str:
-    if policy.strict:
-        return "--strict"
-    return "poison.protect = " + " ".join(policy.protect)
-
-
-def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
-    name = style("git-poison", "bold")
-    lines: list[str] = []
-    if push.stale is not None:
-        lines.append(f"{name}: {style('warning:', 'yellow')} {push.stale.describe()}")
-    lines += [f"{name}: {style('warning:', 'yellow')} {w}" for w in push.warnings]
-    if push.verification is not None:
-        from poison_tools.trust_render import untrusted_lines
-
-        # Only what the policy does not count (cures, withdrawals): they change verdicts.
-        lines += [f"{name}: {ln}" for ln in untrusted_lines(push.verification, style,
-                                                             only_uncounted=True)]
-    for o in push.outcomes:
-        where = o.ref.branch + (f" ({short(o.commit)})" if o.commit else "")
-        if o.skipped:
-            lines.append(f"{name}: {o.ref.branch}: {o.skipped}, nothing to check")
-            continue
-        if o.error:
-            lines.append(f"{name}: {style('could not check', 'yellow')} {where}: {o.error}")
-            continue
-        assert o.report is not None
-        missing, unfixed, undecided = o.missing_cures, o.unfixed, o.report.undecided
-        if not (missing or undecided or o.report.problems):
-            tail = f"; {len(unfixed)} known unfixed bug(s)" if unfixed else ""
-            lines.append(f"{name}: {where} carries no poison cured elsewhere{tail}")
-        else:
-            n = len(missing)
-            head = f"{where} lacks the cure of {n} poison{'s' if n != 1 else ''} fixed elsewhere"
-            if not missing:
-                head = f"could not decide whether {where} is poisoned"
-            lines.append(f"{name}: {style(head, 'red' if missing else 'yellow', 'bold')}")
-        for f in missing + undecided:
-            lines += finding_lines(f, style)
-        if o.report.copies == "incomplete":
-            lines.append(copies_line(o.report.gap, style))
-        lines += problem_lines(o.report.problems, style)
-        lines += [unfixed_line(f, style) for f in unfixed]
-    blocked = push.blocked
-    if blocked:
-        branches = ", ".join(o.ref.branch for o in blocked)
-        reasons = sorted({d for o in blocked for d in o.doubts})
-        lines.append(
-            style(
-                f"{name}: push blocked: {branches} is protected ({_why_protected(policy)})",
-                "red",
-                "bold",
-            )
-            + (f"; {'; '.join(reasons)}" if reasons else "")
-        )
-        lines.append(
-            f"  cherry-pick the cures above and push again; in an emergency bypass with {BYPASS}"
-        )
-    elif any(o.missing_cures or o.doubts for o in push.outcomes):
-        lines.append(
-            f"{name}: the push goes on (branch not protected; see `git config poison.protect`)"
-        )
-    return lines
 
 
 def _refs(args: argparse.Namespace, env: Mapping[str, str], stdin: str | None) -> list[PushedRef]:

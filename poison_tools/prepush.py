@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
-from poison_tools.errors import FatalError
+from poison_tools.errors import EXIT_OK, EXIT_POISONED, FatalError
 from poison_tools.git import SourceRepo, is_sha
+
+if TYPE_CHECKING:
+    from poison_tools.check import CheckReport, Finding
+    from poison_tools.records.store import Staleness
+    from poison_tools.trust.verify import Verification
 
 ZERO_SHA = "0" * 40
 DEFAULT_HOOK_FETCH_TIMEOUT = 3.0
@@ -114,3 +120,65 @@ def hook_fetch_timeout(repo: SourceRepo) -> float:
 
 def describe_refs(refs: Sequence[PushedRef]) -> str:
     return ", ".join(r.branch for r in refs) or "nothing"
+
+
+# What the hook found in a push: data for `push_render.report_lines`.
+
+
+@dataclass
+class RefOutcome:
+    ref: PushedRef
+    protected: bool
+    commit: str | None = None
+    report: CheckReport | None = None
+    error: str | None = None  # could not check this ref at all
+    skipped: str | None = None  # nothing to check (a deletion, a tag on a tree)
+
+    @property
+    def missing_cures(self) -> list[Finding]:
+        """Poisons cured somewhere else: a missed backport, the reason this hook exists."""
+        return [f for f in self.report.poisoned if f.record.cures] if self.report else []
+
+    @property
+    def unfixed(self) -> list[Finding]:
+        return [f for f in self.report.poisoned if not f.record.cures] if self.report else []
+
+    @property
+    def doubts(self) -> list[str]:
+        """Why the verdict is not trustworthy; each one blocks a protected branch."""
+        if self.skipped:
+            return []
+        if self.error:
+            return [self.error]
+        assert self.report is not None
+        out = []
+        if self.report.undecided:
+            out.append(f"{len(self.report.undecided)} poison(s) could not be decided")
+        if self.report.problems:
+            out.append(f"{len(self.report.problems)} unreadable record(s)")
+        if self.report.stale is not None:
+            out.append("the records could not be refreshed")
+        return out
+
+    @property
+    def blocked(self) -> bool:
+        # Known unfixed bugs never block: there is nothing to cherry-pick, and blocking
+        # them would block the push of their own fix.
+        return self.protected and bool(self.missing_cures or self.doubts)
+
+
+@dataclass
+class PushReport:
+    outcomes: list[RefOutcome] = field(default_factory=list)
+    stale: Staleness | None = None
+    # Said before the verdicts: a misspelt poison.project, damaged caches read around.
+    warnings: list[str] = field(default_factory=list)
+    verification: Verification | None = None  # poison.verify: the trust policy's view
+
+    @property
+    def blocked(self) -> list[RefOutcome]:
+        return [o for o in self.outcomes if o.blocked]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_POISONED if self.blocked else EXIT_OK

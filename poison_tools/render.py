@@ -26,6 +26,10 @@ def _plain(text: str, *_names: str) -> str:
     return text
 
 
+# Said of a poison nobody has cured anywhere, by every face.
+UNFIXED = "no cure recorded yet (known unfixed bug)"
+
+
 def short(sha: str) -> str:
     return sha[:12]
 
@@ -117,7 +121,7 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
         lines.append(f"    {cure_line(cure)}:")
         lines.append(f"      {style(cure.cherry_pick, 'blue')}")
     if f.status == "poisoned" and not r.cures:
-        lines.append("    no cure recorded yet (known unfixed bug)")
+        lines.append(f"    {UNFIXED}")
     return lines
 
 
@@ -154,16 +158,20 @@ def problem_text(p: Problem) -> str:
     return f"{what} {_p(p.path)}: {_p(p.message)}"
 
 
-def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
-    head = f"{short(report.target)} ({report.rev})"
+def headline(report: CheckReport, style: Styler = _plain) -> str:
+    """The verdict in one line: `check`'s first line, the editor's answer to "check this branch"."""
+    head = f"{short(report.target)} ({_p(report.rev)})"
     verdict = report.verdict
     if verdict == "poisoned":
         n = len(report.poisoned)
-        lines = [style(f"poisoned: {head} carries {n} uncured poison{'s' if n != 1 else ''}", "red", "bold")]
-    elif verdict == "undecided":
-        lines = [style(f"could not decide: {head}", "yellow", "bold")]
-    else:
-        lines = [style(f"healthy: {head} carries no uncured poison", "green")]
+        return style(f"poisoned: {head} carries {n} uncured poison{'s' if n != 1 else ''}", "red", "bold")
+    if verdict == "undecided":
+        return style(f"could not decide: {head}", "yellow", "bold")
+    return style(f"healthy: {head} carries no uncured poison", "green")
+
+
+def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
+    lines = [headline(report, style)]
     for f in report.poisoned + report.undecided:
         lines += finding_lines(f, style)
     if report.copies == "incomplete":

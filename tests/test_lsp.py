@@ -328,8 +328,15 @@ async def test_check_branch_and_list_records_answer_exactly_what_the_cli_prints(
     cli = lts.repo.poison("check", "--json")
     assert cli.rc == 1
     assert check["ok"] is True and check["report"] == json.loads(cli.out)
+    # The verdict in check's own words, and labels the extension shows as they come.
+    assert check["message"] == lts.repo.poison("check").out.splitlines()[0]
+    [item] = check["findings"]
+    assert item["recordId"] == lts.record and item["label"] == lts.record
+    assert f"fixed on master by {lts.cure[:12]}, missing here" in item["detail"]
+    assert [(c["recordId"], c["cure"]) for c in item["cures"]] == [(lts.record, lts.cure)]
     listed = await run(client, "gitPoison.listRecords", uri=uri)
     assert listed["records"] == json.loads(lts.repo.poison("list", "--json").out)
+    assert [i["recordId"] for i in listed["items"]] == [r["id"] for r in listed["records"]["records"]]
 
 
 async def test_poison_line_records_the_blamed_commit_and_refuses_uncommitted_lines(

@@ -13,10 +13,21 @@ from git_poison_lsp.repos import RepoState
 from poison_tools import edits
 from poison_tools.blame import BlameUnavailable, check_head, line_commit
 from poison_tools.cherry_pick import cherry_pick
+from poison_tools.edit_render import (
+    cure_line,
+    implausible_line,
+    no_remote_line,
+    offline_line,
+    poisoned_line,
+    synced_line,
+    unreachable_line,
+)
+from poison_tools.editor_render import check_items, record_item
 from poison_tools.errors import FatalError
 from poison_tools.records.misspelt import project_warning
 from poison_tools.records.record import MAX_SHORT, MAX_TEXT, SEVERITIES
 from poison_tools.records.store import PoisonStore, Snapshot, WriteResult
+from poison_tools.render import headline
 from poison_tools.report_meta import check_meta
 
 Result = dict[str, Any]
@@ -26,11 +37,9 @@ def fail(message: str, **extra: Any) -> Result:
     return {"ok": False, "message": message, **extra}
 
 
-def _offline_note(result: WriteResult) -> str:
-    if result.offline is None:
-        return ""
-    return (f" (locally only: the poisons remote is unreachable ({result.offline}); "
-            "run gitPoison.sync when it is back)")
+def _offline_note(result: WriteResult, done: str) -> str:
+    line = offline_line(done, result.offline)
+    return "" if line is None else f"; warning: {line}"
 
 
 def cherry_pick_cure(state: RepoState, record_id: str, cure: str) -> Result:
@@ -48,14 +57,13 @@ def sync(state: RepoState) -> Result:
     store = PoisonStore(state.repo)
     if not store.remote:
         n = len(store.load().records)
-        return {"ok": True, "records": n,
-                "message": f"no poisons remote configured; {n} local records in {store.path}"}
+        return {"ok": True, "records": n, "message": no_remote_line(store.path)}
     result = edits.sync(state.repo, store)
     n = len(PoisonStore(state.repo, fetch=False).load().records)
     if result.offline is not None:
-        return fail(f"poisons remote unreachable: {result.offline}", records=n)
-    done = "pushed local records" if result.pushed else "up to date"
-    return {"ok": True, "records": n, "message": f"{done}: {n} records for {store.project}"}
+        return fail(unreachable_line(result.offline), records=n)
+    return {"ok": True, "records": n,
+            "message": synced_line(result.pushed, n, store.project, store.remote)}
 
 
 def check_branch(state: RepoState) -> Result:
@@ -63,21 +71,19 @@ def check_branch(state: RepoState) -> Result:
     snap = store.load()
     report = check_head(state.repo, snap)
     report.warnings = _warnings(store, snap)  # as `git poison check --json` has them
-    verdict = report.verdict
-    n = len(report.poisoned)
-    text = {"poisoned": f"HEAD carries {n} uncured poison{'s' if n != 1 else ''}",
-            "undecided": "could not decide whether HEAD is poisoned"}.get(
-                verdict, "HEAD carries no uncured poison")
     # The same report as `git poison check --json`, its metadata included.
     meta = check_meta(store.project, len(report.findings))
-    return {"ok": True, "message": text, "report": {**report.to_json(), **meta}}
+    # The verdict in `check`'s words, and the finished labels the extension shows.
+    return {"ok": True, "message": headline(report), "report": {**report.to_json(), **meta},
+            **check_items(report)}
 
 
 def list_records(state: RepoState) -> Result:
     store = PoisonStore(state.repo)
     snap = store.load()
     records = sorted(snap.active, key=lambda r: (r.created, r.id))
-    return {"ok": True, "message": f"{len(records)} records for {store.project}", "records": {
+    return {"ok": True, "message": f"{len(records)} records for {store.project}",
+            "items": [record_item(r) for r in records], "records": {
         "project": store.project,
         "records": [r.to_json() for r in records],
         "problems": [p.to_json() for p in snap.problems],
@@ -122,8 +128,7 @@ def poison_line(state: RepoState, rel: str, text: str, line: Any, comment: Any,
                             bug=bug_text, severity=severity)
     state.invalidate()
     return {"ok": True, "id": edit.record.id, "poison": poison,
-            "message": f"recorded poison {edit.record.id} on {poison[:12]}"
-            + _offline_note(edit.result)}
+            "message": poisoned_line(edit.record.id, poison) + _offline_note(edit.result, "recorded")}
 
 
 def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
@@ -134,12 +139,6 @@ def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
     edit = edits.add_cures(state.repo, PoisonStore(state.repo), record_id, cures)
     state.invalidate()
     # A cure that may not be the fix is recorded all the same, and said so (issue 14).
-    doubts = "".join(f"; warning: cure {c[:12]} may not be the fix: {'; '.join(why)}"
-                     for c, why in edit.implausible.items())
-    if not edit.changed:
-        return {"ok": True, "message": f"{edit.record.id}: already cured by "
-                + ", ".join(c[:12] for c in cures) + doubts}
-    done = (f"cure {', '.join(c[:12] for c in edit.confirmed)} recorded again, signed"
-            if edit.confirmed else f"cured by {', '.join(c[:12] for c in edit.added)}")
-    return {"ok": True, "message": f"{edit.record.id}: {done}" + _offline_note(edit.result)
+    doubts = "".join(f"; warning: {implausible_line(c, why)}" for c, why in edit.implausible.items())
+    return {"ok": True, "message": cure_line(edit, cures) + _offline_note(edit.result, "cure recorded")
             + doubts}

@@ -11,7 +11,8 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from git_poison_lsp.repos import KNOWN, Repos, RepoState, Status
+from git_poison_lsp.repos import Repos, RepoState, Status
+from poison_tools.ancestry_first import KNOWN
 from poison_tools.blame import BlameUnavailable, PoisonedRun, TextBlame, annotate
 from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError
 from dataclasses import dataclass
 
-from poison_tools.ancestry_first import check_by_ancestry
+from poison_tools.ancestry_first import FAILED, KNOWN, PENDING, check_by_ancestry
 from poison_tools.blame import BlameUnavailable, check_head, head_commit
 from poison_tools.check import CheckReport
 from poison_tools.errors import FatalError
@@ -39,7 +39,6 @@ FETCH_INTERVAL = 300.0
 # How long a document waits for the full report before it is shown what ancestry says:
 # a warm copies cache answers well within it, a first scan of a big history does not.
 GRACE = 1.0
-KNOWN, PENDING, FAILED = "known", "pending", "failed"
 
 
 @dataclass

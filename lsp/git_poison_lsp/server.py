@@ -29,8 +29,9 @@ from pygls.uris import to_fs_path
 from git_poison_lsp import __version__, actions, lsp_utils
 from git_poison_lsp.analysis import Analysis, analyse, relative_path
 from git_poison_lsp.progress_utils import ClientProgress
-from git_poison_lsp.repos import PENDING, Repos, RepoState
+from git_poison_lsp.repos import Repos, RepoState
 from git_poison_lsp.settings import Settings
+from poison_tools.ancestry_first import PENDING
 from poison_tools.cherry_pick import cherry_pick_line
 from poison_tools.errors import FatalError
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from poison_tools.cli import App, pass_app
+from poison_tools.edit_render import cure_line, implausible_line
 from poison_tools.edits import add_cures
 
 
@@ -28,14 +29,8 @@ def cure(app: App, record_id: str, revs: tuple[str, ...], no_deployments: bool) 
     edit = add_cures(app.repo, app.store, record_id, cures)
     app.report_write(edit.result, "cure recorded")
     for c, why in edit.implausible.items():  # plausible.py: a doubt, not a refusal
-        app.warn(f"cure {c[:12]} may not be the fix: {'; '.join(why)}")
-    if edit.changed and edit.confirmed:
-        app.echo(f"{edit.record.id}: cure {', '.join(c[:12] for c in edit.confirmed)} "
-                 "recorded again, signed: it counts under --verify if the trust policy lets you cure")
-    elif edit.changed:
-        app.echo(f"{edit.record.id}: cured by {', '.join(c[:12] for c in edit.added)}")
-    else:
-        app.echo(f"{edit.record.id}: already cured by {', '.join(c[:12] for c in cures)}")
+        app.warn(implausible_line(c, why))
+    app.echo(cure_line(edit, cures))
     if not no_deployments:
         app.report_deployments(edit.record, edit.result.commit)
     return 0

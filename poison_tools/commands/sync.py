@@ -4,6 +4,7 @@ import click
 
 from poison_tools import edits
 from poison_tools.cli import App, pass_app
+from poison_tools.edit_render import no_remote_line, synced_line, unreachable_line
 from poison_tools.errors import FatalError
 
 
@@ -17,15 +18,11 @@ def sync(app: App) -> int:
     """Fetch the shared records and push any made while offline."""
     store = app.store
     if not store.remote:
-        app.echo(
-            f"no poisons remote configured; records are kept in {store.path} "
-            "(share them with `git poison init --remote URL`)"
-        )
+        app.echo(no_remote_line(store.path))
         return 0
     result = edits.sync(app.repo, store)
     if result.offline is not None:
-        raise FatalError(f"poisons remote unreachable: {result.offline}")
+        raise FatalError(unreachable_line(result.offline))
     snap = store.load()
-    state = "pushed local records" if result.pushed else "up to date"
-    app.echo(f"{state}: {len(snap.records)} records for {store.project} at {store.remote}")
+    app.echo(synced_line(result.pushed, len(snap.records), store.project, store.remote))
     return 0

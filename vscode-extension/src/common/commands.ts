@@ -6,8 +6,8 @@ import { Disposable, QuickPickItem, Uri } from 'vscode';
 import {
     CheckBranchResult,
     CommandResult,
-    CureElsewhere,
-    Finding,
+    CureItem,
+    FindingItem,
     ListRecordsResult,
     PoisonLineResult,
     ServerCommand,
@@ -68,13 +68,13 @@ async function guarded<T>(work: () => Promise<T>): Promise<T | undefined> {
     }
 }
 
-interface FindingItem extends QuickPickItem {
-    finding: Finding;
+interface Picked<T> extends QuickPickItem {
+    item: T;
 }
 
-interface CureItem extends QuickPickItem {
-    finding: Finding;
-    cure: CureElsewhere;
+/** The server's labels as they come; a codicon in front is all the extension adds. */
+function pick<T extends { label: string; description: string; detail: string }>(item: T, icon = ''): Picked<T> {
+    return { label: icon + item.label, description: item.description, detail: item.detail, item };
 }
 
 class CommandHandlers {
@@ -121,26 +121,20 @@ class CommandHandlers {
         if (!listed.ok) {
             return this.report(listed);
         }
-        const records = Array.isArray(listed.records) ? listed.records : (listed.records?.records ?? []);
+        const records = listed.items ?? [];
         if (records.length === 0) {
             void showInformationMessage('git-poison: there are no poison records to cure yet.');
             return listed;
         }
         const picked = await showQuickPick(
-            records.map((r) => ({
-                label: r.id,
-                description: r.comment.split('\n')[0],
-                detail: [r.bug, r.poisons?.length ? `poison ${r.poisons.map((p) => p.slice(0, 12)).join(', ')}` : '']
-                    .filter(Boolean)
-                    .join(' · '),
-            })),
+            records.map((r) => pick(r)),
             { title: 'Record a cure: which poison does it fix?', matchOnDescription: true, matchOnDetail: true },
         );
         if (picked === undefined) {
             return undefined;
         }
         const revs = await showInputBox({
-            title: `Record a cure for ${picked.label}`,
+            title: `Record a cure for ${picked.item.recordId}`,
             prompt: 'The fixing commit(s), one per branch the fix landed on, separated by spaces',
             value: 'HEAD',
             ignoreFocusOut: true,
@@ -152,7 +146,7 @@ class CommandHandlers {
         return this.report(
             await this.server.execute(ServerCommand.recordCure, {
                 uri: uri.toString(),
-                recordId: picked.label,
+                recordId: picked.item.recordId,
                 revs: revs.trim().split(/\s+/),
             }),
         );
@@ -165,7 +159,7 @@ class CommandHandlers {
             return this.report(result);
         }
         if (result.report.verdict === 'poisoned') {
-            await this.pickFinding(uri, result.report.poisoned, result.message);
+            await this.pickFinding(uri, result.findings ?? [], result.message);
         } else {
             this.say(result, result.report.verdict === 'undecided' ? 'warning' : 'information');
         }
@@ -186,19 +180,13 @@ class CommandHandlers {
         if (!result.ok || result.report === undefined) {
             return this.report(result);
         }
-        const items: CureItem[] = result.report.poisoned.flatMap((finding) =>
-            finding.cures_elsewhere.map((cure) => cureItem(finding, cure)),
-        );
+        const items = (result.findings ?? []).flatMap((finding) => finding.cures.map((cure) => pick(cure, '$(git-commit) ')));
         if (items.length === 0) {
-            void showInformationMessage(
-                result.report.poisoned.length === 0
-                    ? 'git-poison: this branch carries no uncured poison.'
-                    : 'git-poison: no recorded cure of these poisons exists on another branch yet.',
-            );
+            void showInformationMessage(`git-poison: ${result.noCures ?? result.message}`);
             return result;
         }
         const picked = await showQuickPick(items, { title: 'Cherry-pick which missing cure?', matchOnDetail: true });
-        return picked === undefined ? undefined : this.cherryPickCure(uri, picked.finding, picked.cure);
+        return picked === undefined ? undefined : this.cherryPickCure(uri, picked.item);
     }
 
     /** The status-bar click: the poisoned findings of the repository it counts. */
@@ -209,7 +197,7 @@ class CommandHandlers {
         if (!result.ok || result.report === undefined) {
             return this.report(result);
         }
-        const findings = result.report.poisoned;
+        const findings = result.findings ?? [];
         if (findings.length === 0) {
             this.say(result, 'information');
             return result;
@@ -222,45 +210,38 @@ class CommandHandlers {
         return this.server.execute<CheckBranchResult>(ServerCommand.checkBranch, { uri: uri.toString() });
     }
 
-    private async pickFinding(uri: Uri, findings: Finding[], title: string): Promise<void> {
-        const picked = await showQuickPick<FindingItem>(
-            findings.map((finding) => ({
-                label: `$(bug) ${finding.id}`,
-                description: [finding.bug, finding.comment.split('\n')[0]].filter(Boolean).join(' · '),
-                detail: findingDetail(finding),
-                finding,
-            })),
+    private async pickFinding(uri: Uri, findings: FindingItem[], title: string): Promise<void> {
+        const picked = await showQuickPick(
+            findings.map((finding) => pick(finding, '$(bug) ')),
             { title, matchOnDescription: true, matchOnDetail: true },
         );
         if (picked === undefined) {
             return;
         }
-        const cures = picked.finding.cures_elsewhere;
+        const cures = picked.item.cures;
         if (cures.length === 0) {
-            void showInformationMessage(
-                `git-poison: ${picked.finding.id} has no cure on another branch yet; details: git poison show ${picked.finding.id}`,
-            );
+            void showInformationMessage(`git-poison: ${picked.item.noCure}`);
             return;
         }
         const cure =
             cures.length === 1
-                ? cureItem(picked.finding, cures[0])
+                ? pick(cures[0])
                 : await showQuickPick(
-                      cures.map((c) => cureItem(picked.finding, c)),
-                      { title: `Cherry-pick which cure of ${picked.finding.id}?` },
+                      cures.map((c) => pick(c, '$(git-commit) ')),
+                      { title: `Cherry-pick which cure of ${picked.item.recordId}?` },
                   );
         if (cure !== undefined) {
-            await this.cherryPickCure(uri, cure.finding, cure.cure);
+            await this.cherryPickCure(uri, cure.item);
         }
     }
 
-    private async cherryPickCure(uri: Uri, finding: Finding, cure: CureElsewhere): Promise<CommandResult> {
+    private async cherryPickCure(uri: Uri, cure: CureItem): Promise<CommandResult> {
         // The server asks the user to confirm before it touches the working tree.
         return this.report(
             await this.server.execute(ServerCommand.cherryPickCure, {
                 uri: uri.toString(),
-                recordId: finding.id,
-                cure: cure.commit,
+                recordId: cure.recordId,
+                cure: cure.cure,
             }),
         );
     }
@@ -278,30 +259,6 @@ class CommandHandlers {
         const show = { information: showInformationMessage, warning: showWarningMessage, error: showErrorMessage }[severity];
         void show(`git-poison: ${result.message}`);
     }
-}
-
-function cureItem(finding: Finding, cure: CureElsewhere): CureItem {
-    const where = cure.refs.length > 0 ? cure.refs.map(shortRef).join(', ') : 'no branch here';
-    return {
-        label: `$(git-commit) ${cure.commit.slice(0, 12)}`,
-        description: `cures ${finding.id} · on ${where}`,
-        detail: finding.comment.split('\n')[0],
-        finding,
-        cure,
-    };
-}
-
-function findingDetail(finding: Finding): string {
-    const poison = `poison ${finding.poisons.map((p) => p.slice(0, 12)).join(', ')}`;
-    const cures = finding.cures_elsewhere;
-    if (cures.length === 0) {
-        return `${poison} · not cured anywhere yet`;
-    }
-    return `${poison} · cure ${cures.map((c) => `${c.commit.slice(0, 12)} on ${c.refs.map(shortRef).join(', ') || '?'}`).join('; ')}`;
-}
-
-function shortRef(ref: string): string {
-    return ref.replace(/^refs\/(heads|remotes|tags)\//, '');
 }
 
 /** Commands run from an editor's context menu get that editor's URI. */

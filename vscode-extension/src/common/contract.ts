@@ -28,47 +28,44 @@ export interface CommandResult {
     message: string;
 }
 
-export interface CureElsewhere {
-    commit: string;
-    refs: string[];
-    cherry_pick: string;
+/** A line of a quick pick, worded by the server: shown as it comes. */
+export interface PickItem {
+    label: string;
+    description: string;
+    detail: string;
 }
 
-export interface Finding {
-    id: string;
-    comment: string;
-    bug: string | null;
-    poisons: string[];
-    cures_elsewhere: CureElsewhere[];
+/** A cure missing here: `recordId` and `cure` are what `cherryPickCure` takes. */
+export interface CureItem extends PickItem {
+    recordId: string;
+    cure: string;
 }
 
-/** `git poison check --json`. */
+/** A poisoned finding of HEAD, with its missing cures and what to say when there is none. */
+export interface FindingItem extends PickItem {
+    recordId: string;
+    cures: CureItem[];
+    noCure: string;
+}
+
+/** A record to pick (which poison does a cure fix?). */
+export interface RecordItem extends PickItem {
+    recordId: string;
+}
+
+/** `git poison check --json`: the extension reads only the verdict. */
 export interface CheckReport {
-    target: string;
-    rev: string;
     verdict: 'healthy' | 'poisoned' | 'undecided';
-    poisoned: Finding[];
-    undecided: Finding[];
-    cured: Finding[];
-    problems: unknown[];
-    stale: string | null;
-}
-
-export interface RecordSummary {
-    id: string;
-    comment: string;
-    bug?: string | null;
-    poisons?: string[];
-    cures?: string[];
 }
 
 export interface CheckBranchResult extends CommandResult {
     report?: CheckReport;
+    findings?: FindingItem[];
+    noCures?: string;
 }
 
 export interface ListRecordsResult extends CommandResult {
-    // A list, or the `git poison list --json` object that holds one.
-    records?: RecordSummary[] | { records: RecordSummary[] };
+    items?: RecordItem[];
 }
 
 export interface PoisonLineResult extends CommandResult {
@@ -85,4 +82,7 @@ export interface PoisonStatus {
     head: string | null;
     uncured: number;
     undecided: number;
+    /** Worded by the server: shown as they come, behind an icon the counts choose. */
+    label: string;
+    tooltip: string;
 }

@@ -66,20 +66,11 @@ export class StatusIndicator implements Disposable {
         if (status === undefined) {
             return;
         }
-        const where = status.branch ?? status.head?.slice(0, 12) ?? 'HEAD';
-        if (status.uncured > 0) {
-            this.item.text = `$(bug) ${status.uncured} uncured`;
-            this.item.tooltip = `git-poison: ${plural(status.uncured, 'uncured poison')} on ${where}. Click to list them.`;
-            this.item.backgroundColor = new ThemeColor('statusBarItem.warningBackground');
-        } else if (status.undecided > 0) {
-            this.item.text = `$(question) ${status.undecided} undecided`;
-            this.item.tooltip = `git-poison: ${plural(status.undecided, 'record')} could not be decided on ${where} (missing history?). Click to check.`;
-            this.item.backgroundColor = new ThemeColor('statusBarItem.warningBackground');
-        } else {
-            this.item.text = '$(check) git-poison';
-            this.item.tooltip = `git-poison: no uncured poison on ${where}`;
-            this.item.backgroundColor = undefined;
-        }
+        const icon = status.uncured > 0 ? '$(bug)' : status.undecided > 0 ? '$(question)' : '$(check)';
+        this.item.text = `${icon} ${status.label}`;
+        this.item.tooltip = status.tooltip;
+        this.item.backgroundColor =
+            status.uncured > 0 || status.undecided > 0 ? new ThemeColor('statusBarItem.warningBackground') : undefined;
     }
 
     dispose(): void {
@@ -96,8 +87,4 @@ export function rootPath(root: string): string {
 function isInside(file: string, root: string): boolean {
     const rel = path.relative(root, file);
     return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-function plural(n: number, noun: string): string {
-    return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

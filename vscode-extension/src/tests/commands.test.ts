@@ -108,7 +108,7 @@ test('"Check this branch" lists the poisoned finding in a quick pick', async () 
     assert.equal(standin.quickPicks.length, 1);
     const [item] = standin.quickPicks[0].items as { label: string; detail: string }[];
     assert.match(item.label, new RegExp(recordId));
-    assert.match(item.detail, new RegExp(`poison ${poison.slice(0, 12)}.*not cured anywhere yet`));
+    assert.match(item.detail, new RegExp(`poison ${poison.slice(0, 12)}.*known unfixed bug`));
 });
 
 test('"Record a cure" offers the records, then records the fixing commit', async () => {
