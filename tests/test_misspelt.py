@@ -49,11 +49,12 @@ def test_a_misspelt_project_is_told_the_nearest_name(two_projects: Repo) -> None
         "(git config poison.project payments/api)")
 
 
-def test_the_nearest_name_is_found_whatever_the_case(two_projects: Repo) -> None:
-    two_projects.git("config", "poison.project", "Search/Indexer")
-    said = warning(two_projects)
+def test_the_nearest_name_is_found_whatever_the_case(repo: Repo) -> None:
+    records_under(repo, "PAYMENTS/API")
+    repo.git("config", "poison.project", "payments/apj")
+    said = warning(repo)
     assert said is not None and said.endswith(
-        'did you mean "search/indexer"? (git config poison.project search/indexer)')
+        'did you mean "PAYMENTS/API"? (git config poison.project PAYMENTS/API)')
 
 
 def test_no_near_name_lists_the_projects_there_are(two_projects: Repo) -> None:
