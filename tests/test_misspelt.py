@@ -12,7 +12,8 @@ from poison_tools.edits import add_poison
 from poison_tools.git import SourceRepo
 from poison_tools.records.misspelt import first_record_warning, project_warning
 from poison_tools.records.store import PoisonStore, open_store
-from tests.gitrepo import Repo
+from poison_tools.trust import policy
+from tests.gitrepo import Repo, git
 
 
 def store_of(repo: Repo, *, fetch: bool = False) -> PoisonStore:
@@ -148,3 +149,47 @@ def test_an_unreachable_remote_is_not_asked_again(shared: Repo, tmp_path: Path) 
     assert snapshot.stale is not None
     assert project_warning(store, snapshot) is None
 
+
+# -- what is not a project ----------------------------------------------------------
+
+
+def policy_branch(poisons: Path) -> None:
+    """The trust policy's branch, which every project shares."""
+    work = Repo(poisons.parent / "policy-work")
+    work.commit("trust policy", {"policy.json": "{}\n"})
+    git(work.path, "push", "-q", str(poisons), f"HEAD:{policy.LOCAL_REF}")
+
+
+def test_the_trust_policy_branch_is_not_another_project(repo: Repo) -> None:
+    records_under(repo, "payments/api")
+    policy_branch(Path(store_of(repo).path))
+    repo.git("config", "poison.project", "billing")
+    said = warning(repo)
+    assert said is not None and policy.BRANCH not in said, said
+    assert "records of 1 other project (payments/api)" in said
+
+
+def test_a_trust_policy_alone_is_no_reason_to_warn(tmp_path: Path, remote: Path) -> None:
+    policy_branch(remote)
+    repo = Repo(tmp_path / "svc")
+    repo.commit("bug")
+    repo.git("config", "poison.remote", str(remote))
+    repo.git("config", "poison.project", "payments/api")
+    assert warning(repo, fetch=True) is None
+    assert first_record_warning(store_of(repo, fetch=True)) is None
+
+
+def test_a_hostile_branch_name_is_shown_escaped(tmp_path: Path, remote: Path) -> None:
+    # Branch names of the poisons repository are its content: anyone with push access
+    # chooses them, and git allows bidi overrides and C1 controls in them.
+    work = Repo(tmp_path / "hostile")
+    work.commit("x")
+    hostile = "payments/ap\u202ei\u009b2J"
+    git(work.path, "push", "-q", str(remote), f"HEAD:refs/heads/{hostile}")
+    repo = Repo(tmp_path / "svc")
+    repo.commit("bug")
+    repo.git("config", "poison.remote", str(remote))
+    repo.git("config", "poison.project", "payments/api")
+    said = warning(repo, fetch=True)
+    assert said is not None and "payments/ap\\u202ei\\x9b2J" in said
+    assert "\u202e" not in said and "\u009b" not in said
