@@ -114,12 +114,3 @@ def test_pre_push_hook_escapes_record_text(hostile: Service) -> None:
     assert not RAW.search(r.err), repr(RAW.search(r.err))
     assert "\\x1b]0;pwned\\x07title" in r.err
 
-
-def test_printable_escapes_what_acts_on_a_terminal_and_keeps_the_rest() -> None:
-    from poison_tools.term import printable
-
-    assert printable("café 漢字 ok") == "café 漢字 ok"
-    assert printable("a\tb\nc") == "a\\x09b\\x0ac"
-    assert printable("a\tb\nc\rd", multiline=True) == "a\tb\nc\\x0dd"
-    assert printable("\x1b\x7f\x9b\u202e\u2066\u061c") == "\\x1b\\x7f\\x9b\\u202e\\u2066\\u061c"
-    assert printable("bad\udcff.json") == "bad\\xff.json"  # a file-name byte that is not UTF-8

@@ -77,17 +77,3 @@ def test_an_index_update_reads_the_refs_again(cloned: Repo) -> None:
     reach.update()
     assert dict(reach.ref_commits(["refs/heads"]))["refs/heads/new"] == new
 
-
-def test_release_lines_and_the_main_line_then_tags_then_feature_branches() -> None:
-    from poison_tools.release_refs import release_first
-
-    refs = ["refs/heads/feature/a", "refs/heads/main", "refs/remotes/origin/1.2",
-            "refs/heads/release/2.0", "refs/heads/stable-3", "refs/tags/v1.0.1",
-            "refs/heads/v1.2.x", "refs/heads/fix/1.2-crash", "refs/remotes/origin/lts/1",
-            "refs/heads/master", "refs/heads/lts/0.9"]
-    assert release_first(refs) == [
-        "refs/heads/main", "refs/remotes/origin/1.2", "refs/heads/release/2.0",
-        "refs/heads/stable-3", "refs/heads/v1.2.x", "refs/remotes/origin/lts/1",
-        "refs/heads/master", "refs/heads/lts/0.9",
-        "refs/tags/v1.0.1",
-        "refs/heads/feature/a", "refs/heads/fix/1.2-crash"]

@@ -148,28 +148,6 @@ def test_remote_whose_object_store_is_read_only_is_refused_not_too_busy(
     _kept_locally_and_shared_later(repo, remote, rid, r.err)
 
 
-@pytest.mark.parametrize(
-    ("out", "err", "expected"),
-    [
-        ("!\tc:refs/heads/p\t[rejected] (fetch first)\n", "", "retry"),
-        ("!\tc:refs/heads/p\t[remote rejected] (cannot lock ref 'refs/heads/p': is at x)\n", "", "retry"),
-        # The remote's own words decide nothing: only git's status of the ref does.
-        ("!\tc:refs/heads/p\t[remote rejected] (pre-receive hook declined)\n",
-         "remote: non-fast-forward pushes are not allowed here\n",
-         "pre-receive hook declined: non-fast-forward pushes are not allowed here"),
-        ("!\tc:refs/heads/p\t[remote rejected] (hook declined)\n",
-         "remote: \x1b]0;owned\x07no\n", "hook declined: \\x1b]0;owned\\x07no"),
-        ("", "fatal: Authentication failed for 'https://x/'\n", "Authentication failed for 'https://x/'"),
-    ],
-)
-def test_what_a_failed_push_means(out: str, err: str, expected: str) -> None:
-    from poison_tools.records.remote_answers import PushRefused, push_outcome
-
-    outcome = push_outcome(out, err)
-    assert (outcome if isinstance(outcome, str) else outcome.reason) == expected
-    assert isinstance(outcome, PushRefused) is (expected != "retry")
-
-
 def test_what_an_unreachable_remote_says_is_shown_escaped(repo: Repo, tmp_path: Path) -> None:
     bug = repo.commit("bug")
     repo.add_poison(bug)

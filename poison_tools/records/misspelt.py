@@ -6,6 +6,11 @@ want of records, so the faces warn, naming the nearest project name.
 from __future__ import annotations
 
 from poison_tools.records.store import PoisonStore, Snapshot
+from poison_tools.term import printable
+
+# Branches of the poisons repository that hold no project's records: the trust policy
+# (`trust.policy.BRANCH`, named here because trust sits above records).
+_NOT_PROJECTS = frozenset({"poison-policy"})
 
 
 def project_warning(store: PoisonStore, snapshot: Snapshot) -> str | None:
@@ -28,7 +33,7 @@ def first_record_warning(store: PoisonStore) -> str | None:
 
 
 def _misspelt(store: PoisonStore, state: str, *, remote: bool) -> str | None:
-    others = sorted(set(_projects(store, remote=remote)) - {store.project})
+    others = sorted(set(_projects(store, remote=remote)) - {store.project} - _NOT_PROJECTS)
     if not others:
         return None  # a first project: nothing to confuse it with
     explicit = store.source.config_get("poison.project") is not None
@@ -39,10 +44,12 @@ def _misspelt(store: PoisonStore, state: str, *, remote: bool) -> str | None:
 
     lowered = {o.lower(): o for o in others}
     near = difflib.get_close_matches(store.project.lower(), list(lowered), n=1, cutoff=0.6)
+    # The names are the poisons repository's branches: anyone with push access chooses
+    # them, and git allows bidi overrides and C1 controls in a ref name.
     if near:
-        name = lowered[near[0]]
+        name = printable(lowered[near[0]])
         return f'{head}: did you mean "{name}"? (git config poison.project {name})'
-    listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    listed = ", ".join(map(printable, others[:5])) + (", ..." if len(others) > 5 else "")
     return f"{head} ({listed}); set the right one with `git config poison.project NAME`"
 
 

@@ -1,0 +1,48 @@
+"""lazy: a module named with OnFirstUse is imported at the first attribute asked of it,
+not when the module naming it is imported."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from poison_tools.lazy import OnFirstUse
+
+
+@pytest.fixture
+def heavy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A module that counts its imports (in an environment variable of this process)."""
+    (tmp_path / "heavy_for_lazy_test.py").write_text(
+        "import os\n"
+        "os.environ['HEAVY_IMPORTS'] = str(int(os.environ.get('HEAVY_IMPORTS', '0')) + 1)\n"
+        "answer = 42\n"
+        "def double(x):\n    return 2 * x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("HEAVY_IMPORTS", "0")
+    yield "heavy_for_lazy_test"
+    sys.modules.pop("heavy_for_lazy_test", None)
+
+
+def imports() -> int:
+    import os
+
+    return int(os.environ["HEAVY_IMPORTS"])
+
+
+def test_nothing_is_imported_until_an_attribute_is_asked(heavy: str) -> None:
+    mod = OnFirstUse(heavy)
+    assert imports() == 0 and heavy not in sys.modules
+    assert mod.answer == 42 and mod.double(3) == 6
+    assert imports() == 1 and heavy in sys.modules
+
+
+def test_a_missing_attribute_or_module_fails_at_first_use(heavy: str) -> None:
+    with pytest.raises(AttributeError):
+        _ = OnFirstUse(heavy).no_such_name
+    missing = OnFirstUse("no_such_module_for_lazy_test")  # naming it costs nothing
+    with pytest.raises(ModuleNotFoundError):
+        _ = missing.anything
