@@ -1,4 +1,5 @@
-"""The index on disk: one file, written whole and swapped in atomically.
+"""The index on disk: one file, written whole and swapped in atomically (updates in
+between go to a small delta beside it: `index_delta`).
 
 Layout: a magic line, an 8-byte header length, a JSON header (format version, hash
 length, the fingerprint of what git counts as history, the tips indexed, the file's
