@@ -6,7 +6,9 @@ master (so the walk from the lts tip can never stop early: the worst case), a sh
 poisons repository and a bare origin. Then it times, interleaved, a `git push` of one
 new lts commit with the installed hook and the same push with `--no-verify` (the
 baseline, measured in the same run), and prints both medians, the difference and the
-ratio.
+ratio. Then it times the index update alone (one new commit, a fresh process: load,
+walk, write), alternately as a delta beside the graph and as a whole rewrite of the
+graph (the way before issue 12), and the next command's load of what each left.
 
     .venv/bin/python bench/bench_hook.py [--commits 100000] [--records 200] [--missing 5] [--runs 15]
 """
@@ -166,6 +168,54 @@ def compare(svc: Path, rev: str, runs: int) -> list[str]:
     ]
 
 
+_UPDATE = """
+import sys, time
+from poison_tools.reach import index_delta
+from poison_tools.git import SourceRepo
+from poison_tools.reach.index import IndexedReach
+if sys.argv[2] == "whole":
+    index_delta.MAX_COMMITS = -1  # every update rewrites the graph, as before issue 12
+t = time.perf_counter()
+IndexedReach(SourceRepo.discover(sys.argv[1])).update()
+u = time.perf_counter() - t
+t = time.perf_counter()
+stored = index_delta.load(IndexedReach(SourceRepo.discover(sys.argv[1])).path)
+assert stored is not None
+print(u, time.perf_counter() - t)
+"""
+
+
+def update_costs(svc: Path, runs: int) -> list[str]:
+    """The index update after one new commit, as a delta and as a whole rewrite,
+    alternating; each in a fresh process, then the next process's load of the index."""
+    here = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": here}
+    costs: dict[str, list[tuple[float, float]]] = {"delta": [], "whole": []}
+    for n in range(runs + 1):
+        for mode in ("delta", "whole"):
+            if mode == "delta":
+                # As on a real push, the graph was written long enough ago to be stamped
+                # verified (index_file.RACY_NS), not rewritten by the round before.
+                time.sleep(3.2)
+            tree = git(svc, "rev-parse", "lts/1.0^{tree}")
+            new = git(svc, "commit-tree", tree, "-p", "lts/1.0", "-m", f"update {mode} {n}")
+            git(svc, "update-ref", "refs/heads/lts/1.0", new)
+            out = subprocess.run([sys.executable, "-c", _UPDATE, str(svc), mode], env=env,
+                                 capture_output=True, text=True, check=True).stdout.split()
+            if n:  # the first round warms both
+                costs[mode].append((float(out[0]), float(out[1])))
+    d_up, d_load = (statistics.median(c) for c in zip(*costs["delta"], strict=True))
+    w_up, w_load = (statistics.median(c) for c in zip(*costs["whole"], strict=True))
+    return [
+        f"  index update, 1 new commit, delta:      median {d_up * 1000:7.1f} ms"
+        f"   next load {d_load * 1000:6.1f} ms",
+        f"  index update, 1 new commit, whole file: median {w_up * 1000:7.1f} ms"
+        f"   next load {w_load * 1000:6.1f} ms",
+        f"  update, whole / delta:                  {w_up / max(d_up, 1e-9):.1f}x"
+        f"   (update + next load: {(w_up + w_load) / max(d_up + d_load, 1e-9):.1f}x)",
+    ]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -200,6 +250,7 @@ def main() -> int:
             )
             return 1
         compared = compare(svc, args.compare, args.runs) if args.compare else []
+        updates = update_costs(svc, args.runs)
     h, w, b = statistics.median(with_hook), statistics.median(with_walk), statistics.median(without)
     print(
         f"pre-push hook, {args.commits} commits, {args.records} records ({args.missing} missed "
@@ -212,7 +263,7 @@ def main() -> int:
         f"  hook, GIT_POISON_INDEX=0 (walk): median {w * 1000:7.1f} ms   added {(w - b) * 1000:.1f} ms"
     )
     print(f"  first push with the hook (cold caches): {cold:.1f} s")
-    for line in compared:
+    for line in [*compared, *updates]:
         print(line)
     return 0
 

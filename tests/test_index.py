@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from poison_tools.git import SourceRepo
-from poison_tools.reach import index_file
+from poison_tools.reach import index_delta, index_file
 from poison_tools.reach.index import IndexedReach, index_path
 from poison_tools.reach.walk import GitWalk
 from tests.gitrepo import git
@@ -134,7 +134,7 @@ def test_history_grown_and_branch_force_moved_after_indexing(  # type: ignore[no
     path = tmp_path_factory.mktemp("h")
     shas = make_repo(path, parents, branches, tags)
     assert_same_as_git(path, list(shas.values()), pairs=0)
-    built = index_file.read(index_path(SourceRepo.discover(str(path))))
+    built = index_delta.load(index_path(SourceRepo.discover(str(path))))
     assert built is not None
     # More commits, each on any earlier commit (old or new, merges included); then
     # master is force-moved to one of them, so its old commits may be left behind.
@@ -144,7 +144,7 @@ def test_history_grown_and_branch_force_moved_after_indexing(  # type: ignore[no
     git(path, "update-ref", "refs/heads/master", shas[n + moved_to % len(more)])
     git(path, "update-ref", "refs/heads/grown", shas[len(grown) - 1])
     assert_same_as_git(path, list(shas.values()))
-    after = index_file.read(index_path(SourceRepo.discover(str(path))))
+    after = index_delta.load(index_path(SourceRepo.discover(str(path))))
     assert after is not None
     # Incremental: the old layout was kept and only the new commits were appended.
     assert after.graph.size == len(set(shas.values()))
@@ -206,7 +206,7 @@ def test_concurrent_processes_leave_a_valid_index(tmp_path: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), shas[302], shas[k]])
              for k in (0, 10, 100, 150, 200, 250)]
     assert [p.wait() for p in procs] == [0] * 6
-    stored = index_file.read(index_path(SourceRepo.discover(str(path))))
+    stored = index_delta.load(index_path(SourceRepo.discover(str(path))))
     assert stored is not None and stored.graph.size == len(shas)
     # No temporary file left behind (the verification stamp and the build lock, which
     # stays so that no process ever locks a file another one just deleted, are none).
@@ -279,7 +279,7 @@ def test_many_small_updates_trigger_a_fresh_layout(tmp_path: Path, monkeypatch) 
     shas = make_repo(path, parents, [2], [])
     repo = SourceRepo.discover(str(path))
     IndexedReach(repo).ancestors(shas[2], [shas[0]])
-    first = index_file.read(index_path(repo))
+    first = index_delta.load(index_path(repo))
     assert first is not None
     # Side branches off old commits: each update adds chains until a rebuild is due.
     for k in range(4):
@@ -287,7 +287,7 @@ def test_many_small_updates_trigger_a_fresh_layout(tmp_path: Path, monkeypatch) 
         shas = fast_import(path, parents, start=len(parents) - 1, marks=shas)
         git(path, "update-ref", f"refs/heads/side{k}", shas[len(parents) - 1])
         IndexedReach(SourceRepo.discover(str(path))).ancestors(shas[len(parents) - 1], [shas[0]])
-    last = index_file.read(index_path(repo))
+    last = index_delta.load(index_path(repo))
     assert last is not None and last.chains_at_build > first.chains_at_build
     assert_same_as_git(path, list(shas.values()), pairs=4)
 
@@ -343,7 +343,7 @@ def test_index_built_from_git_commit_graph_answers_equal_git(  # type: ignore[no
         git(path, "commit-graph", "write", "--reachable", "--split=no-merge")
     repo = SourceRepo.discover(str(path))
     IndexedReach(repo).ancestors(shas[n + 1], [shas[0]])  # builds, never asking about left
-    stored = index_file.read(index_path(repo))
+    stored = index_delta.load(index_path(repo))
     assert stored is not None
     assert (stored.graph.lookup([left])[0] >= 0) == (graph != "none")
     assert_same_as_git(path, list(shas.values()))

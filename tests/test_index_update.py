@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from poison_tools.git import SourceRepo
-from poison_tools.reach import index, index_file
+from poison_tools.reach import index, index_delta
 from poison_tools.reach.index import IndexedReach, index_path
 from tests.gitrepo import git
 from tests.test_index import FAST, assert_same_as_git, fast_import, histories, make_repo
@@ -39,7 +39,7 @@ def test_commits_added_after_indexing_answer_as_git_with_short_or_long_walks(  #
         shas = fast_import(path, grown, start=n, marks=shas)
         git(path, "update-ref", "refs/heads/grown", shas[len(grown) - 1])
         assert_same_as_git(path, list(shas.values()), pairs=4)
-        after = index_file.read(index_path(SourceRepo.discover(str(path))))
+        after = index_delta.load(index_path(SourceRepo.discover(str(path))))
         assert after is not None and after.graph.size == len(set(shas.values()))
     finally:
         index.NEW_COMMIT_BATCH, index.NEW_COMMIT_STEPS = saved
@@ -88,6 +88,6 @@ def test_many_new_branches_at_once_are_all_indexed_when_the_walk_takes_few_per_s
         reach.update()
     finally:
         index.NEW_COMMIT_BATCH, index.NEW_COMMIT_STEPS = saved
-    after = index_file.read(index_path(SourceRepo.discover(str(path))))
+    after = index_delta.load(index_path(SourceRepo.discover(str(path))))
     assert after is not None and after.graph.size == 36
     assert_same_as_git(path, list(shas.values()), pairs=4)

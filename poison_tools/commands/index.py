@@ -15,7 +15,7 @@ HINT_COMMITS = 100_000
 @click.command(
     epilog="""\b
 Examples:
-  git poison index                # bring the index up to date (built on first use)
+  git poison index                # bring the index up to date, its delta merged in
   git poison index --rebuild      # from scratch, e.g. after `git gc --prune`
   git poison index --json         # what is indexed (docs/index.md)
   git poison index --write-commit-graph --rebuild   # faster builds from now on
@@ -45,6 +45,8 @@ def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) 
     reach = IndexedReach(app.repo, StderrProgress())
     try:
         stored = reach.rebuild() if rebuild else reach.update()
+        # The commits later updates keep beside the graph: merged into it now.
+        merged = 0 if rebuild else reach.merge()
     except IndexUnavailable as e:
         raise FatalError(f"cannot index this repository's history: {e}") from None
     for notice in reach.notices:
@@ -59,6 +61,7 @@ def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) 
         "shallow_boundary": int(graph.shallow.shape[0]),
         "bytes": size,
         "built_from": reach.built_from,
+        "delta_commits": merged,
         "seconds": round(time.perf_counter() - started, 3),
     }
     if as_json:

@@ -7,7 +7,8 @@ hash of its parents, with three exceptions that change what git *counts* as the
 parents: replace refs, grafts and the shallow file. Those are fingerprinted; when the
 fingerprint changes (`git replace`, a deepened shallow clone) the index is rebuilt,
 never consulted. New commits (fetches, force-moved branches, a detached HEAD) are
-added incrementally: one `git rev-list --parents` over the new part only.
+added incrementally: one `git rev-list --parents` over the new part only, written
+to a small delta beside the graph file (`index_delta`), merged into it now and then.
 
 The index is a cache: any failure to read or write it falls back to building in
 memory or to `GitWalk`, never to a guess; a damaged file (`index_file`) is rebuilt
@@ -35,9 +36,10 @@ from poison_tools.reach.walk import GitWalk
 if TYPE_CHECKING:
     import numpy as np
 
-    from poison_tools.reach import index_file, index_graph, index_query
+    from poison_tools.reach import index_delta, index_file, index_graph, index_query
 else:
     np = OnFirstUse("numpy")
+    index_delta = OnFirstUse("poison_tools.reach.index_delta")
     index_file = OnFirstUse("poison_tools.reach.index_file")
     index_graph = OnFirstUse("poison_tools.reach.index_graph")
     index_query = OnFirstUse("poison_tools.reach.index_query")
@@ -155,6 +157,7 @@ class IndexedReach:
         # What the last build from scratch read: "commit-graph" or "rev-list".
         self.built_from: str | None = None
         self._peeled_changed = False
+        self._peeled_new: dict[str, str] = {}  # tags peeled since the index was last written
         # One line each about a damaged index that was rebuilt (`Reachability.notices`).
         self.notices: list[str] = []
         self._tips: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray,
@@ -175,7 +178,7 @@ class IndexedReach:
         if self._stored is None:
             fp = fingerprint(self.repo)
             try:
-                stored = index_file.read(self.path, self.notices)
+                stored = index_delta.load(self.path, self.notices)
             except index_file.OtherVersion:
                 stored = None
             except index_file.CorruptIndex as e:
@@ -202,6 +205,24 @@ class IndexedReach:
         # Asked for because something new appeared: read the refs again.
         self._listing = RefListing(self.repo)
         return self._update(extra)
+
+    def merge(self) -> int:
+        """Write the index whole, its delta merged in (`git poison index`); returns how
+        many commits the delta held."""
+        from poison_tools.filelock import FileLock
+
+        stored = self._load()
+        if not stored.delta:
+            return 0
+        with FileLock(self.path + ".lock", self.progress, "another git-poison indexing this repository",
+                      LOCK_WAIT):
+            # What is on disk now: another process may have added to the delta meanwhile.
+            newer = self._read_written(stored.fingerprint)
+            if newer is not None and newer.delta:
+                stored = newer
+            held = stored.delta_commits
+            self._stored = self._write_whole(stored)
+        return held
 
     def _update(self, extra: Sequence[str] = ()) -> index_file.Stored:
         # Within one question the refs are those listed at its start.
@@ -237,8 +258,14 @@ class IndexedReach:
         todo = [t for t, i in zip(tips, known.tolist(), strict=True) if i < 0]
         if base is not None and not todo and not self._peeled_changed:
             return base
+        if base is not None and not todo:
+            # Only tags newly peeled: one more block for the delta, like `ref_commits`.
+            base.peeled.update(peeled)
+            self._save_peeled(base)
+            return base
         if todo and not self._locked:
             return self._build_locked(fp, base, extra, reuse)
+        out = b""
         if todo:
             negatives = [t for t, i in zip(tips, known.tolist(), strict=True) if i >= 0]
             stdin = "".join(f"{t}\n" for t in todo) + "".join(f"^{t}\n" for t in negatives)
@@ -248,9 +275,8 @@ class IndexedReach:
                 progress.start("reading history (git rev-list)")
                 # What git's commit-graph left out (commits made since it was written)
                 # is a short walk down from the new tips, like an update.
-                out = self._new_commits(todo, graph) if graph.size else None
-                if out is None:
-                    out = self._rev_list(stdin.encode())
+                walked = self._new_commits(todo, graph) if graph.size else None
+                out = self._rev_list(stdin.encode()) if walked is None else walked
                 progress.finish()
                 graph = index_graph.extend(graph, out, first, self.repo.shallow_commits(), progress)
             except ValueError as e:
@@ -259,9 +285,40 @@ class IndexedReach:
             graph, fp, [t for t in tips if t],
             base.chains_at_build if base else int(graph.chain_len.shape[0]), peeled,
         )
+        if base is not None:
+            # An update: its commits join the delta while it is small (issue 12).
+            payload = index_delta.block(out, first, self.repo.shallow_commits(),
+                                        self._peeled_new)
+            if index_delta.fits(base, payload):
+                return self._write_delta(stored, base, payload)
+        return self._write_whole(stored)
+
+    def _write_whole(self, stored: index_file.Stored) -> index_file.Stored:
+        """`stored` written as the graph file, its delta dropped."""
         self._peeled_changed = False
+        self._peeled_new = {}
+        stored.delta, stored.delta_commits, stored.file_id = [], 0, ""
         try:
-            index_file.write(self.path, stored)
+            stored.file_id = index_file.write(self.path, stored)
+        except OSError:
+            return stored  # a read-only repository: answer from memory this time
+        # After the graph: a delta left by a crash here names the old graph, ignored.
+        try:
+            index_delta.remove(index_delta.delta_path(self.path))
+        except OSError:
+            pass
+        return stored
+
+    def _write_delta(self, stored: index_file.Stored, base: index_file.Stored,
+                     payload: bytes) -> index_file.Stored:
+        """`stored`, written as the delta of `base`'s graph file with one block more."""
+        self._peeled_changed = False
+        self._peeled_new = {}
+        payloads = [*base.delta, payload]
+        stored.file_id = base.file_id
+        stored.delta, stored.delta_commits = payloads, base.delta_commits + index_delta.commits_in(payload)
+        try:
+            index_delta.write(index_delta.delta_path(self.path), base.file_id, payloads)
         except OSError:
             pass  # a read-only repository: answer from memory this time
         return stored
@@ -288,7 +345,7 @@ class IndexedReach:
     def _read_written(self, fp: str) -> index_file.Stored | None:
         """The index on disk, if it is usable here (written by another process)."""
         try:
-            stored = index_file.read(self.path)
+            stored = index_delta.load(self.path, self.notices)
         except (index_file.OtherVersion, index_file.CorruptIndex):
             return None
         if stored is None or stored.fingerprint != fp or stored.graph.hash_len != self._hash_len():
@@ -322,13 +379,33 @@ class IndexedReach:
         except ValueError:
             return None
 
-    def _save_peeled(self) -> None:
-        stored = self._load()
+    def _save_peeled(self, stored: index_file.Stored | None = None) -> None:
+        """Keep the tags peeled meanwhile: a block of the delta with no commits, written
+        under the lock and only onto the delta this process read (else they are peeled
+        again next time: one cat-file), so that no other writer's block is lost."""
+        from poison_tools.filelock import FileLock
+
+        stored = stored or self._load()
+        payload = index_delta.block(b"", [], frozenset(), self._peeled_new)
         self._peeled_changed = False
+        self._peeled_new = {}
+        if not index_delta.fits(stored, payload):
+            return  # the next update writes the whole index, these tags included
+        if self._locked:  # a second flock of our own would wait for ourselves
+            self._append_if_unchanged(stored, payload)
+            return
+        with FileLock(self.path + ".lock", self.progress, "another git-poison indexing this repository",
+                      LOCK_WAIT) as held:
+            if held:
+                self._append_if_unchanged(stored, payload)
+
+    def _append_if_unchanged(self, stored: index_file.Stored, payload: bytes) -> None:
         try:
-            index_file.write(self.path, stored)
-        except OSError:
-            pass
+            on_disk = index_delta.read(index_delta.delta_path(self.path), stored.file_id)
+        except index_delta.DamagedDelta:
+            return
+        if (on_disk or []) == stored.delta:
+            self._write_delta(stored, stored, payload)
 
     def _new_commits(self, todo: Sequence[str], graph: index_graph.Graph) -> bytes | None:
         """`rev-list --parents` lines of the commits reachable from `todo` and not indexed,
@@ -426,6 +503,7 @@ class IndexedReach:
                     commits.add(o)  # a commit not indexed yet
                 else:
                     peeled[o] = sha if kind == "commit" else ""
+                    self._peeled_new[o] = peeled[o]
                     self._peeled_changed = True
         tips = []
         for o, name in pairs:

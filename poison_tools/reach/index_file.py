@@ -1,4 +1,5 @@
-"""The index on disk: one file, written whole and swapped in atomically.
+"""The index on disk: one file, written whole and swapped in atomically (updates in
+between go to a small delta beside it: `index_delta`).
 
 Layout: a magic line, an 8-byte header length, a JSON header (format version, hash
 length, the fingerprint of what git counts as history, the tips indexed, the file's
@@ -51,6 +52,11 @@ class Stored:
     tips: list[str]
     chains_at_build: int
     peeled: dict[str, str] = field(default_factory=dict)  # tag object -> commit ("" if none)
+    # The graph file this was read from or written as ("<size>:<crc32>"; "" when only in
+    # memory), and the updates since, as in its delta (`index_delta`).
+    file_id: str = ""
+    delta: list[bytes] = field(default_factory=list)
+    delta_commits: int = 0
 
 
 class CorruptIndex(ValueError):
@@ -126,8 +132,15 @@ def _parse(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | No
     peeled = header.get("peeled", {})
     if not isinstance(peeled, dict):
         raise CorruptIndex("peeled tags are not a mapping")
+    crc = int.from_bytes(mm[len(mm) - TRAILER :], "little")
     return Stored(graph, str(header["fingerprint"]), list(header["tips"]),
-                  int(header["chains_at_build"]), {str(k): str(v) for k, v in peeled.items()})
+                  int(header["chains_at_build"]), {str(k): str(v) for k, v in peeled.items()},
+                  file_id(len(mm), crc))
+
+
+def file_id(size: int, crc: int) -> str:
+    """What a delta names to say which graph file it extends."""
+    return f"{size}:{crc:08x}"
 
 
 def _verify(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | None) -> None:
@@ -160,8 +173,9 @@ def _verify(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | N
             pass  # a read-only repository: verified again next time
 
 
-def write(path: str, stored: Stored) -> None:
-    """Write the index to `path` atomically (temporary file + `os.replace`)."""
+def write(path: str, stored: Stored) -> str:
+    """Write the index to `path` atomically (temporary file + `os.replace`); returns
+    its `file_id`."""
     import zlib  # only writers: a warm read stays lean
 
     graph = stored.graph
@@ -206,6 +220,7 @@ def write(path: str, stored: Stored) -> None:
         crc = zlib.crc32(gap, crc)
         f.write(gap)
         f.write(crc.to_bytes(TRAILER, "little"))
+    return file_id(offset + TRAILER, crc)
 
 
 def _remove_abandoned(directory: str) -> None:
