@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from poison_tools.check import Checker, CheckReport, Finding
+from poison_tools.check import Checker, CheckReport, Finding, open_checker
 from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED, FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.prepush import (
@@ -158,7 +158,8 @@ def check_push(
 
                     report.verification = verify_snapshot(store, snapshot)
                     snapshot = report.verification.counted
-                checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
+                checker = open_checker(repo, snapshot, reach=reachability(repo, progress),
+                                       progress=progress)
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"
         if load_error is not None or checker is None:

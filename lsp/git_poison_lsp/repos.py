@@ -15,8 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from poison_tools.blame import check_head
-from poison_tools.check import CheckReport
+from poison_tools.check import CheckReport, check_head
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo, parse_config
 from poison_tools.progress import Progress
