@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from poison_tools.check import UNDECIDED, Checker, CheckReport, Finding
+from poison_tools.check import UNDECIDED, CheckReport, Finding, open_checker
 from poison_tools.copies.protocol import CopiesGap, Doubt
 from poison_tools.git import SourceRepo
 from poison_tools.records.store import Snapshot
@@ -52,6 +52,9 @@ class CopiesPending:
     def gap(self) -> CopiesGap | None:
         return self._gap
 
+    def probable(self, commit: str) -> list[str]:
+        return []
+
     def notices(self) -> list[str]:
         return []
 
@@ -59,7 +62,7 @@ class CopiesPending:
 def check_by_ancestry(repo: SourceRepo, snapshot: Snapshot, target: str, rev: str) -> CheckReport:
     """`target`'s report from ancestry alone: no copy scan, no patch-id, no cache of copies."""
     cures = {c for r in snapshot.active for c in r.cures}
-    return Checker(repo, snapshot, equivalence=CopiesPending(cures)).check(target, rev)
+    return open_checker(repo, snapshot, equivalence=CopiesPending(cures)).check(target, rev)
 
 
 def waits_on_copies(finding: Finding) -> bool:

@@ -24,10 +24,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from poison_tools.check import POISONED, UNDECIDED, Checker, CheckReport, Evidence, Finding
+from poison_tools.check import POISONED, UNDECIDED, CheckReport, Evidence, Finding
 from poison_tools.git import GitError, SourceRepo
-from poison_tools.progress import Progress
-from poison_tools.records.store import Snapshot
 
 UNCOMMITTED = "0" * 40
 # Beyond these the editor shows nothing: blame of a generated or vendored giant
@@ -221,27 +219,6 @@ def could_hold_lines_of(repo: SourceRepo, commits: Iterable[str], text: bytes) -
         if added is None or added & present:
             result.append(commit)
     return result
-
-
-def make_checker(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> Checker:
-    """The checker exactly as `git poison check` builds it; `progress` reports the
-    first scan of the copy rules (patch-ids), which can take a while."""
-    return Checker(repo, snapshot, progress=progress)
-
-
-def check_head(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> CheckReport:
-    """`git poison check HEAD`, as data. Raises BlameUnavailable on an unborn HEAD."""
-    head = head_commit(repo)  # before the checker: an unborn HEAD needs no copy scan
-    return make_checker(repo, snapshot, progress).check(head, "HEAD")
-
-
-def head_commit(repo: SourceRepo) -> str:
-    """HEAD's commit; raises BlameUnavailable on an unborn HEAD."""
-    proc = repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
-    head = proc.stdout.decode().strip()
-    if proc.returncode != 0 or not head:
-        raise BlameUnavailable("the repository has no commit yet")
-    return head
 
 
 def _check_text(text: bytes) -> None:

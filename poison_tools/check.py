@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from poison_tools.cherry_pick import cherry_pick_line
-from poison_tools.copies.protocol import CopiesGap, Equivalence, Identity
-from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED
+from poison_tools.copies.protocol import CopiesGap, Doubt, Equivalence, Identity
+from poison_tools.errors import EXIT_ERROR, EXIT_OK, EXIT_POISONED, FatalError
 from poison_tools.git import SourceRepo
+from poison_tools.lazy import once
 from poison_tools.progress import Progress
 from poison_tools.reach.answer import Answer, Reachability, refs_holding
 from poison_tools.reach.engine import reachability
@@ -220,45 +220,130 @@ class ReleaseReport:
         return data
 
 
-class Checker:
-    """Verdicts for one snapshot of records against commits of one repository."""
+def open_checker(repo: SourceRepo, snapshot: Snapshot, *, progress: Progress | None = None,
+                 reach: Reachability | None = None,
+                 equivalence: Equivalence | None = None) -> Checker:
+    """The `Checker` every face uses (check, scope, backports, export, list, show, the
+    hook, the editor, serve), its copy scan done.
 
-    def __init__(
-        self,
-        repo: SourceRepo,
-        snapshot: Snapshot,
-        *,
-        reach: Reachability | None = None,
-        equivalence: Equivalence | None = None,
-        progress: Progress | None = None,
-    ) -> None:
-        self.repo = repo
-        self.snapshot = snapshot
-        self.reach = reach or reachability(repo)
-        self.records = sorted(snapshot.active, key=lambda r: (r.created, r.id))
-        recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
-        if equivalence is None and recorded:
-            # The same copy rules for check, scope, hook and editor (issue 4); with no
-            # records there is nothing to widen and no cache is touched.
+    `equivalence`: None for the configured one (`poison.equivalence`, and no fetch of
+    missing objects under `--no-fetch`: `default_equivalence`); with no active record
+    there is nothing to widen, so nothing is configured, read or cached (`Identity`).
+    `progress` shows the first copy scan (patch-ids), which can take tens of seconds
+    on a big repository. `reach`: the command's engine, which may show its own
+    progress; by default one that shows none, as the editor has always had it."""
+    reach = reachability(repo) if reach is None else reach
+    if equivalence is None:
+        equivalence = Identity()
+        if snapshot.active:
+            # Imported here: patch-ids and their cache stay off the path of a check
+            # with no records.
             from poison_tools.copies.equivalence import default_equivalence
 
-            # `progress` shows the first scan for copies (patch-ids), which can take
-            # tens of seconds on a big repository.
-            equivalence = default_equivalence(repo, progress, self.reach)
-        equivalence = equivalence or Identity()
+            equivalence = default_equivalence(repo, progress, reach)
+    return Checker(repo, snapshot, reach=reach, equivalence=equivalence).scan()
+
+
+class NoCommitYet(FatalError):
+    """HEAD is unborn: there is no commit to judge yet."""
+
+
+def head_commit(repo: SourceRepo) -> str:
+    """HEAD's commit; NoCommitYet on an unborn HEAD."""
+    proc = repo.git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], check=False)
+    head = proc.stdout.decode().strip()
+    if proc.returncode != 0 or not head:
+        raise NoCommitYet("the repository has no commit yet")
+    return head
+
+
+def check_head(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> CheckReport:
+    """`git poison check HEAD`, as data (the editor's question). An unborn HEAD (no
+    commit yet) has no verdict: NoCommitYet, before any copy scan."""
+    head = head_commit(repo)
+    return open_checker(repo, snapshot, progress=progress).check(head, "HEAD")
+
+
+class _Copies(NamedTuple):
+    """What the copy scan found for the recorded commits (`Checker._copies`)."""
+
+    equivalents: dict[str, list[tuple[str, str]]]
+    gap: CopiesGap | None
+    unsure: dict[str, list[tuple[str, str]]]  # per cure: copies only claimed
+    doubtful: dict[str, set[str]]  # the same, the commits alone
+    reverts: dict[str, list[str]]  # per commit: its reverts, and theirs
+
+
+class Checker:
+    """Verdicts for one snapshot of records against commits of one repository.
+
+    The constructor only stores: the copy scan (`equivalence.expand` and what follows
+    it) runs at the first question, or when `scan` is called. Build one with
+    `open_checker`, which chooses the equivalence as every command does."""
+
+    def __init__(self, repo: SourceRepo, snapshot: Snapshot, *, reach: Reachability,
+                 equivalence: Equivalence) -> None:
+        self.repo = repo
+        self.snapshot = snapshot
+        self.reach = reach
         self.equivalence = equivalence
-        self.equivalents = equivalence.expand(recorded)
-        self.gap = equivalence.gap()
-        self.doubts = self.gap.doubts if self.gap else {}
+        self.records = sorted(snapshot.active, key=lambda r: (r.created, r.id))
+
+    def scan(self) -> Checker:
+        """The copy scan now, not at the first question: its progress and its errors
+        come before any verdict (`open_checker` calls it)."""
+        _ = self._copies
+        return self
+
+    @once
+    def _copies(self) -> _Copies:
+        """The recorded commits widened by the equivalence: the copy scan, run once."""
+        equivalence = self.equivalence
+        recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
+        equivalents = equivalence.expand(recorded)
+        gap = equivalence.gap()  # asked after `expand`: what it could not see
         cures = {c for r in self.records for c in r.cures}
         # Copies of a cure that only a message vouches for (issue 11): hints, not cures.
-        self.unsure = equivalence.unsure(cures) if cures else {}
-        self._unsure = {c: {u for u, _ in us} for c, us in self.unsure.items()}
-        cure_side = {s for c in cures for s, _ in self.cure_stand_ins(c)}
-        self.reverts = self._revert_chains(equivalence, cure_side) if cure_side else {}
-        self._all = (recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
-                     | {r for rs in self.reverts.values() for r in rs}
-                     | {c for d in self.doubts.values() if not d.anywhere for c in d.commits})
+        unsure = equivalence.unsure(cures) if cures else {}
+        doubtful = {c: {u for u, _ in us} for c, us in unsure.items()}
+        # What stands for a cure (`cure_stand_ins`): it, and its copies not merely claimed.
+        cure_side = {s for c in cures for s in (c, *(e for e, _ in equivalents.get(c, [])))
+                     if s not in doubtful.get(c, ())}
+        reverts = self._revert_chains(equivalence, cure_side) if cure_side else {}
+        return _Copies(equivalents, gap, unsure, doubtful, reverts)
+
+    # The scan's results, each read at every question: plain attributes once computed.
+    @once
+    def equivalents(self) -> dict[str, list[tuple[str, str]]]:
+        return self._copies.equivalents
+
+    @once
+    def gap(self) -> CopiesGap | None:
+        return self._copies.gap
+
+    @once
+    def doubts(self) -> dict[str, Doubt]:
+        gap = self._copies.gap
+        return gap.doubts if gap else {}
+
+    @once
+    def unsure(self) -> dict[str, list[tuple[str, str]]]:
+        return self._copies.unsure
+
+    @once
+    def _unsure(self) -> dict[str, set[str]]:
+        return self._copies.doubtful
+
+    @once
+    def reverts(self) -> dict[str, list[str]]:
+        return self._copies.reverts
+
+    @once
+    def _all(self) -> set[str]:
+        recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
+        return (recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
+                | {r for rs in self.reverts.values() for r in rs}
+                | {c for d in self.doubts.values() if not d.anywhere for c in d.commits})
 
     @property
     def notices(self) -> list[str]:
@@ -406,7 +491,7 @@ class Checker:
         found = ((c, next((p for p in record.poisons if (c, p) in void), None)) for c in record.cures)
         return [(c, p) for c, p in found if p is not None]
 
-    @cached_property
+    @once
     def _cures_before_poisons(self) -> set[tuple[str, str]]:
         # Asked once, for every record at once, and kept between runs (`pair_facts`):
         # a question per record would cost more than the rest of a check.
@@ -483,7 +568,7 @@ class Checker:
                               bool(holders.get(c)) or kinds.get(c) == "commit")
                 for c in cures]
 
-    @cached_property
+    @once
     def problems(self) -> list[Problem]:
         """The snapshot's unreadable records, each record that names a blob, tree or tag
         object where a commit belongs, and each poison a complete clone does not have:
@@ -500,7 +585,7 @@ class Checker:
                   for r in self.records for p in r.poisons if p in self._absent_poisons]
         return [*self.snapshot.problems, *found]
 
-    @cached_property
+    @once
     def _absent_poisons(self) -> set[str]:
         """Recorded poisons that a complete clone lacks, with no copy of them here.
 
@@ -515,12 +600,12 @@ class Checker:
         return {p for p in gone
                 if not self.reach.present({c for c, _ in self._stand_ins(p) if c != p})}
 
-    @cached_property
+    @once
     def _kinds(self) -> dict[str, str]:
         """Recorded SHAs that name an object other than a commit, and its kind."""
         return {c: k for c, k in self._unusual[1].items() if k != "commit"}
 
-    @cached_property
+    @once
     def _unusual(self) -> tuple[set[str], dict[str, str]]:
         """The recorded SHAs that are not commits known here, and the kind of object each
         one that exists names: asked of git once, and only when there are any."""

@@ -27,7 +27,7 @@ class Deployed:
 def judge_deployments(repo: SourceRepo, store: PoisonStore, record: Record, tip: str | None,
                       progress: Progress | None = None) -> Deployed | None:
     """The record's row over the default inventory; None when there is no inventory."""
-    from poison_tools.check import Checker
+    from poison_tools.check import open_checker
     from poison_tools.deployments import default_inventory, resolve
     from poison_tools.reach.engine import reachability
     from poison_tools.records.store import Snapshot
@@ -39,7 +39,7 @@ def judge_deployments(repo: SourceRepo, store: PoisonStore, record: Record, tip:
     targets = resolve(repo, inventory.pairs)
     reach = reachability(repo, progress)
     # Only this record: its copies are all the judgement needs.
-    checker = Checker(repo, Snapshot({record.id: record}, [], tip, None), reach=reach,
-                      progress=progress)
+    checker = open_checker(repo, Snapshot({record.id: record}, [], tip, None), reach=reach,
+                           progress=progress)
     report = Scope(repo, checker, probe_applies=False).run([record], targets)
     return Deployed(inventory.source, report.records[0])

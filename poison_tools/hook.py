@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from poison_tools.check import Checker, CheckReport
+from poison_tools.check import Checker, CheckReport, open_checker
 from poison_tools.errors import EXIT_ERROR, FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.prepush import (
@@ -87,7 +87,8 @@ def check_push(
 
                     report.verification = verify_snapshot(store, snapshot)
                     snapshot = report.verification.counted
-                checker = Checker(repo, snapshot, reach=reachability(repo, progress), progress=progress)
+                checker = open_checker(repo, snapshot, reach=reachability(repo, progress),
+                                       progress=progress)
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"
         if load_error is not None or checker is None:

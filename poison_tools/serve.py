@@ -151,8 +151,7 @@ class RiskView:
 
     def _run(self, repo: SourceRepo, store: Any, snapshot: Any, deployments_only: bool = False) -> Any:
         """A scope run over the served targets, and its per-environment summary."""
-        from poison_tools.check import Checker
-        from poison_tools.copies.equivalence import Copies, default_equivalence
+        from poison_tools.check import open_checker
         from poison_tools.deployments import default_inventory, load, resolve
         from poison_tools.environments import watch
         from poison_tools.reach.engine import reachability
@@ -174,10 +173,8 @@ class RiskView:
         else:
             found = default_inventory(repo, store, snapshot.tip)
             targets += resolve(repo, found.pairs) if found else []
-        equivalence = default_equivalence(repo, None, reach)
-        checker = Checker(repo, snapshot, reach=reach, equivalence=equivalence)
-        hints = equivalence.probable if isinstance(equivalence, Copies) else None
-        judge = Scope(repo, checker, hints=hints)
+        checker = open_checker(repo, snapshot, reach=reach)  # no progress: nobody to show it to
+        judge = Scope(repo, checker, hints=checker.equivalence.probable)
         run = judge.stream(select_records(snapshot, ()), targets)
         environments = watch(run, judge, targets, tags) or (lambda: [])
         return run, environments

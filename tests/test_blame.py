@@ -11,10 +11,10 @@ from poison_tools.blame import (
     TextBlame,
     annotate,
     blame_text,
-    check_head,
     could_hold_lines_of,
     line_commit,
 )
+from poison_tools.check import check_head
 from poison_tools.git import SourceRepo
 from poison_tools.records.store import PoisonStore
 from tests.gitrepo import TEN_LINES, Repo, bare, git, with_lines

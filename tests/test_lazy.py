@@ -46,3 +46,42 @@ def test_a_missing_attribute_or_module_fails_at_first_use(heavy: str) -> None:
     missing = OnFirstUse("no_such_module_for_lazy_test")  # naming it costs nothing
     with pytest.raises(ModuleNotFoundError):
         _ = missing.anything
+
+
+def test_once_computes_at_first_read_and_never_holds_another_instance_waiting() -> None:
+    # functools.cached_property (before Python 3.12) locks a property for every
+    # instance: a slow first computation on one object held the same property of
+    # another object in another thread.
+    import threading
+
+    from poison_tools.lazy import once
+
+    release = threading.Event()
+    calls: list[str] = []
+
+    class Slow:
+        def __init__(self, name: str, wait: bool) -> None:
+            self.name, self.wait = name, wait
+
+        @once
+        def value(self) -> str:
+            calls.append(self.name)
+            if self.wait:
+                assert release.wait(10)
+            return self.name
+
+    blocked = Slow("slow", wait=True)
+    thread = threading.Thread(target=lambda: blocked.value)
+    thread.start()
+    try:
+        quick = Slow("quick", wait=False)
+        done: list[str] = []
+        reader = threading.Thread(target=lambda: done.append(quick.value))
+        reader.start()
+        reader.join(5)
+        assert done == ["quick"], "the other instance waited for the slow one"
+    finally:
+        release.set()
+        thread.join(10)
+    assert blocked.value == "slow" and quick.value == "quick"
+    assert sorted(calls) == ["quick", "slow"]  # computed once each

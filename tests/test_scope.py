@@ -283,7 +283,7 @@ def test_whole_matrix_into_a_file_counts_records_on_a_terminal(history: History,
 
 
 def test_streamed_json_equals_the_report_held_in_memory(history: History, tmp_path: Path) -> None:
-    from poison_tools.check import Checker
+    from poison_tools.check import open_checker
     from poison_tools.deployments import deployment_targets
     from poison_tools.git import SourceRepo
     from poison_tools.reach.engine import reachability
@@ -297,11 +297,10 @@ def test_streamed_json_equals_the_report_held_in_memory(history: History, tmp_pa
     src = SourceRepo.discover(str(repo.path))
     snapshot = PoisonStore(src, fetch=False).load()
     targets = ref_targets(reachability(src), tags=True) + deployment_targets(src, str(history.inventory(tmp_path)))
-    from poison_tools.copies.equivalence import Copies
 
     def scope() -> Scope:
-        copies = Copies(src)
-        return Scope(src, Checker(src, snapshot, equivalence=copies), hints=copies.probable)
+        checker = open_checker(src, snapshot)
+        return Scope(src, checker, hints=checker.equivalence.probable)
 
     held = scope().run(snapshot.active, targets).to_json()
     streamed = json.loads("".join(json_chunks(scope().stream(snapshot.active, targets))))

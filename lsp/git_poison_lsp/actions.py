@@ -11,7 +11,8 @@ from typing import Any
 
 from git_poison_lsp.repos import RepoState
 from poison_tools import edits
-from poison_tools.blame import BlameUnavailable, check_head, line_commit
+from poison_tools.blame import BlameUnavailable, line_commit
+from poison_tools.check import check_head
 from poison_tools.cherry_pick import cherry_pick
 from poison_tools.edit_render import (
     cure_line,

@@ -22,8 +22,7 @@ from concurrent.futures import Future, TimeoutError
 from dataclasses import dataclass
 
 from poison_tools.ancestry_first import FAILED, KNOWN, PENDING, check_by_ancestry
-from poison_tools.blame import BlameUnavailable, check_head, head_commit
-from poison_tools.check import CheckReport
+from poison_tools.check import CheckReport, NoCommitYet, check_head, head_commit
 from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo, parse_config
 from poison_tools.progress import Progress
@@ -164,7 +163,7 @@ class RepoState:
             result = HeadReport(report, self.branch(), scan.fingerprint, KNOWN)
             for notice in report.notices:  # a damaged copies cache or index, rebuilt
                 log.warning("%s: %s", self.toplevel, notice)
-        except BlameUnavailable as e:  # an unborn HEAD: nothing to annotate, either way
+        except NoCommitYet as e:  # an unborn HEAD: nothing to annotate, either way
             scan.future.set_exception(e)
             return
         except Exception as e:  # a git failure, missing objects, a bug: said, never clean

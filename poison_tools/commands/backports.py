@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import click
 
-from poison_tools.check import Checker
+from poison_tools.check import open_checker
 from poison_tools.cli import App, pass_app
-from poison_tools.copies.equivalence import Copies, default_equivalence
 from poison_tools.release_refs import release_patterns
 from poison_tools.render import problem_lines
 from poison_tools.scope import (
@@ -49,10 +48,9 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
         if not targets:
             app.warn(f"no release branch here ({', '.join(release)}); name them with "
                      "`git config --add poison.releaseBranches PATTERN` or use --branches")
-    equivalence = default_equivalence(app.repo, progress, reach)
-    checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
-    hints = equivalence.probable if isinstance(equivalence, Copies) else None
-    run = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints).stream(
+    checker = open_checker(app.repo, snapshot, reach=reach, progress=progress)
+    run = Scope(app.repo, checker, probe_applies=not no_apply_check,
+                hints=checker.equivalence.probable).stream(
         select_records(snapshot, ()), targets)
     todo = backports(targets, run)  # keeps only the backports, not the matrix
     if as_json:

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from poison_tools.check import Checker, CheckReport, ReleaseReport
+from poison_tools.check import CheckReport, ReleaseReport, open_checker
 from poison_tools.cli import App, pass_app
 from poison_tools.gate import gate
 from poison_tools.records.record import SEVERITIES
@@ -62,7 +62,7 @@ def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | N
     verification = _verification(app, snapshot, verify)
     if verification is not None:
         snapshot = verification.counted
-    checker = Checker(app.repo, snapshot, reach=reach, progress=progress)
+    checker = open_checker(app.repo, snapshot, reach=reach, progress=progress)
     report: CheckReport | ReleaseReport
     if base is not None:
         report = checker.release(target, rev, base, since or "")

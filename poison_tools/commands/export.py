@@ -52,8 +52,7 @@ def export(app: App, osv: bool, output: str | None, no_versions: bool) -> int:
 
 
 def _affected_tags(app: App, snapshot: Snapshot, records: list[Record]) -> dict[str, list[str]]:
-    from poison_tools.check import Checker
-    from poison_tools.copies.equivalence import default_equivalence
+    from poison_tools.check import open_checker
     from poison_tools.scope import AFFECTED, Scope, ref_targets
     from poison_tools.term import StderrProgress
 
@@ -62,7 +61,7 @@ def _affected_tags(app: App, snapshot: Snapshot, records: list[Record]) -> dict[
     tags = ref_targets(reach, branches=False, tags=True)
     if not records or not tags:
         return {}
-    checker = Checker(app.repo, snapshot, reach=reach,
-                      equivalence=default_equivalence(app.repo, progress, reach))
+    checker = open_checker(app.repo, snapshot, reach=reach, progress=progress)
+    # No hints: an OSV entry names affected tags, never a "probable cure".
     report = Scope(app.repo, checker, probe_applies=False).run(records, tags)
     return {rs.record.id: [c.target.label for c in rs.of(AFFECTED)] for rs in report.records}

@@ -72,7 +72,7 @@ def list_records(app: App, show_all: bool, where_asked: bool | None, as_json: bo
 def _where(app: App, snap: Any) -> tuple[list[str], dict[str, list[str]]]:
     """(refs looked at, record id -> those where it is affected): HEAD, the main line
     and the release branches, judged like `scope` judges them."""
-    from poison_tools.check import Checker
+    from poison_tools.check import open_checker
     from poison_tools.release_refs import MAIN_LINES, release_patterns
     from poison_tools.scope import AFFECTED, Scope, Target, release_branch_targets, select_records
     from poison_tools.term import StderrProgress
@@ -86,7 +86,7 @@ def _where(app: App, snap: Any) -> tuple[list[str], dict[str, list[str]]]:
         head = None
     if head is not None:
         targets.insert(0, Target("branch", "HEAD", head))
-    checker = Checker(app.repo, snap, reach=reach, progress=progress)
+    checker = open_checker(app.repo, snap, reach=reach, progress=progress)
     report = Scope(app.repo, checker, probe_applies=False).run(select_records(snap, ()), targets)
     found = {rs.record.id: [c.target.ref for c in rs.cells if c.status == AFFECTED]
              for rs in report.records}

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from poison_tools.check import Checker
+from poison_tools.check import open_checker
 from poison_tools.cli import App, pass_app
-from poison_tools.copies.equivalence import Copies, default_equivalence
 from poison_tools.errors import FatalError
 from poison_tools.progress import Silent
 from poison_tools.records.store import Snapshot
@@ -85,13 +84,11 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     if ids:
         # Only the records asked about: their copies are all the matrix needs.
         snapshot = Snapshot({r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale)
-    equivalence = default_equivalence(app.repo, progress, reach)
-    checker = Checker(app.repo, snapshot, reach=reach, equivalence=equivalence)
-    hints = equivalence.probable if isinstance(equivalence, Copies) else None
+    checker = open_checker(app.repo, snapshot, reach=reach, progress=progress)
     # Counting records on stderr would tear text written to the same terminal.
     judging = progress if output not in (None, "-") or not sys.stdout.isatty() else Silent()
-    judge = Scope(app.repo, checker, probe_applies=not no_apply_check, hints=hints,
-                  progress=judging)
+    judge = Scope(app.repo, checker, probe_applies=not no_apply_check,
+                  hints=checker.equivalence.probable, progress=judging)
     run = judge.stream(records, targets)
     environments = _environments(run, judge, reach, targets)
     if summary:

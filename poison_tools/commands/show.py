@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import click
 
-from poison_tools.check import Checker
+from poison_tools.check import open_checker
 from poison_tools.cli import App, pass_app
 from poison_tools.records.record import Record
 from poison_tools.records.store import Snapshot
@@ -61,8 +61,8 @@ def _where(app: App, snapshot: Snapshot, record: Record) -> RecordScope:
     carried by a cherry-pick cures there as it does in `check`."""
     rec = replace(record, withdrawn=None)  # a withdrawn record is shown where it would be
     reach = app.reach()
-    checker = Checker(app.repo, Snapshot({rec.id: rec}, [], snapshot.tip, snapshot.stale),
-                      reach=reach)
+    checker = open_checker(app.repo, Snapshot({rec.id: rec}, [], snapshot.tip, snapshot.stale),
+                           reach=reach)
     targets = ref_targets(reach, tags=True)
     order = {ref: i for i, ref in enumerate(release_first(t.ref for t in targets))}
     targets.sort(key=lambda t: order[t.ref])

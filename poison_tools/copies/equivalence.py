@@ -13,9 +13,9 @@ change does not back up (a tests-only pick of a split fix): for a cure it is a
 "probable cure, confirm?" hint, never evidence. For a poison the same link still
 counts: believing a copy of a poison poisoned fails closed, doubting it would not.
 
-`default_equivalence(repo)` is what `Checker` uses unless told otherwise, so
-`check`, `scope`, the hook and the editor share these rules. It does nothing (and
-touches no cache) when there are no records. `git config poison.equivalence`
+`default_equivalence(repo)` is what `check.open_checker` gives every `Checker`, so
+`check`, `scope`, the hook and the editor share these rules; with no records the
+factory asks nothing of it (no cache is touched). `git config poison.equivalence`
 chooses: `full` (default), `trailers` (no patch-ids: for huge histories on slow
 disks) or `none` (plain ancestry).
 

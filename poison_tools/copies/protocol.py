@@ -2,8 +2,9 @@
 
 A recorded commit stands also for its copies (cherry-picks, backports): an
 `Equivalence` says which they are, which commits revert which, and what it could not
-see. `copies.equivalence.default_equivalence` is the one used; `Identity` finds none
-(`poison.equivalence=none`, and tests that want ancestry alone).
+see, and which commits look like copies by a looser rule (`probable`: hints to
+confirm). `copies.equivalence.default_equivalence` is the one used; `Identity` finds
+none (`poison.equivalence=none`, no records, and tests that want ancestry alone).
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ class Equivalence(Protocol):
         """After `expand`: what it could not see (None: nothing)."""
         ...
 
+    def probable(self, commit: str) -> list[str]:
+        """Commits that may be copies of `commit` by a looser rule than `expand`'s (the
+        same subject line): "probable cure, confirm?" hints in scope, never evidence."""
+        ...
+
     def notices(self) -> list[str]:
         """One line each: things set right on the way (a damaged cache rebuilt)."""
         ...
@@ -68,6 +74,9 @@ class Identity:
 
     def gap(self) -> CopiesGap | None:
         return None
+
+    def probable(self, commit: str) -> list[str]:
+        return []
 
     def notices(self) -> list[str]:
         return []
