@@ -17,7 +17,8 @@ from typing import Any
 import click
 
 from poison_tools import __version__
-from poison_tools.errors import EXIT_ERROR, FatalError
+from poison_tools.error_handler import error_handler
+from poison_tools.errors import ExitCode, FatalError
 
 # name -> "module:attribute"; the order is the order of `--help`.
 COMMANDS = {
@@ -203,37 +204,25 @@ def cli(ctx: click.Context, no_fetch: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; turn every expected failure into one line and an exit code."""
-    try:
-        rv = cli.main(args=argv, prog_name="git poison", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return EXIT_ERROR
-    except click.exceptions.Exit as e:
-        return int(e.exit_code)
-    except FatalError as e:
-        click.echo(f"git poison: error: {e}", err=True)
-        return e.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
-    except BrokenPipeError:
-        # `git poison list | head`: the reader left; not an error worth a word.
-        sys.stderr.close()
-        return 0
-    except Exception as e:  # the last line of defence
-        if os.environ.get("GIT_POISON_DEBUG"):
-            raise
-        click.echo(
-            f"git poison: internal error: {e.__class__.__name__}: {e} "
-            "(please report it; rerun with GIT_POISON_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        return 3
-    return int(rv or 0)
+    """Run the CLI; turn every expected failure into one line and an exit code
+    (`error_handler`: errors, Ctrl-C, bugs; here: what click raises)."""
+    with error_handler("git poison"):
+        try:
+            rv = cli.main(args=argv, prog_name="git poison", standalone_mode=False)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            return ExitCode.INTERRUPTED
+        except click.ClickException as e:
+            e.show()
+            return ExitCode.ERROR
+        except click.exceptions.Exit as e:
+            return int(e.exit_code)
+        except BrokenPipeError:
+            # `git poison list | head`: the reader left; not an error worth a word.
+            sys.stderr.close()
+            return ExitCode.OK
+        return int(rv or 0)
+    raise AssertionError("error_handler raises SystemExit for what it catches")
 
 
 if __name__ == "__main__":
