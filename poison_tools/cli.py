@@ -12,13 +12,20 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from poison_tools import __version__
 from poison_tools.error_handler import error_handler
 from poison_tools.errors import ExitCode, FatalError
+
+if TYPE_CHECKING:  # imported when first used: each command needs only some of these
+    from poison_tools.git import SourceRepo
+    from poison_tools.progress import Progress
+    from poison_tools.reach.answer import Reachability
+    from poison_tools.records.record import Record
+    from poison_tools.records.store import PoisonStore, Snapshot, WriteResult
 
 # name -> "module:attribute"; the order is the order of `--help`.
 COMMANDS = {
@@ -78,18 +85,18 @@ class App:
         self.warnings: list[str] = []
 
     @cached_property
-    def repo(self) -> Any:
+    def repo(self) -> SourceRepo:
         from poison_tools.git import SourceRepo
 
         return SourceRepo.discover()
 
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> PoisonStore:
         from poison_tools.records.store import PoisonStore
 
         return PoisonStore(self.repo, fetch=self.fetch)
 
-    def snapshot(self) -> Any:
+    def snapshot(self) -> Snapshot:
         snap = self.store.load()
         if snap.stale is not None:
             self.warn(snap.stale.describe())
@@ -103,7 +110,7 @@ class App:
             self.warn(unknown)
         return snap
 
-    def reach(self, progress: Any = None) -> Any:
+    def reach(self, progress: Progress | None = None) -> Reachability:
         """The reachability engine (`poison_tools.reach.engine.reachability`); what it noticed
         about a damaged index is shown on stderr when the command ends."""
         from poison_tools.reach.engine import reachability
@@ -135,21 +142,20 @@ class App:
         click.echo(json_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)))
 
     def author(self) -> tuple[str, str]:
-        ident: tuple[str, str] = self.repo.identity()
-        return ident
+        return self.repo.identity()
 
     def editor(self) -> str:
         name, email = self.author()
         return f"{name} <{email}>"
 
-    def report_write(self, result: Any, done: str) -> None:
+    def report_write(self, result: WriteResult, done: str) -> None:
         if result.offline is not None:
             self.warn(
                 f"{done} locally only: the poisons remote is unreachable ({result.offline}); "
                 "run `git poison sync` when it is back"
             )
 
-    def report_deployments(self, record: Any, tip: str | None) -> None:
+    def report_deployments(self, record: Record, tip: str | None) -> None:
         """After a write: the deployments that carry `record`, on stderr.
 
         stderr, because `rid=$(git poison add …)` reads the id from stdout (README) and
