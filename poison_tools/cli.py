@@ -12,12 +12,20 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from poison_tools import __version__
-from poison_tools.errors import EXIT_ERROR, FatalError
+from poison_tools.error_handler import error_handler
+from poison_tools.errors import ExitCode, FatalError
+
+if TYPE_CHECKING:  # imported when first used: each command needs only some of these
+    from poison_tools.git import SourceRepo
+    from poison_tools.progress import Progress
+    from poison_tools.reach.answer import Reachability
+    from poison_tools.records.record import Record
+    from poison_tools.records.store import PoisonStore, Snapshot, WriteResult
 
 # name -> "module:attribute"; the order is the order of `--help`.
 COMMANDS = {
@@ -77,18 +85,18 @@ class App:
         self.warnings: list[str] = []
 
     @cached_property
-    def repo(self) -> Any:
+    def repo(self) -> SourceRepo:
         from poison_tools.git import SourceRepo
 
         return SourceRepo.discover()
 
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> PoisonStore:
         from poison_tools.records.store import PoisonStore
 
         return PoisonStore(self.repo, fetch=self.fetch)
 
-    def snapshot(self) -> Any:
+    def snapshot(self) -> Snapshot:
         snap = self.store.load()
         if snap.stale is not None:
             self.warn(snap.stale.describe())
@@ -102,7 +110,7 @@ class App:
             self.warn(unknown)
         return snap
 
-    def reach(self, progress: Any = None) -> Any:
+    def reach(self, progress: Progress | None = None) -> Reachability:
         """The reachability engine (`poison_tools.reach.engine.reachability`); what it noticed
         about a damaged index is shown on stderr when the command ends."""
         from poison_tools.reach.engine import reachability
@@ -134,21 +142,20 @@ class App:
         click.echo(json_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)))
 
     def author(self) -> tuple[str, str]:
-        ident: tuple[str, str] = self.repo.identity()
-        return ident
+        return self.repo.identity()
 
     def editor(self) -> str:
         name, email = self.author()
         return f"{name} <{email}>"
 
-    def report_write(self, result: Any, done: str) -> None:
+    def report_write(self, result: WriteResult, done: str) -> None:
         from poison_tools.edit_render import offline_line
 
         line = offline_line(done, result.offline)
         if line is not None:
             self.warn(line)
 
-    def report_deployments(self, record: Any, tip: str | None) -> None:
+    def report_deployments(self, record: Record, tip: str | None) -> None:
         """After a write: the deployments that carry `record`, on stderr.
 
         stderr, because `rid=$(git poison add …)` reads the id from stdout (README) and
@@ -203,37 +210,25 @@ def cli(ctx: click.Context, no_fetch: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; turn every expected failure into one line and an exit code."""
-    try:
-        rv = cli.main(args=argv, prog_name="git poison", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return EXIT_ERROR
-    except click.exceptions.Exit as e:
-        return int(e.exit_code)
-    except FatalError as e:
-        click.echo(f"git poison: error: {e}", err=True)
-        return e.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
-    except BrokenPipeError:
-        # `git poison list | head`: the reader left; not an error worth a word.
-        sys.stderr.close()
-        return 0
-    except Exception as e:  # the last line of defence
-        if os.environ.get("GIT_POISON_DEBUG"):
-            raise
-        click.echo(
-            f"git poison: internal error: {e.__class__.__name__}: {e} "
-            "(please report it; rerun with GIT_POISON_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        return 3
-    return int(rv or 0)
+    """Run the CLI; turn every expected failure into one line and an exit code
+    (`error_handler`: errors, Ctrl-C, bugs; here: what click raises)."""
+    with error_handler("git poison"):
+        try:
+            rv = cli.main(args=argv, prog_name="git poison", standalone_mode=False)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            return ExitCode.INTERRUPTED
+        except click.ClickException as e:
+            e.show()
+            return ExitCode.ERROR
+        except click.exceptions.Exit as e:
+            return int(e.exit_code)
+        except BrokenPipeError:
+            # `git poison list | head`: the reader left; not an error worth a word.
+            sys.stderr.close()
+            return ExitCode.OK
+        return int(rv or 0)
+    raise AssertionError("error_handler raises SystemExit for what it catches")
 
 
 if __name__ == "__main__":

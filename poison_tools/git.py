@@ -1,9 +1,9 @@
 """Running git, and the facts about the source repository that every command needs.
 
-All git calls go through `run()`: it strips the environment variables that tie git to
-one repository (hooks run with GIT_DIR set; see pre-commit's `no_git_env`), never
-lets git ask for credentials on a terminal, and raises `GitError` carrying the
-command, the exit code and both streams.
+All git calls go through `run()` (output read whole) or `stream()` (output read as git
+writes it): both strip the environment variables that tie git to one repository (hooks
+run with GIT_DIR set; see pre-commit's `no_git_env`), never let git ask for credentials
+on a terminal, and raise `GitError` carrying the command, the exit code and stderr.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ import os
 import re
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import IO
 
 from poison_tools.errors import FatalError
 
@@ -41,7 +45,8 @@ class GitError(FatalError):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
-        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {returncode}"
+        status = f"killed by signal {-returncode}" if returncode < 0 else f"exit code {returncode}"
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else status
         super().__init__(f"git {_subcommand(cmd)} failed: {last}")
 
 
@@ -79,17 +84,8 @@ def run(
     would hang past the timeout, which is the very thing the timeout is for.
     """
     cmd = ["git", *args]
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=clean_env(env),
-            start_new_session=timeout is not None,
-        )
-    except FileNotFoundError:
-        raise FatalError("git is not installed or not on PATH.") from None
+    proc = _popen(cmd, subprocess.PIPE if input is not None else subprocess.DEVNULL, env,
+                  start_new_session=timeout is not None)
     try:
         out, err = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -105,6 +101,99 @@ def run(
             cmd, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
         )
     return result
+
+
+def _popen(cmd: list[str], stdin: IO[bytes] | int, env: Mapping[str, str] | None, *,
+           start_new_session: bool = False) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=clean_env(env), start_new_session=start_new_session)
+    except FileNotFoundError:
+        raise FatalError("git is not installed or not on PATH.") from None
+
+
+@contextmanager
+def stream(
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    stdin: IO[bytes] | None = None,
+    env: Mapping[str, str] | None = None,
+    echo_stderr: bool = False,
+) -> Iterator[IO[bytes]]:
+    """Run git and yield its stdout, a binary stream, to be read as git writes it.
+
+    `input` is fed to git's stdin from a thread (git may write before it has read it
+    all); `stdin` is instead a stream to read from, such as another `stream()`'s stdout
+    in a pipeline (`git log -p | git patch-id`): this process's copy is closed once git
+    has it. stderr is drained on a thread (a git that fills the pipe would otherwise
+    hang), and also copied to ours with `echo_stderr` (git's progress meter).
+
+    On leaving, git is waited for and `GitError` (command, exit code, stderr) raised if
+    it failed, as `run()` does. A caller that stops reading before the end (`break`)
+    wanted no more: git, if still running, is killed, and neither its death, the
+    broken pipe nor a failure after what was read counts. On an exception git is killed and the exception
+    goes on. A stream handed on as `stdin` is judged by its exit status alone.
+    """
+    cmd = ["git", *args]
+    proc = _popen(cmd, subprocess.PIPE if input is not None else stdin or subprocess.DEVNULL, env)
+    assert proc.stdout is not None and proc.stderr is not None
+    if stdin is not None:
+        stdin.close()  # the child holds its own copy; ours would keep the writer alive
+    errors: list[bytes] = []
+    threads = [threading.Thread(target=_drain, args=(proc.stderr, errors, echo_stderr),
+                                daemon=True)]
+    if input is not None:
+        assert proc.stdin is not None
+        threads.append(threading.Thread(target=_feed, args=(proc.stdin, input), daemon=True))
+    for t in threads:
+        t.start()
+    stopped = False
+    try:
+        yield proc.stdout
+        if not proc.stdout.closed and not _read_to_end(proc.stdout):
+            # The caller has what it wanted: what git wrote before any failure of
+            # its own is still what git wrote, and the rest nobody reads.
+            proc.kill()
+            stopped = True
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        proc.stdout.close()
+        proc.wait()
+        for t in threads:
+            t.join()
+        proc.stderr.close()
+    if proc.returncode != 0 and not stopped:
+        raise GitError(cmd, proc.returncode, "", b"".join(errors).decode(errors="replace"))
+
+
+def _read_to_end(out: IO[bytes]) -> bool:
+    """Whether the reader read `out` to its end, asked without waiting for git."""
+    os.set_blocking(out.fileno(), False)
+    try:
+        # A non-blocking read: b"" at the end, None when git has not written more yet.
+        return out.read(1) == b""
+    except OSError:
+        return False
+
+
+def _drain(err: IO[bytes], into: list[bytes], echo: bool) -> None:
+    while chunk := err.read1(1 << 16):  # type: ignore[attr-defined]
+        into.append(chunk)
+        if echo:
+            with suppress(OSError, ValueError):
+                sys.stderr.buffer.write(chunk)
+                sys.stderr.buffer.flush()
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    # git that stopped early (killed, or a failure) closed its end: not our error.
+    with suppress(BrokenPipeError, OSError):
+        pipe.write(data)
+    with suppress(BrokenPipeError, OSError):
+        pipe.close()
 
 
 def output(args: Sequence[str], **kwargs: object) -> str:

@@ -15,7 +15,8 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from poison_tools.check import Checker, CheckReport, open_checker
-from poison_tools.errors import EXIT_ERROR, FatalError
+from poison_tools.error_handler import error_handler
+from poison_tools.errors import FatalError
 from poison_tools.git import SourceRepo
 from poison_tools.prepush import (
     Policy,
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The first push in a big clone builds the reachability index: show that it moves
     # (drawn on a terminal; in a CI log, a plain line every few seconds once it is slow).
     progress = StderrProgress(sys.stderr)
-    try:
+    with error_handler("git-poison", hint=f"bypass: {BYPASS}"):
         stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
         repo = SourceRepo.discover()
         refs = _refs(args, os.environ, stdin)
@@ -168,24 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.fetch_timeout = hook_fetch_timeout(repo)
         verify = args.verify or repo.config_bool("poison.verify", False)
         push = check_push(repo, refs, policy, store=store, progress=progress, verify=verify)
-    except FatalError as e:
-        print(f"git-poison: error: {e} (bypass: {BYPASS})", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("git-poison: interrupted", file=sys.stderr)
-        return 130
-    except Exception as e:  # the last line of defence: one line, never a traceback
-        if os.environ.get("GIT_POISON_DEBUG"):
-            raise
-        print(
-            f"git-poison: internal error: {e.__class__.__name__}: {e} (please report it; "
-            f"rerun with GIT_POISON_DEBUG=1 for the traceback; bypass: {BYPASS})",
-            file=sys.stderr,
-        )
-        return 3
-    for line in report_lines(push, policy, style):
-        print(line, file=sys.stderr)
-    return push.exit_code
+        for line in report_lines(push, policy, style):
+            print(line, file=sys.stderr)
+        return push.exit_code
+    raise AssertionError("error_handler raises SystemExit for what it catches")
 
 
 if __name__ == "__main__":

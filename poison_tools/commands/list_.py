@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from poison_tools.cli import App, pass_app
 from poison_tools.errors import FatalError
 from poison_tools.render import problem_lines, short, short_ref, title
+
+if TYPE_CHECKING:
+    from poison_tools.records.store import Snapshot
 
 
 @click.command(
@@ -69,7 +72,7 @@ def list_records(app: App, show_all: bool, where_asked: bool | None, as_json: bo
     return 0
 
 
-def _where(app: App, snap: Any) -> tuple[list[str], dict[str, list[str]]]:
+def _where(app: App, snap: Snapshot) -> tuple[list[str], dict[str, list[str]]]:
     """(refs looked at, record id -> those where it is affected): HEAD, the main line
     and the release branches, judged like `scope` judges them."""
     from poison_tools.check import open_checker

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 from poison_tools import git
 from poison_tools.git import SourceRepo
@@ -63,37 +62,22 @@ class Unreadable(NamedTuple):
     missing: tuple[str, ...] | None  # the blobs it lacks; None: not known
 
 
-def _run_logged(cmd: list[str], stdin: IO[bytes] | int, stdout: IO[bytes] | int,
-                err: IO[bytes]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=err, env=git.clean_env())
-
-
-def _tail(f: IO[bytes]) -> str:
-    f.seek(0)
-    return f.read().decode(errors="replace")
+def _log_failed(e: git.GitError) -> LogFailed:
+    return LogFailed(e.stderr.strip() or f"git log exited with {e.returncode}")
 
 
 def patch_ids(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[tuple[str, str]]:
     """(commit, patch-id) for each commit with a change that `git log --stdin <args> -p`
     diffs; raises `LogFailed` (after the pairs that are certainly whole) if git log fails,
     `GitError` if git patch-id does."""
-    import tempfile  # scans only: kept off the import path of every check
-
-    base = ["git", "--git-dir", repo.git_dir, *DIFF_CONFIG]
-    with tempfile.TemporaryFile() as log_err, tempfile.TemporaryFile() as pid_err:
-        log = _run_logged([*base, *_LOG_P, "--stdin", *args], subprocess.PIPE, subprocess.PIPE, log_err)
-        assert log.stdin is not None and log.stdout is not None
-        pid = _run_logged([*base, "patch-id", "--stable"], log.stdout, subprocess.PIPE, pid_err)
-        assert pid.stdout is not None
-        log.stdout.close()  # patch-id owns the read end now
-        done = False
-        try:
-            # git log reads all of stdin before it writes anything: no deadlock.
-            with suppress(BrokenPipeError):
-                log.stdin.write(stdin)
-                log.stdin.close()
-            held: tuple[str, str] | None = None
-            for line in pid.stdout:
+    base = ["--git-dir", repo.git_dir, *DIFF_CONFIG]
+    log_args = [*base, *_LOG_P, "--stdin", *args]
+    held: tuple[str, str] | None = None
+    try:
+        # A reader that stops early closes this generator: both gits are killed.
+        with (git.stream(log_args, input=stdin) as log,
+              git.stream([*base, "patch-id", "--stable"], stdin=log) as pid):
+            for line in pid:
                 parts = line.decode().split()
                 if len(parts) != 2:
                     continue
@@ -101,19 +85,12 @@ def patch_ids(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
                     yield held
                 # Held back until git log is known to have finished this diff.
                 held = (parts[1], parts[0])
-            done = True
-        finally:
-            if not done:  # the reader stopped early, or an error: no orphaned git
-                for p in (log, pid):
-                    p.kill()
-            pid.stdout.close()
-            log_rc, pid_rc = log.wait(), pid.wait()
-        if log_rc != 0:
-            raise LogFailed(_tail(log_err).strip() or f"git log exited with {log_rc}")
-        if pid_rc != 0:
-            raise git.GitError(base + ["patch-id"], pid_rc, "", _tail(pid_err))
-        if held is not None:
-            yield held
+    except git.GitError as e:
+        if e.cmd == ("git", *log_args):
+            raise _log_failed(e) from None
+        raise
+    if held is not None:
+        yield held
 
 
 _PATH_LOG = ("log", "--no-merges", "--name-only", "-z", "--format=%x01%H", "--no-renames")
@@ -149,21 +126,13 @@ def path_keys(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
     """(commit, `path_key`) for each non-merge commit `git log --stdin <args>` walks, read
     from trees only (no blob is read: about a tenth of `git log -p`). Raises `LogFailed`
     (after the records that are certainly whole) if git log fails."""
-    import tempfile
-
-    cmd = ["git", "--git-dir", repo.git_dir, *DIFF_CONFIG, *_PATH_LOG, "--stdin", *args]
-    with tempfile.TemporaryFile() as err:
-        log = _run_logged(cmd, subprocess.PIPE, subprocess.PIPE, err)
-        assert log.stdin is not None and log.stdout is not None
-        done = False
-        try:
-            with suppress(BrokenPipeError):
-                log.stdin.write(stdin)
-                log.stdin.close()
-            sha: str | None = None
-            paths: list[bytes] = []
-            rest = b""
-            while chunk := log.stdout.read(1 << 20):
+    sha: str | None = None
+    paths: list[bytes] = []
+    rest = b""
+    try:
+        with git.stream(["--git-dir", repo.git_dir, *DIFF_CONFIG, *_PATH_LOG, "--stdin", *args],
+                        input=stdin) as log:
+            while chunk := log.read(1 << 20):
                 tokens = (rest + chunk).split(b"\0")
                 rest = tokens.pop()
                 for token in tokens:
@@ -173,22 +142,16 @@ def path_keys(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
                         sha, paths = token[1:].decode(), []
                     elif token:
                         paths.append(token[1:] if not paths and token.startswith(b"\n") else token)
-            done = True
-        finally:
-            if not done:
-                log.kill()
-            log.stdout.close()
-            rc = log.wait()
-        if rc != 0:  # the last record may be cut short: dropped
-            raise LogFailed(_tail(err).strip() or f"git log exited with {rc}")
-        if rest.startswith(b"\x01") and _is_oid(rest[1:]):  # a last commit that changes nothing
-            if sha is not None:
-                yield sha, path_key(paths)
-            sha, paths = rest[1:].decode(), []
-        elif rest:
-            paths.append(rest)
+    except git.GitError as e:  # the last record may be cut short: dropped
+        raise _log_failed(e) from None
+    if rest.startswith(b"\x01") and _is_oid(rest[1:]):  # a last commit that changes nothing
         if sha is not None:
             yield sha, path_key(paths)
+        sha, paths = rest[1:].decode(), []
+    elif rest:
+        paths.append(rest)
+    if sha is not None:
+        yield sha, path_key(paths)
 
 
 _OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
@@ -200,7 +163,7 @@ def _is_oid(token: bytes) -> bool:
 
 def signature(paths: Sequence[bytes]) -> str:
     """One string for a set of changed files (compared, never read back)."""
-    import hashlib  # like tempfile: only where copies are incomplete
+    import hashlib  # only where copies are incomplete
 
     return hashlib.sha1(b"\0".join(sorted(set(paths)))).hexdigest()
 

@@ -577,39 +577,20 @@ class PatchIdCache:
 
     def _messages(self, stdin: bytes, no_walk: list[str]) -> Iterator[tuple[str, str]]:
         """(sha, message) of each commit, read from git as it writes them."""
-        import tempfile
-
-        cmd = ["git", "--git-dir", self.repo.git_dir, "-c", "log.showSignature=false", "log",
-               "--stdin", *no_walk, "--format=%x01%H%x00%B"]
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=err, env=git.clean_env())
-            assert proc.stdin is not None and proc.stdout is not None
-            # git log reads all of stdin before it writes anything: no deadlock.
-            with suppress(BrokenPipeError):
-                proc.stdin.write(stdin)
-                proc.stdin.close()
-            rest, read_all = b"", False
-            try:
-                while chunk := proc.stdout.read(1 << 20):
-                    records = (rest + chunk).split(b"\x01")
-                    rest = records.pop()
-                    for record in records:
-                        if record:
-                            sha, _, body = record.partition(b"\x00")
-                            yield sha.decode(), body.decode(errors="replace")
-                read_all = True
-            finally:
-                if not read_all:  # the reader stopped early
-                    proc.kill()
-                    proc.wait()
-                proc.stdout.close()
-            if rest:
-                sha, _, body = rest.partition(b"\x00")
-                yield sha.decode(), body.decode(errors="replace")
-            if proc.wait() != 0:
-                err.seek(0)
-                raise git.GitError(cmd, proc.returncode, "", err.read().decode(errors="replace"))
+        rest = b""
+        # A reader that stops early closes this generator: git is killed, no error.
+        with git.stream(["--git-dir", self.repo.git_dir, "-c", "log.showSignature=false", "log",
+                         "--stdin", *no_walk, "--format=%x01%H%x00%B"], input=stdin) as out:
+            while chunk := out.read(1 << 20):
+                records = (rest + chunk).split(b"\x01")
+                rest = records.pop()
+                for record in records:
+                    if record:
+                        sha, _, body = record.partition(b"\x00")
+                        yield sha.decode(), body.decode(errors="replace")
+        if rest:  # the last record, once git is known to have finished it
+            sha, _, body = rest.partition(b"\x00")
+            yield sha.decode(), body.decode(errors="replace")
 
     def _finish_paths(self, stdin: bytes, no_walk: list[str]) -> None:
         """Stage the changed files of the commits a failed `git log` did not reach, and

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -94,12 +93,11 @@ def write_commit_graph(repo: SourceRepo, *, show_progress: bool) -> None:
     (and git's own walks) read parents fastest. Asked for by the user, never done
     behind their back: `git maintenance start` or fetch.writeCommitGraph keep it fresh.
     """
-    cmd = ["git", "--git-dir", repo.git_dir, "commit-graph", "write", "--reachable",
-           "--progress" if show_progress else "--no-progress"]
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=None if show_progress else subprocess.PIPE, env=git.clean_env())
-    if proc.returncode != 0:
-        raise git.GitError(cmd, proc.returncode, "", (proc.stderr or b"").decode(errors="replace"))
+    # The progress meter is shown as git draws it, and kept for the error if git fails.
+    with git.stream(["--git-dir", repo.git_dir, "commit-graph", "write", "--reachable",
+                     "--progress" if show_progress else "--no-progress"],
+                    echo_stderr=show_progress) as out:
+        out.read()
 
 
 def commit_graph_usable(repo: SourceRepo) -> bool:
@@ -445,25 +443,12 @@ class IndexedReach:
         (`communicate()` polls both pipes in small chunks: on a million commits that
         alone cost seconds.) rev-list reads all of stdin before it writes anything.
         """
-        cmd = ["git", "--git-dir", self.repo.git_dir, "rev-list", "--parents", *args, "--stdin"]
-        import tempfile  # only a build or an update gets here
-
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=err, env=git.clean_env())
-            assert proc.stdin is not None and proc.stdout is not None
-            try:
-                proc.stdin.write(stdin)
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            out = proc.stdout.read()
-            proc.stdout.close()
-            if proc.wait() != 0:
-                err.seek(0)
-                last = err.read().decode(errors="replace").strip().splitlines()
-                raise IndexUnavailable(f"git rev-list failed: {last[-1] if last else proc.returncode}")
-        return out
+        try:
+            with git.stream(["--git-dir", self.repo.git_dir, "rev-list", "--parents", *args,
+                             "--stdin"], input=stdin) as out:
+                return out.read()
+        except git.GitError as e:
+            raise IndexUnavailable(str(e)) from None
 
     def ref_commits(self, prefixes: Iterable[str]) -> list[tuple[str, str]]:
         prefixes = list(prefixes)

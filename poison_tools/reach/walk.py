@@ -6,7 +6,6 @@ engine with `GIT_POISON_INDEX=0`.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Collection, Iterable
 
 from poison_tools import git
@@ -74,26 +73,19 @@ class GitWalk:
             answer.reachable.add(target)
             wanted.discard(target)
         if wanted or shallow:
-            proc = subprocess.Popen(
-                ["git", "--git-dir", self.repo.git_dir, "rev-list", "--end-of-options", target],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
-                env=git.clean_env(),
-            )
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                sha = raw[:-1].decode()
-                if sha in shallow:
-                    crossed_boundary = True
-                if sha in wanted:
-                    answer.reachable.add(sha)
-                    wanted.discard(sha)
-                    # Stop early only once nothing more can change the answer.
-                    if not wanted and (crossed_boundary or not shallow):
-                        break
-            proc.kill()
-            proc.wait()
+            # Stopped early only once nothing more can change the answer; a walk that
+            # git could not finish (a missing commit) raises GitError: no answer.
+            with git.stream(["--git-dir", self.repo.git_dir, "rev-list", "--end-of-options",
+                             target]) as out:
+                for raw in out:
+                    sha = raw[:-1].decode()
+                    if sha in shallow:
+                        crossed_boundary = True
+                    if sha in wanted:
+                        answer.reachable.add(sha)
+                        wanted.discard(sha)
+                        if not wanted and (crossed_boundary or not shallow):
+                            break
         answer.settle(cands - answer.reachable, present,
                       crossed_boundary=crossed_boundary, partial=self.repo.partial)
         return answer
