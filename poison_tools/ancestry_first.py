@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from poison_tools.check import UNDECIDED, CheckReport, Finding, open_checker
-from poison_tools.copies.protocol import CopiesGap, Doubt
+from poison_tools.copies.protocol import CopiesGap, Doubt, Identity
 from poison_tools.git import SourceRepo
 from poison_tools.records.store import Snapshot
 
@@ -30,9 +30,10 @@ from poison_tools.records.store import Snapshot
 KNOWN, PENDING, FAILED = "known", "pending", "failed"
 
 
-class CopiesPending:
-    """An `Equivalence` before the copy scan: a commit stands only for itself, and
-    every recorded cure may have copies not known yet (a doubt that holds anywhere)."""
+class CopiesPending(Identity):
+    """An `Equivalence` before the copy scan: a commit stands only for itself (as with
+    `Identity`), and every recorded cure may have copies not known yet (a doubt that
+    holds anywhere)."""
 
     def __init__(self, cures: Collection[str]) -> None:
         self.cures = frozenset(cures)
@@ -43,20 +44,8 @@ class CopiesPending:
         self._gap = CopiesGap(doubts, "") if doubts else None
         return {}
 
-    def reverts(self, commits: Collection[str]) -> dict[str, list[str]]:
-        return {}
-
-    def unsure(self, cures: Collection[str]) -> dict[str, list[tuple[str, str]]]:
-        return {}
-
     def gap(self) -> CopiesGap | None:
         return self._gap
-
-    def probable(self, commit: str) -> list[str]:
-        return []
-
-    def notices(self) -> list[str]:
-        return []
 
 
 def check_by_ancestry(repo: SourceRepo, snapshot: Snapshot, target: str, rev: str) -> CheckReport:

@@ -9,37 +9,13 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from poison_tools import cachefile
 from poison_tools.cachefile import NotRegular
-
-T = TypeVar("T")
-
-
-def within(seconds: float, call: Callable[[], T]) -> T:
-    """`call()`, which must return (or raise) within `seconds`: a reader that blocks on a
-    FIFO fails the test instead of hanging the suite."""
-    outcome: list[T] = []
-    error: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(call())
-        except BaseException as e:  # handed to the test thread
-            error.append(e)
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    t.join(seconds)
-    assert not t.is_alive(), f"still blocked after {seconds} s"
-    if error:
-        raise error[0]
-    return outcome[0]
+from tests.waiting import within
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ hang the reader.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from poison_tools import git
 from poison_tools.git import GitError, SourceRepo
 from poison_tools.reach.walk import GitWalk
 from tests.gitrepo import Repo
+from tests.waiting import within
 
 
 def long_history(path: Path, count: int) -> list[str]:
@@ -54,26 +53,6 @@ def running_on(path: Path) -> list[str]:
         if str(path).encode() in cmdline:
             found.append(pid)
     return found
-
-
-def within(seconds: float, fn: Callable[[], object]) -> object:
-    """fn(), failing the test (instead of hanging it) if it takes longer than `seconds`."""
-    result: list[object] = []
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(fn())
-        except BaseException as e:  # handed to the test thread
-            errors.append(e)
-
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    t.join(seconds)
-    assert not t.is_alive(), f"still running after {seconds} s: a deadlock"
-    if errors:
-        raise errors[0]
-    return result[0]
 
 
 # -- run ------------------------------------------------------------------------------
