@@ -37,8 +37,11 @@ sys.path.insert(0, str(HERE))
 
 
 def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True,
-                          check=True).stdout.decode().strip()
+    return (
+        subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, check=True)
+        .stdout.decode()
+        .strip()
+    )
 
 
 def setup(size: int) -> Path:
@@ -64,7 +67,7 @@ def setup(size: int) -> Path:
     picks = [line.split() for line in (bare / "picks").read_text().splitlines()]
     main = git(svc, "rev-list", "--first-parent", "main").split()
     poisons: list[str] = []
-    for original, _pick in picks[len(picks) // 3:]:
+    for original, _pick in picks[len(picks) // 3 :]:
         sha = marks[f":{original}"]
         if sha not in poisons:
             poisons.append(sha)
@@ -80,34 +83,55 @@ def setup(size: int) -> Path:
     git(svc, "config", "poison.remote", str(poisons_repo))
     git(svc, "config", "user.name", "Bench")
     git(svc, "config", "user.email", "bench@example.com")
-    made = [Record(id=new_id(), poisons=(p,), cures=(main[k * 3],) if k < 10 else (),
-                   comment=f"bug {k}", editor="Bench <bench@example.com>", created=now_iso(),
-                   updated=now_iso()) for k, p in enumerate(poisons)]
+    made = [
+        Record(
+            id=new_id(),
+            poisons=(p,),
+            cures=(main[k * 3],) if k < 10 else (),
+            comment=f"bug {k}",
+            editor="Bench <bench@example.com>",
+            created=now_iso(),
+            updated=now_iso(),
+        )
+        for k, p in enumerate(poisons)
+    ]
 
     def change(_snap: Snapshot) -> list[Record]:
         return made
 
-    PoisonStore(SourceRepo.discover(str(svc))).write(change, "bench records", ("Bench", "bench@example.com"))
+    PoisonStore(SourceRepo.discover(str(svc))).write(
+        change, "bench records", ("Bench", "bench@example.com")
+    )
     (path / "ready").write_text("")
     return path
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
-          shell: bool = False) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+def timed(
+    cmd: list[str], cwd: Path, env: dict[str, str] | None = None, shell: bool = False
+) -> tuple[float, subprocess.CompletedProcess[bytes]]:
     t = time.perf_counter()
-    proc = subprocess.run(cmd if not shell else " ".join(cmd), cwd=cwd, capture_output=True,
-                          env=env, shell=shell)
+    proc = subprocess.run(
+        cmd if not shell else " ".join(cmd), cwd=cwd, capture_output=True, env=env, shell=shell
+    )
     return time.perf_counter() - t, proc
 
 
 def checks(svc: Path, env: dict[str, str], python: list[str]) -> dict[str, object]:
     out = {}
-    for ref in sorted(git(svc, "for-each-ref", "--format=%(refname:short)", "refs/heads/rel").split()):
-        proc = subprocess.run([*python, "check", ref, "--json"], cwd=svc, capture_output=True, env=env)
+    for ref in sorted(
+        git(svc, "for-each-ref", "--format=%(refname:short)", "refs/heads/rel").split()
+    ):
+        proc = subprocess.run(
+            [*python, "check", ref, "--json"], cwd=svc, capture_output=True, env=env
+        )
         report = json.loads(proc.stdout)
-        out[ref] = (proc.returncode, report.get("verdict"), report.get("copies"),
-                    json.dumps(report.get("poisoned"), sort_keys=True),
-                    json.dumps(report.get("undecided"), sort_keys=True))
+        out[ref] = (
+            proc.returncode,
+            report.get("verdict"),
+            report.get("copies"),
+            json.dumps(report.get("poisoned"), sort_keys=True),
+            json.dumps(report.get("undecided"), sort_keys=True),
+        )
     return out
 
 
@@ -116,8 +140,9 @@ def old_code(rev: str) -> Path:
     dest = WORK / f"rev-{rev}"
     if not dest.exists():
         dest.mkdir(parents=True)
-        archive = subprocess.run(["git", "archive", rev, "poison_tools"], cwd=ROOT, capture_output=True,
-                                 check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", rev, "poison_tools"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest
 
@@ -137,9 +162,27 @@ def bench(size: int, runs: int, compare: str | None) -> list[str]:
         rss = max(rss, int(proc.stderr.decode().split()[-1]))
         cold.append(t)
         warm.append(timed(cmd, svc, env)[0])
-    patch_ids = min(timed(["git", "log", "--all", "--no-merges", "-p", "--format=%H", "--no-renames",
-                           "|", "git", "patch-id", "--stable", ">/dev/null"], svc, shell=True)[0]
-                    for _ in range(2 if size <= 50_000 else 1))
+    patch_ids = min(
+        timed(
+            [
+                "git",
+                "log",
+                "--all",
+                "--no-merges",
+                "-p",
+                "--format=%H",
+                "--no-renames",
+                "|",
+                "git",
+                "patch-id",
+                "--stable",
+                ">/dev/null",
+            ],
+            svc,
+            shell=True,
+        )[0]
+        for _ in range(2 if size <= 50_000 else 1)
+    )
     rev_list = min(timed(["git", "rev-list", "--all"], svc)[0] for _ in range(3))
     c, w = statistics.median(cold), statistics.median(warm)
     lines = [
@@ -161,10 +204,14 @@ def bench(size: int, runs: int, compare: str | None) -> list[str]:
         shutil.rmtree(cache, ignore_errors=True)
         new = checks(svc, {**env, "PYTHONPATH": str(ROOT)}, python)
         same = old == new
-        counts = ", ".join(f"{k} {sum(1 for v in new.values() if v[1] == k)}"
-                           for k in sorted({str(v[1]) for v in new.values()}))
-        lines.append(f"  verdicts of {len(new)} release branches ({counts}) identical to {compare}'s "
-                     f"full scan: {'yes' if same else 'NO'}")
+        counts = ", ".join(
+            f"{k} {sum(1 for v in new.values() if v[1] == k)}"
+            for k in sorted({str(v[1]) for v in new.values()})
+        )
+        lines.append(
+            f"  verdicts of {len(new)} release branches ({counts}) identical to {compare}'s "
+            f"full scan: {'yes' if same else 'NO'}"
+        )
         if not same:
             for ref in new:
                 if old.get(ref) != new[ref]:
@@ -179,8 +226,10 @@ def main() -> int:
     ap.add_argument("--compare", help="a revision whose full patch-id scan is compared")
     args = ap.parse_args()
     load = os.getloadavg()[0]
-    print(f"machine: {os.cpu_count()} cores, {git(ROOT, 'version')}, Python {sys.version.split()[0]}, "
-          f"load average {load:.1f}")
+    print(
+        f"machine: {os.cpu_count()} cores, {git(ROOT, 'version')}, Python {sys.version.split()[0]}, "
+        f"load average {load:.1f}"
+    )
     if args.compare:
         old_code(args.compare)  # now: HEAD~2 means the same revision for every size
     for size in (int(s) for s in args.sizes.split(",")):

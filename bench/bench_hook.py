@@ -126,11 +126,11 @@ def hook_variants(old_code: Path) -> tuple[str, str]:
     """Two pre-push hooks differing only in the code they run: the current checkout, and
     `old_code` (an earlier revision's `poison_tools`), both as `python -m poison_tools.hook`."""
     here = Path(__file__).resolve().parents[1]
-    body = (
-        "#!/bin/sh\n"
-        "PYTHONPATH={path} exec {py} -m poison_tools.hook \"$@\"\n"
+    body = '#!/bin/sh\nPYTHONPATH={path} exec {py} -m poison_tools.hook "$@"\n'
+    return (
+        body.format(path=here, py=sys.executable),
+        body.format(path=old_code, py=sys.executable),
     )
-    return (body.format(path=here, py=sys.executable), body.format(path=old_code, py=sys.executable))
 
 
 def compare(svc: Path, rev: str, runs: int) -> list[str]:
@@ -139,8 +139,9 @@ def compare(svc: Path, rev: str, runs: int) -> list[str]:
     old = svc.parent / f"compare-{rev}"
     if not (old / "poison_tools").exists():
         old.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", rev, "poison_tools"], cwd=here,
-                                 capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", rev, "poison_tools"], cwd=here, capture_output=True, check=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
     hook = svc / ".git" / "hooks" / "pre-push"
     installed = hook.read_bytes()
@@ -200,8 +201,13 @@ def update_costs(svc: Path, runs: int) -> list[str]:
             tree = git(svc, "rev-parse", "lts/1.0^{tree}")
             new = git(svc, "commit-tree", tree, "-p", "lts/1.0", "-m", f"update {mode} {n}")
             git(svc, "update-ref", "refs/heads/lts/1.0", new)
-            out = subprocess.run([sys.executable, "-c", _UPDATE, str(svc), mode], env=env,
-                                 capture_output=True, text=True, check=True).stdout.split()
+            out = subprocess.run(
+                [sys.executable, "-c", _UPDATE, str(svc), mode],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
             if n:  # the first round warms both
                 costs[mode].append((float(out[0]), float(out[1])))
     d_up, d_load = (statistics.median(c) for c in zip(*costs["delta"], strict=True))
@@ -225,8 +231,11 @@ def main() -> int:
     p.add_argument("--missing", type=int, default=5, help="records whose cure the lts branch lacks")
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--dir", type=Path, help="build here and keep it; reuse it if already built")
-    p.add_argument("--compare", metavar="REV",
-                   help="also time the hook as of git revision REV, alternately with the current one")
+    p.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also time the hook as of git revision REV, alternately with the current one",
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
         root = args.dir.resolve() if args.dir else Path(tmp)  # git runs in subfolders

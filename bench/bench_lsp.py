@@ -46,7 +46,9 @@ def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
 
 def poison(cwd: Path, *args: str) -> str:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(["git", "poison", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        ["git", "poison", *args], cwd=cwd, capture_output=True, text=True, env=env
+    )
     if proc.returncode != 0:
         raise SystemExit(f"git poison {' '.join(args)} failed: {proc.stderr}")
     return proc.stdout.strip()
@@ -66,10 +68,12 @@ def build(root: Path, n_lines: int, commits: int, age: int, seed: int) -> tuple[
     def commit(ref: str, n: int, msg: str, parent: str | None) -> None:
         data = "".join(lines).encode()
         body = msg.encode()
-        stream.append(f"commit {ref}\nmark :{n}\ncommitter {IDENT} {1_600_000_000 + n} +0000\n".encode()
-                      + b"data %d\n%s\n" % (len(body), body)
-                      + (f"from {parent}\n".encode() if parent else b"")
-                      + b"M 100644 inline big.txt\ndata %d\n%s\n" % (len(data), data))
+        stream.append(
+            f"commit {ref}\nmark :{n}\ncommitter {IDENT} {1_600_000_000 + n} +0000\n".encode()
+            + b"data %d\n%s\n" % (len(body), body)
+            + (f"from {parent}\n".encode() if parent else b"")
+            + b"M 100644 inline big.txt\ndata %d\n%s\n" % (len(data), data)
+        )
         if n == 1 or n % 10 == 0:  # a second file, same size, that the poison never touched
             other[rng.randrange(n_lines)] = f"other changed in {n}\n"
             more = "".join(other).encode()
@@ -112,9 +116,15 @@ class Client:
     @classmethod
     async def start(cls, cwd: Path) -> Client:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "git_poison_lsp", "--stdio", cwd=cwd,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "git_poison_lsp",
+            "--stdio",
+            cwd=cwd,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         return cls(proc)
 
     def send(self, method: str, params: Any, request: bool = False) -> None:
@@ -151,8 +161,11 @@ class Client:
                 return msg
 
     async def initialize(self, root: Path) -> None:
-        self.send("initialize", {"processId": os.getpid(), "rootUri": root.as_uri(),
-                                 "capabilities": {}}, request=True)
+        self.send(
+            "initialize",
+            {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
+            request=True,
+        )
         await self.until("result")
         self.send("initialized", {})
 
@@ -166,10 +179,20 @@ class Client:
 async def open_and_wait(client: Client, path: Path, version: int = 1) -> tuple[float, int]:
     uri = path.as_uri()
     t0 = time.perf_counter()
-    client.send("textDocument/didOpen", {"textDocument": {
-        "uri": uri, "languageId": "plaintext", "version": version, "text": path.read_text()}})
-    diags = await client.until("textDocument/publishDiagnostics",
-                               lambda p: p["uri"] == uri and p.get("version") == version)
+    client.send(
+        "textDocument/didOpen",
+        {
+            "textDocument": {
+                "uri": uri,
+                "languageId": "plaintext",
+                "version": version,
+                "text": path.read_text(),
+            }
+        },
+    )
+    diags = await client.until(
+        "textDocument/publishDiagnostics", lambda p: p["uri"] == uri and p.get("version") == version
+    )
     return time.perf_counter() - t0, len(diags["diagnostics"])
 
 
@@ -187,11 +210,16 @@ async def measure(svc: Path, runs: int) -> tuple[dict[str, list[float]], int]:
         lines = text.splitlines(keepends=True)
         lines[next(i for i, t in enumerate(lines) if "POISON" in t)] = "edited in the editor\n"
         t0 = time.perf_counter()
-        client.send("textDocument/didChange", {
-            "textDocument": {"uri": uri, "version": 2},
-            "contentChanges": [{"text": "".join(lines)}]})
-        await client.until("textDocument/publishDiagnostics",
-                           lambda p: p["uri"] == uri and p.get("version") == 2)
+        client.send(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": 2},
+                "contentChanges": [{"text": "".join(lines)}],
+            },
+        )
+        await client.until(
+            "textDocument/publishDiagnostics", lambda p: p["uri"] == uri and p.get("version") == 2
+        )
         times["edit"].append(time.perf_counter() - t0)
         client.send("textDocument/didClose", {"textDocument": {"uri": uri}})
         times["reopen"].append((await open_and_wait(client, path, 3))[0])
@@ -210,17 +238,25 @@ def baseline(svc: Path, runs: int) -> list[float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--lines", type=int, default=5000)
     ap.add_argument("--commits", type=int, default=3000)
-    ap.add_argument("--age", type=int, default=1500, help="commits between the poison and master's tip")
+    ap.add_argument(
+        "--age", type=int, default=1500, help="commits between the poison and master's tip"
+    )
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-lsp-") as tmp:
         os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
-        for var, value in (("GIT_AUTHOR_NAME", "Bench"), ("GIT_AUTHOR_EMAIL", "bench@example.com"),
-                           ("GIT_COMMITTER_NAME", "Bench"), ("GIT_COMMITTER_EMAIL", "bench@example.com")):
+        for var, value in (
+            ("GIT_AUTHOR_NAME", "Bench"),
+            ("GIT_AUTHOR_EMAIL", "bench@example.com"),
+            ("GIT_COMMITTER_NAME", "Bench"),
+            ("GIT_COMMITTER_EMAIL", "bench@example.com"),
+        ):
             os.environ.setdefault(var, value)
         t0 = time.perf_counter()
         svc, _record = build(Path(tmp), args.lines, args.commits, args.age, args.seed)
@@ -228,15 +264,19 @@ def main() -> None:
         base = baseline(svc, args.runs)
         times, count = asyncio.run(measure(svc, args.runs))
     b = statistics.median(base)
-    print(f"repository: {args.lines} lines, {args.commits} commits, poison {args.age} commits "
-          f"before master's tip, on lts (built in {built:.1f}s)")
+    print(
+        f"repository: {args.lines} lines, {args.commits} commits, poison {args.age} commits "
+        f"before master's tip, on lts (built in {built:.1f}s)"
+    )
     print(f"diagnostics published for big.txt: {count} (runs of poisoned lines)")
     print(f"first open ever (cold patch-id cache of the copy rules): {times['open'][0]:.3f}s")
     print(f"{'':44}{'median':>9}{'baseline':>10}{'ratio':>7}")
-    for key, name in (("open", "open big.txt, fresh server process"),
-                      ("edit", "edit one line (incl. 0.4 s debounce)"),
-                      ("reopen", "reopen big.txt, running server"),
-                      ("other", "open other.txt (no poisoned line), running")):
+    for key, name in (
+        ("open", "open big.txt, fresh server process"),
+        ("edit", "edit one line (incl. 0.4 s debounce)"),
+        ("reopen", "reopen big.txt, running server"),
+        ("other", "open other.txt (no poisoned line), running"),
+    ):
         m = statistics.median(times[key])
         print(f"{name:44}{m:>8.3f}s{b:>9.3f}s{m / b:>7.2f}")
     print(f"baseline: git blame --incremental big.txt (whole history), median of {args.runs}")

@@ -51,7 +51,9 @@ def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
     return proc.stdout.decode().strip()
 
 
-def _commit(ref: str, mark: int, when: int, msg: str, parent: str | None, path: str, text: str) -> bytes:
+def _commit(
+    ref: str, mark: int, when: int, msg: str, parent: str | None, path: str, text: str
+) -> bytes:
     body, data = msg.encode(), text.encode()
     out = f"commit {ref}\nmark :{mark}\ncommitter {IDENT} {when} +0000\n".encode()
     out += b"data %d\n%s\n" % (len(body), body)
@@ -65,15 +67,26 @@ def _path(i: int) -> str:
     return f"src/d{i % 1000 // 32}/f{i % 1000}.txt"
 
 
-def build(root: Path, commits: int, n_records: int, n_refs: int, seed: int) -> tuple[Path, list[dict[str, str]]]:
+def build(
+    root: Path, commits: int, n_records: int, n_refs: int, seed: int
+) -> tuple[Path, list[dict[str, str]]]:
     rng = random.Random(seed)
     svc = root / "svc"
     git(root, "init", "-q", "-b", "master", str(svc))
     # 1. The mainline; marks give us the SHAs for trailers and records.
     chunks = []
     for i in range(1, commits + 1):
-        chunks.append(_commit("refs/heads/master", i, 1_600_000_000 + i, f"change {i}",
-                              f":{i - 1}" if i > 1 else None, _path(i), f"line {i}\n"))
+        chunks.append(
+            _commit(
+                "refs/heads/master",
+                i,
+                1_600_000_000 + i,
+                f"change {i}",
+                f":{i - 1}" if i > 1 else None,
+                _path(i),
+                f"line {i}\n",
+            )
+        )
     marks = root / "marks"
     git(svc, "fast-import", "--quiet", f"--export-marks={marks}", input=b"".join(chunks))
     sha = {int(m[1:]): s for m, s in (line.split() for line in marks.read_text().splitlines())}
@@ -97,7 +110,9 @@ def build(root: Path, commits: int, n_records: int, n_refs: int, seed: int) -> t
                 continue  # half are left to `backports`
             mark += 1
             msg = f"change {c}\n\n(cherry picked from commit {sha[c]})"
-            chunks.append(_commit(ref, mark, 1_700_000_000 + mark, msg, tip, _path(c), f"line {c}\n"))
+            chunks.append(
+                _commit(ref, mark, 1_700_000_000 + mark, msg, tip, _path(c), f"line {c}\n")
+            )
             tip = f":{mark}"
             if j % 10 == 0:
                 tags.append((f"refs/tags/v{k}.{j}", tip))
@@ -113,7 +128,9 @@ def build(root: Path, commits: int, n_records: int, n_refs: int, seed: int) -> t
     git(svc, "fast-import", "--quiet", f"--import-marks={marks}", input=b"".join(chunks))
     git(svc, "config", "poison.project", "bench")
     git(svc, "commit-graph", "write", "--reachable")  # what `git gc` leaves: fair to git
-    records = [{"id": f"bench{i:05d}", "poison": sha[p], "cure": sha[c]} for i, (p, c) in enumerate(pairs)]
+    records = [
+        {"id": f"bench{i:05d}", "poison": sha[p], "cure": sha[c]} for i, (p, c) in enumerate(pairs)
+    ]
     write_records(svc, records)
     return svc, records
 
@@ -121,13 +138,28 @@ def build(root: Path, commits: int, n_records: int, n_refs: int, seed: int) -> t
 def write_records(svc: Path, records: list[dict[str, str]]) -> None:
     poisons = svc / ".git" / "poison"
     git(svc, "init", "-q", "--bare", str(poisons))
-    chunks = [f"commit refs/heads/bench\ncommitter {IDENT} 1700000000 +0000\ndata 7\nrecords\n".encode()]
+    chunks = [
+        f"commit refs/heads/bench\ncommitter {IDENT} 1700000000 +0000\ndata 7\nrecords\n".encode()
+    ]
     for r in records:
-        data = json.dumps({"schema": 1, "id": r["id"], "poisons": [r["poison"]], "cures": [r["cure"]],
-                           "comment": f"bug {r['id']}", "bug": None, "severity": None, "editor": IDENT,
-                           "created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z",
-                           "withdrawn": None}).encode()
-        chunks.append(b"M 100644 inline records/%s.json\ndata %d\n%s\n" % (r["id"].encode(), len(data), data))
+        data = json.dumps(
+            {
+                "schema": 1,
+                "id": r["id"],
+                "poisons": [r["poison"]],
+                "cures": [r["cure"]],
+                "comment": f"bug {r['id']}",
+                "bug": None,
+                "severity": None,
+                "editor": IDENT,
+                "created": "2026-01-01T00:00:00Z",
+                "updated": "2026-01-01T00:00:00Z",
+                "withdrawn": None,
+            }
+        ).encode()
+        chunks.append(
+            b"M 100644 inline records/%s.json\ndata %d\n%s\n" % (r["id"].encode(), len(data), data)
+        )
     git(poisons, "fast-import", "--quiet", input=b"".join(chunks))
 
 
@@ -142,7 +174,9 @@ def timed(fn: Callable[[], object], runs: int = 1) -> float:
 
 def poison(svc: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(["git", "poison", "--no-fetch", *args], cwd=svc, capture_output=True, env=env)
+    proc = subprocess.run(
+        ["git", "poison", "--no-fetch", *args], cwd=svc, capture_output=True, env=env
+    )
     if proc.returncode not in (0, 1):
         raise SystemExit(f"git poison {' '.join(args)} failed: {proc.stderr.decode()}")
     return proc
@@ -154,8 +188,13 @@ def measured(svc: Path, *args: str) -> tuple[float, int, int, int]:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     with tempfile.TemporaryFile() as out:
         t = time.perf_counter()
-        proc = subprocess.Popen(["git", "poison", "--no-fetch", *args], cwd=svc, stdout=out,
-                                stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            ["git", "poison", "--no-fetch", *args],
+            cwd=svc,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         took = time.perf_counter() - t
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -179,10 +218,16 @@ def matrix(svc: Path, records: list[dict[str, str]], sample: int) -> None:
     base = timed(plain) * len(records) / len(picked)
     for fmt in ("json", "text", "html"):
         took, mb, rc, size = measured(svc, "scope", "--tags", "--format", fmt)
-        row(f"scope --tags --format {fmt}, whole matrix", took, base,
-            f"tag/branch --contains x2 per record, {len(picked)} timed, scaled")
-        print(f"{'':<44} max RSS {mb:6d} MB   baseline {one_mb:6d} MB (scope <one id> --tags --json, "
-              f"{one_t:.2f} s)   ratio {mb / max(1, one_mb):6.2f}   exit {rc}, {size / 1e6:.0f} MB written")
+        row(
+            f"scope --tags --format {fmt}, whole matrix",
+            took,
+            base,
+            f"tag/branch --contains x2 per record, {len(picked)} timed, scaled",
+        )
+        print(
+            f"{'':<44} max RSS {mb:6d} MB   baseline {one_mb:6d} MB (scope <one id> --tags --json, "
+            f"{one_t:.2f} s)   ratio {mb / max(1, one_mb):6.2f}   exit {rc}, {size / 1e6:.0f} MB written"
+        )
 
 
 def churn(svc: Path, rng: random.Random, n: int = 1000) -> None:
@@ -191,20 +236,30 @@ def churn(svc: Path, rng: random.Random, n: int = 1000) -> None:
     old = git(svc, "for-each-ref", "--format=%(objectname)").split()
     commits = git(svc, "rev-list", "--all").split()
     new = rng.sample(commits, min(n, len(commits)))
-    doomed = [r for r in git(svc, "for-each-ref", "--format=%(refname)", "refs/heads/feature",
-                             "refs/tags/r").split()][:n]
+    doomed = [
+        r
+        for r in git(
+            svc, "for-each-ref", "--format=%(refname)", "refs/heads/feature", "refs/tags/r"
+        ).split()
+    ][:n]
     script = "".join(f"create refs/tags/old-{i} {c}\n" for i, c in enumerate(new))
     script += "".join(f"delete {r}\n" for r in doomed)
     git(svc, "update-ref", "--stdin", input=script.encode())
     ours = timed(lambda: poison(svc, "check", "master"))
     walk = "".join(f"{c}\n" for c in new) + "".join(f"^{c}\n" for c in old)
     base = timed(lambda: git(svc, "rev-list", "--count", "--stdin", input=walk.encode()))
-    row(f"check after {len(new)} tags on old commits, {len(doomed)} refs deleted", ours, base,
-        "rev-list <new> ^<old>: the walk skipped")
+    row(
+        f"check after {len(new)} tags on old commits, {len(doomed)} refs deleted",
+        ours,
+        base,
+        "rev-list <new> ^<old>: the walk skipped",
+    )
 
 
 def row(name: str, ours: float, base: float, base_name: str) -> None:
-    print(f"{name:<44} {ours:8.2f} s   baseline {base:8.2f} s ({base_name})   ratio {ours / base:6.2f}")
+    print(
+        f"{name:<44} {ours:8.2f} s   baseline {base:8.2f} s ({base_name})   ratio {ours / base:6.2f}"
+    )
 
 
 def main() -> int:
@@ -212,7 +267,9 @@ def main() -> int:
     ap.add_argument("--commits", type=int, default=100_000)
     ap.add_argument("--records", type=int, default=1000)
     ap.add_argument("--refs", type=int, default=1000)
-    ap.add_argument("--sample", type=int, default=50, help="records timed for the backports baseline")
+    ap.add_argument(
+        "--sample", type=int, default=50, help="records timed for the backports baseline"
+    )
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only-matrix", action="store_true", help="only the whole-matrix figures")
@@ -221,20 +278,31 @@ def main() -> int:
         t = time.perf_counter()
         svc, records = build(Path(tmp), args.commits, args.records, args.refs, args.seed)
         refs = len(git(svc, "for-each-ref").splitlines())
-        print(f"history: {args.commits} mainline commits, {refs} refs, {len(records)} records "
-              f"(built in {time.perf_counter() - t:.1f} s)")
+        print(
+            f"history: {args.commits} mainline commits, {refs} refs, {len(records)} records "
+            f"(built in {time.perf_counter() - t:.1f} s)"
+        )
         if args.only_matrix:
             poison(svc, "check", "master")  # builds the index and the copy cache, untimed
             matrix(svc, records, args.sample)
             return 0
 
         # The patch-id cache: first run, then a run with nothing new, then 10 new commits.
-        base_pid = timed(lambda: subprocess.run(
-            "git log --all --no-merges -p --format=%H | git patch-id --stable > /dev/null",
-            shell=True, cwd=svc, check=True))
-        scan = [sys.executable, "-c", "from poison_tools.git import SourceRepo; "
-                "from poison_tools.copies.patchid import PatchIdCache; "
-                "PatchIdCache(SourceRepo.discover()).update()"]
+        base_pid = timed(
+            lambda: subprocess.run(
+                "git log --all --no-merges -p --format=%H | git patch-id --stable > /dev/null",
+                shell=True,
+                cwd=svc,
+                check=True,
+            )
+        )
+        scan = [
+            sys.executable,
+            "-c",
+            "from poison_tools.git import SourceRepo; "
+            "from poison_tools.copies.patchid import PatchIdCache; "
+            "PatchIdCache(SourceRepo.discover()).update()",
+        ]
         cache = timed(lambda: subprocess.run(scan, cwd=svc, check=True))
         row("patch-id cache, first build (alone)", cache, base_pid, "git log -p | patch-id, all")
         from poison_tools.copies.patchid import cache_path
@@ -242,9 +310,19 @@ def main() -> int:
 
         os.remove(cache_path(SourceRepo.discover(str(svc))))
         cold = timed(lambda: poison(svc, "check", "master"))
-        row("first check (builds index + patch-id cache)", cold, base_pid, "git log -p | patch-id, all")
+        row(
+            "first check (builds index + patch-id cache)",
+            cold,
+            base_pid,
+            "git log -p | patch-id, all",
+        )
         warm = timed(lambda: poison(svc, "check", "master"), args.runs)
-        row(f"check master, caches warm, {len(records)} records", warm, base_pid, "git log -p | patch-id, all")
+        row(
+            f"check master, caches warm, {len(records)} records",
+            warm,
+            base_pid,
+            "git log -p | patch-id, all",
+        )
         for i in range(10):
             (svc / f"new{i}.txt").write_text(f"{i}\n")
             git(svc, "add", f"new{i}.txt")
@@ -279,8 +357,12 @@ def main() -> int:
         base = timed(plain_backports) * len(records) / len(sample)
         out = json.loads(poison(svc, "backports", "--branches", "lts/*", "--json").stdout)
         missing = sum(len(b["missing"]) for b in out["branches"])
-        row(f"backports {len(out['branches'])} branches x {len(records)} records ({missing} missing)",
-            ours, base, f"branch --contains x2 per record, {len(sample)} timed, scaled")
+        row(
+            f"backports {len(out['branches'])} branches x {len(records)} records ({missing} missing)",
+            ours,
+            base,
+            f"branch --contains x2 per record, {len(sample)} timed, scaled",
+        )
         matrix(svc, records, args.sample)
         churn(svc, rng=random.Random(args.seed))
     return 0

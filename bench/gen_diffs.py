@@ -25,8 +25,9 @@ from collections.abc import Iterator
 LINES = (40, 400)  # lines per file: between these
 
 
-def stream(commits: int, seed: int, branches: int, tags: int,
-           picks: list[tuple[int, int]]) -> Iterator[bytes]:
+def stream(
+    commits: int, seed: int, branches: int, tags: int, picks: list[tuple[int, int]]
+) -> Iterator[bytes]:
     rng = random.Random(seed)
     nfiles = max(100, commits // 40)
     paths = [f"src/mod{i % 37}/file{i}.c" for i in range(nfiles)]
@@ -43,31 +44,46 @@ def stream(commits: int, seed: int, branches: int, tags: int,
     keep = min(0.5, max(0, branches - commits // rel_every) * 6 / max(1, commits))
     next_tag = tag_every
 
-    def commit(ref: str, msg: str, parents: list[int], files: dict[str, tuple[str, ...]],
-               author: str | None = None) -> int:
+    def commit(
+        ref: str,
+        msg: str,
+        parents: list[int],
+        files: dict[str, tuple[str, ...]],
+        author: str | None = None,
+    ) -> int:
         nonlocal n, when
         n += 1
         when += rng.randint(-30, 120)
-        stamp = author or f"Dev{rng.randrange(40)} <dev{rng.randrange(40)}@example.com> {when} +0000"
+        stamp = (
+            author or f"Dev{rng.randrange(40)} <dev{rng.randrange(40)}@example.com> {when} +0000"
+        )
         body = msg.encode()
-        chunk = [f"commit {ref}\nmark :{n}\nauthor {stamp}\n"
-                 f"committer Bench <bench@example.com> {when} +0000\n".encode(),
-                 b"data %d\n" % len(body), body, b"\n"]
+        chunk = [
+            f"commit {ref}\nmark :{n}\nauthor {stamp}\n"
+            f"committer Bench <bench@example.com> {when} +0000\n".encode(),
+            b"data %d\n" % len(body),
+            body,
+            b"\n",
+        ]
         if parents:
             chunk.append(b"from :%d\n" % parents[0])
             for p in parents[1:]:
                 chunk.append(b"merge :%d\n" % p)
         for path, lines in files.items():
             data = "".join(lines).encode()
-            chunk.append(f"M 100644 inline {path}\n".encode() + b"data %d\n" % len(data) + data + b"\n")
+            chunk.append(
+                f"M 100644 inline {path}\n".encode() + b"data %d\n" % len(data) + data + b"\n"
+            )
         out.append(b"".join(chunk))
         return n
 
     sizes = [rng.randint(*LINES) for _ in paths]
 
     def fresh(k: int) -> tuple[str, ...]:
-        return tuple(f"    total += compute_{k}_{i}(state, {i} * factor);  /* step {i} */\n"
-                     for i in range(sizes[k]))
+        return tuple(
+            f"    total += compute_{k}_{i}(state, {i} * factor);  /* step {i} */\n"
+            for i in range(sizes[k])
+        )
 
     def edit(state: dict[str, tuple[str, ...]]) -> tuple[str, int, str, tuple[str, ...]]:
         k = rng.randrange(len(paths))
@@ -136,8 +152,11 @@ def stream(commits: int, seed: int, branches: int, tags: int,
 def generate(path: str, commits: int, seed: int = 1, branches: int = 680, tags: int = 330) -> None:
     path = os.path.abspath(path)
     subprocess.run(["git", "init", "-q", "--bare", path], check=True)
-    proc = subprocess.Popen(["git", "fast-import", "--quiet", "--done", f"--export-marks={path}/marks"],
-                            cwd=path, stdin=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["git", "fast-import", "--quiet", "--done", f"--export-marks={path}/marks"],
+        cwd=path,
+        stdin=subprocess.PIPE,
+    )
     assert proc.stdin is not None
     picks: list[tuple[int, int]] = []
     for chunk in stream(commits, seed, branches, tags, picks):

@@ -75,8 +75,11 @@ def stream(commits: int, seed: int, refs: int) -> Iterator[bytes]:
                 i = rng.randrange(len(lts))
                 name, tip = lts[i]
                 picked = rng.randint(max(1, main_tip - 5000), main_tip)
-                tip = commit(f"refs/heads/{name}",
-                             f"backport\n\n(cherry picked from commit :{picked})", [tip])
+                tip = commit(
+                    f"refs/heads/{name}",
+                    f"backport\n\n(cherry picked from commit :{picked})",
+                    [tip],
+                )
                 lts[i] = (name, tip)
                 if rng.random() < 0.05:
                     out.append(f"reset refs/tags/{name}.{n}\nfrom :{tip}\n\n".encode())
@@ -92,11 +95,13 @@ def stream(commits: int, seed: int, refs: int) -> Iterator[bytes]:
     yield b"".join(out)
 
 
-def generate(path: str, commits: int, seed: int = 1, refs: int = 3000,
-             log: IO[str] | None = None) -> None:
+def generate(
+    path: str, commits: int, seed: int = 1, refs: int = 3000, log: IO[str] | None = None
+) -> None:
     subprocess.run(["git", "init", "-q", "--bare", path], check=True)
-    proc = subprocess.Popen(["git", "fast-import", "--quiet", "--done"], cwd=path,
-                            stdin=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["git", "fast-import", "--quiet", "--done"], cwd=path, stdin=subprocess.PIPE
+    )
     assert proc.stdin is not None
     for chunk in stream(commits, seed, refs):
         proc.stdin.write(chunk)

@@ -31,14 +31,18 @@ class CherryPickProbe:
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="git-poison-probe-")
         objects = os.path.join(self.repo.common_dir, "objects")
-        return {"GIT_OBJECT_DIRECTORY": os.path.join(self._tmp, "objects"),
-                "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects}
+        return {
+            "GIT_OBJECT_DIRECTORY": os.path.join(self._tmp, "objects"),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects,
+        }
 
     def applies(self, target: str, cure: str) -> bool | None:
         """True: clean; False: conflicts; None: cannot tell (a merge, a root commit)."""
         return self.applies_many([(target, cure)])[(target, cure)]
 
-    def applies_many(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], bool | None]:
+    def applies_many(
+        self, pairs: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], bool | None]:
         todo = [p for p in dict.fromkeys(pairs) if p not in self._memo]
         if todo:
             self._memo.update(self._probe(todo))
@@ -47,21 +51,33 @@ class CherryPickProbe:
     def _probe(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], bool | None]:
         result: dict[tuple[str, str], bool | None] = dict.fromkeys(pairs)
         info = self._trees_and_parents({c for p in pairs for c in p})
-        parents = {cure: info[cure][1][0] for _, cure in pairs
-                   if cure in info and len(info[cure][1]) == 1}  # a merge or a root: no answer
+        parents = {
+            cure: info[cure][1][0] for _, cure in pairs if cure in info and len(info[cure][1]) == 1
+        }  # a merge or a root: no answer
         info.update(self._trees_and_parents(set(parents.values())))
         cures = sorted(c for c in parents if parents[c] in info)
         env = self._env()
-        bases = dict(zip(cures, self._write([self._commit(info[parents[c]][0], None) for c in cures], env),
-                         strict=True))
+        bases = dict(
+            zip(
+                cures,
+                self._write([self._commit(info[parents[c]][0], None) for c in cures], env),
+                strict=True,
+            )
+        )
         asked = [(t, c) for t, c in pairs if c in bases and t in info]
         if not asked:
             return result
-        sides = self._write([self._commit(tree, bases[c])
-                             for t, c in asked for tree in (info[t][0], info[c][0])], env)
+        sides = self._write(
+            [self._commit(tree, bases[c]) for t, c in asked for tree in (info[t][0], info[c][0])],
+            env,
+        )
         lines = "".join(f"{sides[2 * i]} {sides[2 * i + 1]}\n" for i in range(len(asked)))
-        proc = self.repo.git(["merge-tree", "--write-tree", "--stdin", "--name-only", "--no-messages"],
-                             input=lines.encode(), check=False, env=env)
+        proc = self.repo.git(
+            ["merge-tree", "--write-tree", "--stdin", "--name-only", "--no-messages"],
+            input=lines.encode(),
+            check=False,
+            env=env,
+        )
         if proc.returncode not in (0, 1):
             return result
         fields = proc.stdout.decode(errors="replace").split("\0")
@@ -80,8 +96,11 @@ class CherryPickProbe:
     def _trees_and_parents(self, commits: set[str]) -> dict[str, tuple[str, list[str]]]:
         if not commits:
             return {}
-        proc = self.repo.git(["log", "--no-walk=unsorted", "--stdin", "--format=%H %T %P"],
-                             input="".join(c + "\n" for c in sorted(commits)).encode(), check=False)
+        proc = self.repo.git(
+            ["log", "--no-walk=unsorted", "--stdin", "--format=%H %T %P"],
+            input="".join(c + "\n" for c in sorted(commits)).encode(),
+            check=False,
+        )
         out = {}
         for line in proc.stdout.decode().splitlines():
             parts = line.split()
@@ -110,8 +129,11 @@ class CherryPickProbe:
             with open(path, "w") as f:
                 f.write(text)
             paths.append(path)
-        out = self.repo.git(["hash-object", "-w", "-t", "commit", "--stdin-paths"],
-                            input="".join(p + "\n" for p in paths).encode(), env=env).stdout.decode()
+        out = self.repo.git(
+            ["hash-object", "-w", "-t", "commit", "--stdin-paths"],
+            input="".join(p + "\n" for p in paths).encode(),
+            env=env,
+        ).stdout.decode()
         ids = dict(zip(unique, out.split(), strict=True))
         return [ids[t] for t in texts]
 

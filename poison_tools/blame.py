@@ -140,8 +140,10 @@ class TextBlame:
         while head < min(len(old), len(new)) and old[head] == new[head]:
             head += 1
         tail = 0
-        while (tail < min(len(old), len(new)) - head
-               and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]):
+        while (
+            tail < min(len(old), len(new)) - head
+            and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]
+        ):
             tail += 1
         commits = [UNCOMMITTED] * len(new)
         commits[:head] = self.commits[:head]
@@ -187,8 +189,19 @@ class _AddedLines:
     def _read(repo: SourceRepo, commit: str) -> frozenset[str] | None:
         # Plumbing: no textconv, no external diff, no rename detection (a rename
         # shows as all lines added, which only makes the set larger: still safe).
-        proc = repo.git(["diff-tree", "-p", "-U0", "--no-color", "--root",
-                         "--diff-merges=first-parent", "--no-commit-id", commit], check=False)
+        proc = repo.git(
+            [
+                "diff-tree",
+                "-p",
+                "-U0",
+                "--no-color",
+                "--root",
+                "--diff-merges=first-parent",
+                "--no-commit-id",
+                commit,
+            ],
+            check=False,
+        )
         if proc.returncode != 0 or len(proc.stdout) > MAX_DIFF_BYTES:
             return None
         added, in_hunk = set(), False
@@ -225,7 +238,9 @@ def _check_text(text: bytes) -> None:
     if b"\0" in text[:65536]:
         raise BlameUnavailable("binary file")
     if len(text) > MAX_BYTES or text.count(b"\n") > MAX_LINES:
-        raise BlameUnavailable(f"file larger than {MAX_BYTES // 1024 // 1024} MiB or {MAX_LINES} lines")
+        raise BlameUnavailable(
+            f"file larger than {MAX_BYTES // 1024 // 1024} MiB or {MAX_LINES} lines"
+        )
 
 
 def parse_incremental(out: str) -> list[BlameRun]:
@@ -253,7 +268,11 @@ def parse_incremental(out: str) -> list[BlameRun]:
 
 
 def blame_text(
-    repo: SourceRepo, path: str, text: bytes, *, exclude: Iterable[str] = (),
+    repo: SourceRepo,
+    path: str,
+    text: bytes,
+    *,
+    exclude: Iterable[str] = (),
     lines: tuple[int, int] | None = None,
 ) -> list[BlameRun]:
     """Blame `text` as the work-tree copy of `path` (relative to the top level).
@@ -344,8 +363,9 @@ def poisoned_runs(report: CheckReport, runs: Iterable[BlameRun]) -> list[Poisone
     return result
 
 
-def annotate(repo: SourceRepo, path: str, text: bytes, report: CheckReport,
-             previous: TextBlame | None = None) -> FileAnnotations:
+def annotate(
+    repo: SourceRepo, path: str, text: bytes, report: CheckReport, previous: TextBlame | None = None
+) -> FileAnnotations:
     """The poisoned runs of `text` (the editor's copy of `path`) for HEAD's `report`.
 
     `previous`: the blame of an earlier version of this text at the same HEAD; the

@@ -71,8 +71,12 @@ class CureElsewhere:
         return cherry_pick_line(self.cure)
 
     def to_json(self) -> dict[str, Any]:
-        return {"commit": self.cure, "refs": list(self.refs), "in_clone": self.present,
-                "cherry_pick": self.cherry_pick}
+        return {
+            "commit": self.cure,
+            "refs": list(self.refs),
+            "in_clone": self.present,
+            "cherry_pick": self.cherry_pick,
+        }
 
 
 @dataclass
@@ -98,12 +102,20 @@ class Finding:
         return {e.recorded for e, _ in self.reverted}
 
     def ignored_json(self) -> list[dict[str, str]]:
-        return [{"commit": c, "reason": "the-poison-itself" if c == p else "ancestor-of-poison",
-                 "poison": p} for c, p in self.ignored]
+        return [
+            {
+                "commit": c,
+                "reason": "the-poison-itself" if c == p else "ancestor-of-poison",
+                "poison": p,
+            }
+            for c, p in self.ignored
+        ]
 
     def probable_json(self) -> list[dict[str, str]]:
-        return [{**e.to_json(), "confirm": f"git poison cure {self.record.id} {e.commit}"}
-                for e in self.probable]
+        return [
+            {**e.to_json(), "confirm": f"git poison cure {self.record.id} {e.commit}"}
+            for e in self.probable
+        ]
 
     def reverted_json(self) -> list[dict[str, str]]:
         return [{**e.to_json(), "reverted_by": by} for e, by in self.reverted]
@@ -220,9 +232,14 @@ class ReleaseReport:
         return data
 
 
-def open_checker(repo: SourceRepo, snapshot: Snapshot, *, progress: Progress | None = None,
-                 reach: Reachability | None = None,
-                 equivalence: Equivalence | None = None) -> Checker:
+def open_checker(
+    repo: SourceRepo,
+    snapshot: Snapshot,
+    *,
+    progress: Progress | None = None,
+    reach: Reachability | None = None,
+    equivalence: Equivalence | None = None,
+) -> Checker:
     """The `Checker` every face uses (check, scope, backports, export, list, show, the
     hook, the editor, serve), its copy scan done.
 
@@ -257,7 +274,9 @@ def head_commit(repo: SourceRepo) -> str:
     return head
 
 
-def check_head(repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None) -> CheckReport:
+def check_head(
+    repo: SourceRepo, snapshot: Snapshot, progress: Progress | None = None
+) -> CheckReport:
     """`git poison check HEAD`, as data (the editor's question). An unborn HEAD (no
     commit yet) has no verdict: NoCommitYet, before any copy scan."""
     head = head_commit(repo)
@@ -281,8 +300,9 @@ class Checker:
     it) runs at the first question, or when `scan` is called. Build one with
     `open_checker`, which chooses the equivalence as every command does."""
 
-    def __init__(self, repo: SourceRepo, snapshot: Snapshot, *, reach: Reachability,
-                 equivalence: Equivalence) -> None:
+    def __init__(
+        self, repo: SourceRepo, snapshot: Snapshot, *, reach: Reachability, equivalence: Equivalence
+    ) -> None:
         self.repo = repo
         self.snapshot = snapshot
         self.reach = reach
@@ -307,8 +327,12 @@ class Checker:
         unsure = equivalence.unsure(cures) if cures else {}
         doubtful = {c: {u for u, _ in us} for c, us in unsure.items()}
         # What stands for a cure (`cure_stand_ins`): it, and its copies not merely claimed.
-        cure_side = {s for c in cures for s in (c, *(e for e, _ in equivalents.get(c, [])))
-                     if s not in doubtful.get(c, ())}
+        cure_side = {
+            s
+            for c in cures
+            for s in (c, *(e for e, _ in equivalents.get(c, [])))
+            if s not in doubtful.get(c, ())
+        }
         reverts = self._revert_chains(equivalence, cure_side) if cure_side else {}
         return _Copies(equivalents, gap, unsure, doubtful, reverts)
 
@@ -341,9 +365,12 @@ class Checker:
     @once
     def _all(self) -> set[str]:
         recorded = {c for r in self.records for c in (*r.poisons, *r.cures)}
-        return (recorded | {e for eqs in self.equivalents.values() for e, _ in eqs}
-                | {r for rs in self.reverts.values() for r in rs}
-                | {c for d in self.doubts.values() if not d.anywhere for c in d.commits})
+        return (
+            recorded
+            | {e for eqs in self.equivalents.values() for e, _ in eqs}
+            | {r for rs in self.reverts.values() for r in rs}
+            | {c for d in self.doubts.values() if not d.anywhere for c in d.commits}
+        )
 
     @property
     def notices(self) -> list[str]:
@@ -368,8 +395,12 @@ class Checker:
         stand_ins = [s for c in (*record.poisons, *record.cures) for s, _ in self._stand_ins(c)]
         # Unreadable commits that could be copies, where it matters whether they are in
         # the history (a doubt that holds anywhere asks nothing of the history).
-        stand_ins += [s for c in (*record.poisons, *record.cures)
-                      if c in self.doubts and not self.doubts[c].anywhere for s in self.doubts[c].commits]
+        stand_ins += [
+            s
+            for c in (*record.poisons, *record.cures)
+            if c in self.doubts and not self.doubts[c].anywhere
+            for s in self.doubts[c].commits
+        ]
         todo, seen = list(stand_ins), dict.fromkeys(stand_ins)
         while todo:
             for r in self.reverts.get(todo.pop(), []):
@@ -395,8 +426,9 @@ class Checker:
             return self._stand_ins(cure)
         return [(c, via) for c, via in self._stand_ins(cure) if c not in doubtful]
 
-    def _evidence(self, answer: Answer, commits: Iterable[str],
-                  cures: bool = False) -> tuple[list[Evidence], list[str]]:
+    def _evidence(
+        self, answer: Answer, commits: Iterable[str], cures: bool = False
+    ) -> tuple[list[Evidence], list[str]]:
         found, unknown = [], []
         stand_ins = self.cure_stand_ins if cures else self._stand_ins
         for recorded in commits:
@@ -420,9 +452,14 @@ class Checker:
             matters = cure_anywhere + cure_here  # a copy of a cure would cure it
         elif f.status == CURED:
             # A copy of the poison that comes after a cure undoes that cure.
-            matters = poison_anywhere + [c for c in poison_here if any(
-                self.reach.ancestors(c, [e.commit]).status(e.commit) is not False
-                for e in f.cure_evidence)]
+            matters = poison_anywhere + [
+                c
+                for c in poison_here
+                if any(
+                    self.reach.ancestors(c, [e.commit]).status(e.commit) is not False
+                    for e in f.cure_evidence
+                )
+            ]
         elif f.status == UNDECIDED:
             matters = poison_anywhere + poison_here + cure_anywhere + cure_here
         else:  # clean, not in history: a copy of the poison would poison it
@@ -452,8 +489,9 @@ class Checker:
         poisons, poison_unknown = self._evidence(answer, record.poisons)
         ignored = self._ignored(record) if poisons and record.cures else []
         void = {c for c, _ in ignored}
-        cures, cure_unknown = self._evidence(answer, [c for c in record.cures if c not in void],
-                                             cures=True)
+        cures, cure_unknown = self._evidence(
+            answer, [c for c in record.cures if c not in void], cures=True
+        )
         # A cure that is itself an ancestor of the poison it should cure (an old commit
         # that merely looks the same) cures nothing.
         if cures and poisons:
@@ -471,13 +509,29 @@ class Checker:
         if cures:
             return Finding(record, CURED, poisons, cures, ignored=ignored)
         if poisons and not cure_unknown:
-            return Finding(record, POISONED, poisons, [], reverted=reverted, ignored=ignored,
-                           probable=self._probable(record, answer, void))
+            return Finding(
+                record,
+                POISONED,
+                poisons,
+                [],
+                reverted=reverted,
+                ignored=ignored,
+                probable=self._probable(record, answer, void),
+            )
         if poisons or poison_unknown:
-            return Finding(record, UNDECIDED, poisons, [], poison_unknown + cure_unknown,
-                           ignored=ignored, probable=self._probable(record, answer, void))
+            return Finding(
+                record,
+                UNDECIDED,
+                poisons,
+                [],
+                poison_unknown + cure_unknown,
+                ignored=ignored,
+                probable=self._probable(record, answer, void),
+            )
         stand_ins = [c for p in record.poisons for c, _ in self._stand_ins(p)]
-        if all(c in answer.absent for c in stand_ins) and not self._kinds.keys() & set(record.poisons):
+        if all(c in answer.absent for c in stand_ins) and not self._kinds.keys() & set(
+            record.poisons
+        ):
             # A poison that names a blob, tree or tag is a problem of the record
             # (`problems`), not a commit "not in this history".
             return Finding(record, NOT_IN_HISTORY)
@@ -488,7 +542,9 @@ class Checker:
         an ancestor of one: it cannot cure it, wherever it is (`git poison cure`
         refuses such a cure; the reader treats a record edited by hand the same way)."""
         void = self._cures_before_poisons
-        found = ((c, next((p for p in record.poisons if (c, p) in void), None)) for c in record.cures)
+        found = (
+            (c, next((p for p in record.poisons if (c, p) in void), None)) for c in record.cures
+        )
         return [(c, p) for c, p in found if p is not None]
 
     @once
@@ -501,8 +557,13 @@ class Checker:
         return PairFacts(self.repo).ancestors(self.reach, pairs) if pairs else set()
 
     def _probable(self, record: Record, answer: Answer, void: set[str]) -> list[Evidence]:
-        return [Evidence(c, cure, how) for cure in record.cures if cure not in void
-                for c, how in self.unsure.get(cure, []) if answer.status(c)]
+        return [
+            Evidence(c, cure, how)
+            for cure in record.cures
+            if cure not in void
+            for c, how in self.unsure.get(cure, [])
+            if answer.status(c)
+        ]
 
     def _undone(self, commit: str, answer: Answer, depth: int = 0) -> str | None:
         """The commit of `answer`'s history that reverts `commit` and is not reverted
@@ -547,8 +608,14 @@ class Checker:
         for f in poisoned:
             f.cures_elsewhere = self._cures_elsewhere(missing[id(f)], holders)
         return CheckReport(
-            target, rev, findings, list(self.problems), self.snapshot.stale, self.repo.shallow,
-            gap=self.gap, notices=[*self.notices, *self.reach.notices],
+            target,
+            rev,
+            findings,
+            list(self.problems),
+            self.snapshot.stale,
+            self.repo.shallow,
+            gap=self.gap,
+            notices=[*self.notices, *self.reach.notices],
         )
 
     @staticmethod
@@ -558,15 +625,22 @@ class Checker:
         skip = f.undone_cures | {c for c, _ in f.ignored}
         return [c for c in f.record.cures if c not in skip]
 
-    def _cures_elsewhere(self, cures: list[str], holders: dict[str, list[str]]) -> list[CureElsewhere]:
+    def _cures_elsewhere(
+        self, cures: list[str], holders: dict[str, list[str]]
+    ) -> list[CureElsewhere]:
         # A cure that is not in this repository is said to be, never left unsaid.
         # A cure on some ref is here. For one on none, the object database is asked
         # (rarely more than a few): the index remembers commits a gc has since removed.
         loose = [c for c in cures if not holders.get(c)]
         kinds = _object_types(self.repo, loose) if loose else {}
-        return [CureElsewhere(c, tuple(release_first(holders.get(c, ()))),
-                              bool(holders.get(c)) or kinds.get(c) == "commit")
-                for c in cures]
+        return [
+            CureElsewhere(
+                c,
+                tuple(release_first(holders.get(c, ()))),
+                bool(holders.get(c)) or kinds.get(c) == "commit",
+            )
+            for c in cures
+        ]
 
     @once
     def problems(self) -> list[Problem]:
@@ -574,15 +648,25 @@ class Checker:
         object where a commit belongs, and each poison a complete clone does not have:
         a record to fix, never a silent "not here"."""
         kinds = self._kinds
-        found = [Problem(r.path, f"record {r.id}: {role} {c} names a {kinds[c]}, not a commit")
-                 for r in self.records
-                 for role, commits in (("poison", r.poisons), ("cure", r.cures))
-                 for c in commits if c in kinds]
-        found += [Problem(r.path, f"record {r.id}: poison {p} is not in this repository, so its "
-                                  "copies cannot be looked for: fetch it (`git fetch origin "
-                                  f"{p}`) or, if it belongs to no history of this project, "
-                                  "withdraw the record")
-                  for r in self.records for p in r.poisons if p in self._absent_poisons]
+        found = [
+            Problem(r.path, f"record {r.id}: {role} {c} names a {kinds[c]}, not a commit")
+            for r in self.records
+            for role, commits in (("poison", r.poisons), ("cure", r.cures))
+            for c in commits
+            if c in kinds
+        ]
+        found += [
+            Problem(
+                r.path,
+                f"record {r.id}: poison {p} is not in this repository, so its "
+                "copies cannot be looked for: fetch it (`git fetch origin "
+                f"{p}`) or, if it belongs to no history of this project, "
+                "withdraw the record",
+            )
+            for r in self.records
+            for p in r.poisons
+            if p in self._absent_poisons
+        ]
         return [*self.snapshot.problems, *found]
 
     @once
@@ -597,8 +681,9 @@ class Checker:
             return set()
         odd, existing = self._unusual
         gone = {p for r in self.records for p in r.poisons if p in odd and p not in existing}
-        return {p for p in gone
-                if not self.reach.present({c for c, _ in self._stand_ins(p) if c != p})}
+        return {
+            p for p in gone if not self.reach.present({c for c, _ in self._stand_ins(p) if c != p})
+        }
 
     @once
     def _kinds(self) -> dict[str, str]:
@@ -641,8 +726,13 @@ def _object_types(repo: SourceRepo, names: Collection[str]) -> dict[str, str]:
     """What kind of object each name is (`commit`, `tree`, `blob`, `tag`); names that are
     not here are left out."""
     wanted = sorted(names)
-    out = repo.git(["cat-file", "--batch-check=%(objecttype)"],
-                   input="".join(n + "\n" for n in wanted).encode()).stdout.decode()
+    out = repo.git(
+        ["cat-file", "--batch-check=%(objecttype)"],
+        input="".join(n + "\n" for n in wanted).encode(),
+    ).stdout.decode()
     # One line per name asked, in order: the type, or "<name> missing".
-    return {n: line for n, line in zip(wanted, out.splitlines(), strict=False)
-            if line in ("commit", "tree", "blob", "tag")}
+    return {
+        n: line
+        for n, line in zip(wanted, out.splitlines(), strict=False)
+        if line in ("commit", "tree", "blob", "tag")
+    }

@@ -53,14 +53,21 @@ class CherryPickResult:
         return self.status == PICKED
 
     def to_json(self) -> dict[str, object]:
-        return {"ok": self.ok, "status": self.status, "message": self.message,
-                "cure": self.cure, "commit": self.commit, "paths": list(self.paths)}
+        return {
+            "ok": self.ok,
+            "status": self.status,
+            "message": self.message,
+            "cure": self.cure,
+            "commit": self.commit,
+            "paths": list(self.paths),
+        }
 
 
 def _status(repo: SourceRepo, untracked: bool) -> list[str]:
     """Paths `git status` lists, NUL-split so odd names survive."""
-    out = repo.git(["status", "--porcelain=v1", "-z",
-                    "--untracked-files=" + ("all" if untracked else "no")]).stdout
+    out = repo.git(
+        ["status", "--porcelain=v1", "-z", "--untracked-files=" + ("all" if untracked else "no")]
+    ).stdout
     entries = out.decode(errors="surrogateescape").split("\0")
     return [e for e in entries if e]
 
@@ -107,45 +114,80 @@ def cherry_pick(repo: SourceRepo, cure: str) -> CherryPickResult:
     parents = repo.git_out(["rev-list", "--parents", "-n1", cure]).split()[1:]
     if len(parents) > 1:
         return CherryPickResult(
-            REFUSED, f"cure {short} is a merge commit; cherry-pick it by hand with -m <parent>", cure)
+            REFUSED,
+            f"cure {short} is a merge commit; cherry-pick it by hand with -m <parent>",
+            cure,
+        )
     dirty = _status(repo, untracked=False)
     if dirty:
         return CherryPickResult(
-            DIRTY, f"uncommitted changes in {_listing(dirty)}; commit or stash them, then try again",
-            cure, paths=tuple(p[3:] for p in dirty))
+            DIRTY,
+            f"uncommitted changes in {_listing(dirty)}; commit or stash them, then try again",
+            cure,
+            paths=tuple(p[3:] for p in dirty),
+        )
     before = _status(repo, untracked=True)
     # No editor may open: the language server has no terminal.
     env = {"GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true"}
     proc = repo.git(["cherry-pick", "-x", "--end-of-options", cure], check=False, env=env)
     if proc.returncode == 0:
-        return CherryPickResult(PICKED, f"cherry-picked cure {short} as {(_head(repo) or '')[:12]}",
-                                cure, commit=_head(repo))
-    return _undo(repo, cure, head, before, proc.stdout.decode(errors="replace")
-                 + proc.stderr.decode(errors="replace"))
+        return CherryPickResult(
+            PICKED,
+            f"cherry-picked cure {short} as {(_head(repo) or '')[:12]}",
+            cure,
+            commit=_head(repo),
+        )
+    return _undo(
+        repo,
+        cure,
+        head,
+        before,
+        proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace"),
+    )
 
 
-def _undo(repo: SourceRepo, cure: str, head: str, before: list[str], output: str) -> CherryPickResult:
+def _undo(
+    repo: SourceRepo, cure: str, head: str, before: list[str], output: str
+) -> CherryPickResult:
     """The pick failed: abort it, then make sure nothing moved."""
     short = cure[:12]
-    conflicts = [p for p in repo.git_out(["diff", "--name-only", "--diff-filter=U", "-z"],
-                                         check=False).split("\0") if p]
+    conflicts = [
+        p
+        for p in repo.git_out(["diff", "--name-only", "--diff-filter=U", "-z"], check=False).split(
+            "\0"
+        )
+        if p
+    ]
     if _busy(repo) or _head(repo) != head:
         repo.git(["cherry-pick", "--abort"], check=False)
     restored = _head(repo) == head and _status(repo, untracked=True) == before and not _busy(repo)
     if not restored:
         # Should not happen after --abort; say so rather than claim a clean state.
         return CherryPickResult(
-            FAILED, f"cherry-pick of {short} failed and the repository could not be fully restored; "
-            "check `git status`", cure, paths=tuple(conflicts))
+            FAILED,
+            f"cherry-pick of {short} failed and the repository could not be fully restored; "
+            "check `git status`",
+            cure,
+            paths=tuple(conflicts),
+        )
     if conflicts:
         return CherryPickResult(
-            CONFLICT, f"cure {short} conflicts in {_listing(conflicts)}; cherry-pick aborted, "
+            CONFLICT,
+            f"cure {short} conflicts in {_listing(conflicts)}; cherry-pick aborted, "
             "nothing changed (pick it by hand: git cherry-pick -x " + cure + ")",
-            cure, paths=tuple(conflicts))
+            cure,
+            paths=tuple(conflicts),
+        )
     if "now empty" in output or "nothing to commit" in output:
         return CherryPickResult(
-            EMPTY, f"the changes of cure {short} are already here (the pick was empty); nothing changed",
-            cure)
+            EMPTY,
+            f"the changes of cure {short} are already here (the pick was empty); nothing changed",
+            cure,
+        )
     lines = [ln.strip() for ln in output.splitlines() if ln.strip() and not ln.startswith("hint:")]
-    why = lines[0].removeprefix("error: ").removeprefix("fatal: ") if lines else "git cherry-pick failed"
+    why = (
+        lines[0].removeprefix("error: ").removeprefix("fatal: ")
+        if lines
+        else "git cherry-pick failed"
+    )
     return CherryPickResult(FAILED, f"cherry-pick of {short} failed: {why}; nothing changed", cure)

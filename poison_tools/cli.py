@@ -196,7 +196,7 @@ Exit codes: 0 healthy/success, 1 poisoned, 2 could not decide or error.""",
     "--no-fetch",
     is_flag=True,
     help="Use the last fetched records; contact no remote (neither the poisons remote "
-         "nor, in a partial clone, the promisor for missing objects).",
+    "nor, in a partial clone, the promisor for missing objects).",
 )
 @click.pass_context
 def cli(ctx: click.Context, no_fetch: bool) -> None:

@@ -24,8 +24,13 @@ class Deployed:
     scope: RecordScope  # the record's row: one cell per deployment
 
 
-def judge_deployments(repo: SourceRepo, store: PoisonStore, record: Record, tip: str | None,
-                      progress: Progress | None = None) -> Deployed | None:
+def judge_deployments(
+    repo: SourceRepo,
+    store: PoisonStore,
+    record: Record,
+    tip: str | None,
+    progress: Progress | None = None,
+) -> Deployed | None:
     """The record's row over the default inventory; None when there is no inventory."""
     from poison_tools.check import open_checker
     from poison_tools.deployments import default_inventory, resolve
@@ -39,7 +44,8 @@ def judge_deployments(repo: SourceRepo, store: PoisonStore, record: Record, tip:
     targets = resolve(repo, inventory.pairs)
     reach = reachability(repo, progress)
     # Only this record: its copies are all the judgement needs.
-    checker = open_checker(repo, Snapshot({record.id: record}, [], tip, None), reach=reach,
-                           progress=progress)
+    checker = open_checker(
+        repo, Snapshot({record.id: record}, [], tip, None), reach=reach, progress=progress
+    )
     report = Scope(repo, checker, probe_applies=False).run([record], targets)
     return Deployed(inventory.source, report.records[0])

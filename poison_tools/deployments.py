@@ -72,8 +72,9 @@ def parse(text: str, source: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _walk(node: Any, path: list[str], out: list[tuple[str, str]], source: str,
-          seen: list[int]) -> None:
+def _walk(
+    node: Any, path: list[str], out: list[tuple[str, str]], source: str, seen: list[int]
+) -> None:
     seen[0] += 1
     if seen[0] > MAX_NODES or len(path) > MAX_DEPTH:
         raise FatalError(f"{source}: nested too deep or too large to be an inventory")
@@ -107,7 +108,9 @@ def _first_line(e: BaseException) -> str:
 def load(path: str) -> list[tuple[str, str]]:
     try:
         if os.path.getsize(path) > MAX_BYTES:
-            raise FatalError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB; is it an inventory?")
+            raise FatalError(
+                f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB; is it an inventory?"
+            )
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except UnicodeDecodeError:
@@ -138,8 +141,20 @@ def shared_inventory(store: PoisonStore, tip: str | None = None) -> Inventory | 
         return None
     commits = [tip] if tip else [store.branch, store.tracking]
     for commit in commits:
-        proc = git.run(["--git-dir", store.path, "ls-tree", "-z", "-l", "--end-of-options",
-                        commit, "--", *SHARED_NAMES], check=False)
+        proc = git.run(
+            [
+                "--git-dir",
+                store.path,
+                "ls-tree",
+                "-z",
+                "-l",
+                "--end-of-options",
+                commit,
+                "--",
+                *SHARED_NAMES,
+            ],
+            check=False,
+        )
         if proc.returncode != 0:
             continue  # no such branch (yet): try the next
         entries = {}
@@ -155,7 +170,9 @@ def shared_inventory(store: PoisonStore, tip: str | None = None) -> Inventory | 
             if kind != "blob" or mode not in ("100644", "100755"):
                 raise FatalError(f"{source}: not a regular file")
             if not size.isdigit() or int(size) > MAX_BYTES:
-                raise FatalError(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MiB; is it an inventory?")
+                raise FatalError(
+                    f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MiB; is it an inventory?"
+                )
             blob = git.run(["--git-dir", store.path, "cat-file", "blob", oid]).stdout
             try:
                 text = blob.decode("utf-8")
@@ -166,8 +183,9 @@ def shared_inventory(store: PoisonStore, tip: str | None = None) -> Inventory | 
     return None
 
 
-def default_inventory(repo: SourceRepo, store: PoisonStore | None,
-                      tip: str | None = None) -> Inventory | None:
+def default_inventory(
+    repo: SourceRepo, store: PoisonStore | None, tip: str | None = None
+) -> Inventory | None:
     """The inventory used when none is named: `poison.deployments`, else the shared file."""
     path = config_path(repo)
     if path is not None:

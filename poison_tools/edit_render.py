@@ -20,8 +20,10 @@ def offline_line(done: str, offline: object | None) -> str | None:
     """Said when a write is kept locally because the remote did not answer."""
     if offline is None:
         return None
-    return (f"{done} locally only: the poisons remote is unreachable ({offline}); "
-            f"run `{SYNC}` when it is back")
+    return (
+        f"{done} locally only: the poisons remote is unreachable ({offline}); "
+        f"run `{SYNC}` when it is back"
+    )
 
 
 def implausible_line(cure: str, why: Sequence[str]) -> str:
@@ -33,8 +35,10 @@ def cure_line(edit: Edit, cures: Sequence[str]) -> str:
     """What `git poison cure ID REV...` did to the record."""
     rid = edit.record.id
     if edit.changed and edit.confirmed:
-        return (f"{rid}: cure {', '.join(short(c) for c in edit.confirmed)} recorded again, signed: "
-                "it counts under --verify if the trust policy lets you cure")
+        return (
+            f"{rid}: cure {', '.join(short(c) for c in edit.confirmed)} recorded again, signed: "
+            "it counts under --verify if the trust policy lets you cure"
+        )
     if edit.changed:
         return f"{rid}: cured by {', '.join(short(c) for c in edit.added)}"
     return f"{rid}: already cured by {', '.join(short(c) for c in cures)}"
@@ -45,8 +49,10 @@ def poisoned_line(record_id: str, poison: str) -> str:
 
 
 def no_remote_line(path: str | PathLike[str]) -> str:
-    return (f"no poisons remote configured; records are kept in {path} "
-            "(share them with `git poison init --remote URL`)")
+    return (
+        f"no poisons remote configured; records are kept in {path} "
+        "(share them with `git poison init --remote URL`)"
+    )
 
 
 def synced_line(pushed: bool, records: int, project: str, remote: str) -> str:

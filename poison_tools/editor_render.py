@@ -37,19 +37,27 @@ def _undecided_reason(f: Finding, copies: str, error: str | None) -> str:
     cures = ", ".join(short(c) for c in f.unknown_copies)
     if f.undecided_commits:
         missing = ", ".join(short(c) for c in f.undecided_commits)
-        return (f"cannot tell whether it is cured on this branch: the history needed is missing "
-                f"({missing}); try `git fetch --unshallow`"
-                + (" (checking for cherry-picked cures…)" if copies == PENDING and cures else ""))
+        return (
+            f"cannot tell whether it is cured on this branch: the history needed is missing "
+            f"({missing}); try `git fetch --unshallow`"
+            + (" (checking for cherry-picked cures…)" if copies == PENDING and cures else "")
+        )
     if copies == PENDING and cures:
-        return (f"no recorded cure ({cures}) is in this branch's history "
-                "(checking for cherry-picked cures…)")
+        return (
+            f"no recorded cure ({cures}) is in this branch's history "
+            "(checking for cherry-picked cures…)"
+        )
     if copies == FAILED and cures:
-        return (f"no recorded cure ({cures}) is in this branch's history, and whether a "
-                f"cherry-picked copy of one is cannot be told: the search for copies failed "
-                f"({_p(error or '')})")
-    return (f"cannot tell whether it is cured on this branch: git cannot read the changes of "
-            f"{cures} here (objects missing from this clone), so a copy among them cannot be "
-            "ruled out; `git poison check` says how to complete the clone")
+        return (
+            f"no recorded cure ({cures}) is in this branch's history, and whether a "
+            f"cherry-picked copy of one is cannot be told: the search for copies failed "
+            f"({_p(error or '')})"
+        )
+    return (
+        f"cannot tell whether it is cured on this branch: git cannot read the changes of "
+        f"{cures} here (objects missing from this clone), so a copy among them cannot be "
+        "ruled out; `git poison check` says how to complete the clone"
+    )
 
 
 def diagnostic_message(run: PoisonedRun, copies: str = KNOWN, error: str | None = None) -> str:
@@ -57,8 +65,12 @@ def diagnostic_message(run: PoisonedRun, copies: str = KNOWN, error: str | None 
     f, r = run.finding, run.finding.record
     via = "" if run.evidence.via == "ancestry" else f", a copy of {short(run.evidence.recorded)}"
     if not run.decided:
-        return "\n".join([_head(r),
-                          f"from commit {short(run.commit)}{via}; {_undecided_reason(f, copies, error)}"])
+        return "\n".join(
+            [
+                _head(r),
+                f"from commit {short(run.commit)}{via}; {_undecided_reason(f, copies, error)}",
+            ]
+        )
     lines = [_head(r), f"from commit {short(run.commit)}{via}, not cured on this branch"]
     lines += [reverted_line(e, by) for e, by in f.reverted]
     lines += [ignored_line(c, p) for c, p in f.ignored]
@@ -78,8 +90,10 @@ def copies_note(run: PoisonedRun, copies: str, error: str | None) -> str | None:
     """The hover's last word on a warning that waits on the copy scan, if it does
     (`error`: why the scan failed, already escaped for the face's markup)."""
     if provisional(run, copies):
-        return ("Provisional: the search for cherry-picked cures is still running; "
-                "this is what ancestry alone says.")
+        return (
+            "Provisional: the search for cherry-picked cures is still running; "
+            "this is what ancestry alone says."
+        )
     if copies == FAILED and waits_on_copies(run.finding):
         return f"Undecided: the search for cherry-picked cures failed ({_p(error or '')})."
     return None
@@ -106,9 +120,17 @@ def code_lens_label(runs: Sequence[PoisonedRun]) -> str | None:
     if not ids and not unsure:
         return None
     n = len(ids)
-    return ", ".join(part for part in (
-        f"{n} uncured poison{'s' if n != 1 else ''}" if n else "",
-        f"{len(unsure)} undecided" if unsure else "") if part) + " in this file"
+    return (
+        ", ".join(
+            part
+            for part in (
+                f"{n} uncured poison{'s' if n != 1 else ''}" if n else "",
+                f"{len(unsure)} undecided" if unsure else "",
+            )
+            if part
+        )
+        + " in this file"
+    )
 
 
 def _first_line(text: str) -> str:
@@ -118,34 +140,45 @@ def _first_line(text: str) -> str:
 def record_item(record: Record) -> dict[str, Any]:
     """A record in a pick list (which poison does this cure fix?)."""
     poisons = f"poison {', '.join(short(p) for p in record.poisons)}" if record.poisons else ""
-    return {"label": record.id, "description": _first_line(record.comment),
-            "detail": " · ".join(p for p in (_p(record.bug or ""), poisons) if p),
-            "recordId": record.id}
+    return {
+        "label": record.id,
+        "description": _first_line(record.comment),
+        "detail": " · ".join(p for p in (_p(record.bug or ""), poisons) if p),
+        "recordId": record.id,
+    }
 
 
 def cure_item(finding: Finding, cure: CureElsewhere) -> dict[str, Any]:
     """A missing cure in a pick list; `recordId` and `cure` are what cherryPickCure takes."""
     r = finding.record
     where = ", ".join(short_ref(ref) for ref in cure.refs) or "no branch here"
-    return {"label": short(cure.cure), "description": f"cures {r.id} · on {where}",
-            "detail": _first_line(r.comment), "recordId": r.id, "cure": cure.cure}
+    return {
+        "label": short(cure.cure),
+        "description": f"cures {r.id} · on {where}",
+        "detail": _first_line(r.comment),
+        "recordId": r.id,
+        "cure": cure.cure,
+    }
 
 
 def finding_item(finding: Finding) -> dict[str, Any]:
     """A poisoned finding in a pick list, with its missing cures and what to say when
     there is none to pick."""
     r = finding.record
-    poisons = (", ".join(short(e.commit) for e in finding.poison_evidence)
-               or ", ".join(short(p) for p in r.poisons))
+    poisons = ", ".join(short(e.commit) for e in finding.poison_evidence) or ", ".join(
+        short(p) for p in r.poisons
+    )
     facts = [f"poison {poisons}", *(cure_line(c) for c in finding.cures_elsewhere)]
     if not r.cures:
         facts.append(UNFIXED)
-    return {"label": r.id,
-            "description": " · ".join(p for p in (_p(r.bug or ""), _first_line(r.comment)) if p),
-            "detail": " · ".join(facts),
-            "recordId": r.id,
-            "cures": [cure_item(finding, c) for c in finding.cures_elsewhere],
-            "noCure": f"{r.id} has no cure on another branch yet; details: git poison show {r.id}"}
+    return {
+        "label": r.id,
+        "description": " · ".join(p for p in (_p(r.bug or ""), _first_line(r.comment)) if p),
+        "detail": " · ".join(facts),
+        "recordId": r.id,
+        "cures": [cure_item(finding, c) for c in finding.cures_elsewhere],
+        "noCure": f"{r.id} has no cure on another branch yet; details: git poison show {r.id}",
+    }
 
 
 def no_cures_line(report: CheckReport) -> str:
@@ -157,19 +190,27 @@ def no_cures_line(report: CheckReport) -> str:
 
 def check_items(report: CheckReport) -> dict[str, Any]:
     """What the extension shows for "check this branch": finished labels, and the ids to act."""
-    return {"findings": [finding_item(f) for f in report.poisoned], "noCures": no_cures_line(report)}
+    return {
+        "findings": [finding_item(f) for f in report.poisoned],
+        "noCures": no_cures_line(report),
+    }
 
 
-def status_labels(branch: str | None, head: str | None, uncured: int, undecided: int
-                  ) -> dict[str, str]:
+def status_labels(
+    branch: str | None, head: str | None, uncured: int, undecided: int
+) -> dict[str, str]:
     """The status bar's text (without its icon) and tooltip for one repository."""
     where = _p(branch) if branch else short(head) if head else "HEAD"
     if uncured:
-        return {"label": f"{uncured} uncured",
-                "tooltip": f"git-poison: {uncured} uncured poison{'s' if uncured != 1 else ''} on "
-                           f"{where}. Click to list them."}
+        return {
+            "label": f"{uncured} uncured",
+            "tooltip": f"git-poison: {uncured} uncured poison{'s' if uncured != 1 else ''} on "
+            f"{where}. Click to list them.",
+        }
     if undecided:
-        return {"label": f"{undecided} undecided",
-                "tooltip": f"git-poison: {undecided} record{'s' if undecided != 1 else ''} could not "
-                           f"be decided on {where} (missing history?). Click to check."}
+        return {
+            "label": f"{undecided} undecided",
+            "tooltip": f"git-poison: {undecided} record{'s' if undecided != 1 else ''} could not "
+            f"be decided on {where} (missing history?). Click to check.",
+        }
     return {"label": "git-poison", "tooltip": f"git-poison: no uncured poison on {where}"}

@@ -122,11 +122,11 @@ def add_cures(repo: SourceRepo, store: PoisonStore, record_id: str, cures: Seque
         return [after] if added or confirm else []
 
     # The trailers name each cure in full: a signed commit vouches for exactly these.
-    message = (f"cure {before.id}: {', '.join(c[:12] for c in cures)}\n\n"
-               + "".join(f"Poison-Cure: {c}\n" for c in cures))
+    message = f"cure {before.id}: {', '.join(c[:12] for c in cures)}\n\n" + "".join(
+        f"Poison-Cure: {c}\n" for c in cures
+    )
     result = store.write(change, message, author)
-    return Edit(after, result, added=added, confirmed=[] if added else confirm,
-                implausible=doubts)
+    return Edit(after, result, added=added, confirmed=[] if added else confirm, implausible=doubts)
 
 
 def _next_second(stamp: str) -> None:
@@ -138,7 +138,9 @@ def _next_second(stamp: str) -> None:
         time.sleep(0.05)
 
 
-def _unvouched(store: PoisonStore, snap: Snapshot, record: Record, cures: Sequence[str]) -> list[str]:
+def _unvouched(
+    store: PoisonStore, snap: Snapshot, record: Record, cures: Sequence[str]
+) -> list[str]:
     """The `cures`, all recorded already, that the trust policy does not vouch for, when
     this write would be signed; [] otherwise (nothing to confirm, or no policy)."""
     if set(cures) - set(record.cures) or not store.signing.enabled:
@@ -167,8 +169,10 @@ def _vanished(store: PoisonStore, snap: Snapshot, record_id: str) -> Record | No
         return None
     last = seen_ids.last_version(store.path, gone)
     if last is None:
-        raise FatalError(f"record {gone.id} vanished and its last version cannot be read; "
-                         "restore its file from the poisons repository's history by hand")
+        raise FatalError(
+            f"record {gone.id} vanished and its last version cannot be read; "
+            "restore its file from the poisons repository's history by hand"
+        )
     return last
 
 
@@ -201,9 +205,12 @@ def withdraw(repo: SourceRepo, store: PoisonStore, record_id: str, reason: str) 
     target = restored or snap.find(record_id)
     after = target
     # A withdrawal the trust policy does not vouch for is made again, signed (issue 14).
-    again = bool(target.withdrawn and store.signing.enabled
-                 and (vouched := _as_vouched(store, snap, target)) is not None
-                 and vouched.withdrawn is None)
+    again = bool(
+        target.withdrawn
+        and store.signing.enabled
+        and (vouched := _as_vouched(store, snap, target)) is not None
+        and vouched.withdrawn is None
+    )
 
     def change(snap: Snapshot) -> list[Record]:
         nonlocal after

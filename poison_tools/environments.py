@@ -60,8 +60,11 @@ def parse_release(name: str, commit: str) -> Release | None:
 
 def releases(tags: Iterable[Target]) -> list[Release]:
     """The release tags among `tags`, in version order."""
-    found = (parse_release(t.ref.removeprefix(TAG_ROOT), t.commit or "") for t in tags
-             if t.kind == "tag" and t.commit)
+    found = (
+        parse_release(t.ref.removeprefix(TAG_ROOT), t.commit or "")
+        for t in tags
+        if t.kind == "tag" and t.commit
+    )
     return sorted(r for r in found if r is not None)
 
 
@@ -86,12 +89,20 @@ class Advice:
         if self.same_line or self.line is None:
             where = f"the first {self.line} release" if self.line else "the first release"
             return f"upgrade to {self.to}, {where} with the fix"
-        return (f"upgrade to {self.to}, the first release with the fix "
-                f"(no fixed release on the {self.line} line yet)")
+        return (
+            f"upgrade to {self.to}, the first release with the fix "
+            f"(no fixed release on the {self.line} line yet)"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"ids": self.ids, "to": self.to, "line": self.line, "same_line": self.same_line,
-                "released": self.released, "text": self.text()}
+        return {
+            "ids": self.ids,
+            "to": self.to,
+            "line": self.line,
+            "same_line": self.same_line,
+            "released": self.released,
+            "text": self.text(),
+        }
 
 
 @dataclass
@@ -106,12 +117,17 @@ class DeploymentRisk:
 
     def to_json(self) -> dict[str, Any]:
         t = self.target
-        return {"name": t.name, "revision": t.ref, "commit": t.commit, "status": self.status,
-                "release": self.release.name if self.release else None,
-                "uncured": [r.id for r in self.uncured],
-                "undecided": [r.id for r in self.undecided],
-                "advice": [a.to_json() for a in self.advice],
-                "upgrade": self.upgrade.to_json() if self.upgrade else None}
+        return {
+            "name": t.name,
+            "revision": t.ref,
+            "commit": t.commit,
+            "status": self.status,
+            "release": self.release.name if self.release else None,
+            "uncured": [r.id for r in self.uncured],
+            "undecided": [r.id for r in self.undecided],
+            "advice": [a.to_json() for a in self.advice],
+            "upgrade": self.upgrade.to_json() if self.upgrade else None,
+        }
 
 
 def severity_rank(severity: str | None) -> int:
@@ -142,13 +158,18 @@ class EnvironmentSummary:
         return list(dict.fromkeys(r.id for d in self.deployments for r in d.undecided))
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "deployments": len(self.deployments),
-                "affected": self.count(AFFECTED), "undecided": self.count(UNDECIDED),
-                "unknown_revisions": self.count(UNKNOWN_REVISION),
-                "uncured": len(self.uncured), "severities": self.severities(),
-                "records": [r.id for r in self.uncured],
-                "undecided_records": self.undecided,
-                "targets": [d.to_json() for d in self.deployments]}
+        return {
+            "name": self.name,
+            "deployments": len(self.deployments),
+            "affected": self.count(AFFECTED),
+            "undecided": self.count(UNDECIDED),
+            "unknown_revisions": self.count(UNKNOWN_REVISION),
+            "uncured": len(self.uncured),
+            "severities": self.severities(),
+            "records": [r.id for r in self.uncured],
+            "undecided_records": self.undecided,
+            "targets": [d.to_json() for d in self.deployments],
+        }
 
 
 def environment_of(name: str) -> str:
@@ -185,9 +206,11 @@ class Collector:
         if hit:
             self.records[rs.record.id] = rs.record
             if self.has_tags:
-                self.cured_on[rs.record.id] = {c.target.commit for c in rs.cells
-                                               if c.target.kind == "tag" and c.status == CURED
-                                               and c.target.commit}
+                self.cured_on[rs.record.id] = {
+                    c.target.commit
+                    for c in rs.cells
+                    if c.target.kind == "tag" and c.status == CURED and c.target.commit
+                }
 
     def rows(self, rows: Iterable[RecordScope]) -> Iterable[RecordScope]:
         for rs in rows:
@@ -208,7 +231,9 @@ class Collector:
         envs: dict[str, list[DeploymentRisk]] = {}
         for i, t in enumerate(self.deployments):
             status = UNKNOWN_REVISION if t.commit is None else self.status.get(i, "clean")
-            worst_first = sorted(self.uncured[i], key=lambda r: (severity_rank(r.severity), r.created, r.id))
+            worst_first = sorted(
+                self.uncured[i], key=lambda r: (severity_rank(r.severity), r.created, r.id)
+            )
             risk = DeploymentRisk(t, status, worst_first, self.undecided[i])
             if t.commit is not None:
                 risk.release = _deployed_release(t, by_commit.get(t.commit, []))
@@ -219,17 +244,27 @@ class Collector:
             envs.setdefault(environment_of(t.name), []).append(risk)
         return [EnvironmentSummary(name, ds) for name, ds in envs.items()]
 
-    def _advise(self, records: list[Record], deployed: Release | None,
-                cured: dict[str, set[str]]) -> Advice:
+    def _advise(
+        self, records: list[Record], deployed: Release | None, cured: dict[str, set[str]]
+    ) -> Advice:
         ids = [r.id for r in records]
         line = deployed.line if deployed else None
-        fixed = [rel for rel in self.releases
-                 if all(rel.commit in cured.get(i, set()) for i in ids)
-                 and (deployed is None or (rel.prefix == deployed.prefix and rel > deployed))]
+        fixed = [
+            rel
+            for rel in self.releases
+            if all(rel.commit in cured.get(i, set()) for i in ids)
+            and (deployed is None or (rel.prefix == deployed.prefix and rel > deployed))
+        ]
         same = [rel for rel in fixed if deployed is not None and rel.line == deployed.line]
         pick = (same or fixed)[0] if (same or fixed) else None
-        return Advice(ids, pick.name if pick else None, line, bool(same),
-                      cured_elsewhere=all(r.cures for r in records), released=deployed is not None)
+        return Advice(
+            ids,
+            pick.name if pick else None,
+            line,
+            bool(same),
+            cured_elsewhere=all(r.cures for r in records),
+            released=deployed is not None,
+        )
 
 
 def _deployed_release(t: Target, here: list[Release]) -> Release | None:
@@ -252,19 +287,27 @@ def _worse(a: str | None, b: str) -> str:
     return a if _ORDER.get(a, 9) <= _ORDER.get(b, 9) else b
 
 
-def release_verdicts(scope: Any, records: list[Record], tags: Sequence[Target]) -> dict[str, set[str]]:
+def release_verdicts(
+    scope: Any, records: list[Record], tags: Sequence[Target]
+) -> dict[str, set[str]]:
     """record id -> commits of the release tags where the `Checker` finds it cured."""
-    wanted = [t for t in tags if t.kind == "tag" and t.commit
-              and parse_release(t.ref.removeprefix(TAG_ROOT), t.commit)]
+    wanted = [
+        t
+        for t in tags
+        if t.kind == "tag" and t.commit and parse_release(t.ref.removeprefix(TAG_ROOT), t.commit)
+    ]
     if not records or not wanted:
         return {r.id: set() for r in records}
     report = scope.run(records, wanted)
-    return {rs.record.id: {c.target.commit for c in rs.cells if c.status == CURED and c.target.commit}
-            for rs in report.records}
+    return {
+        rs.record.id: {c.target.commit for c in rs.cells if c.status == CURED and c.target.commit}
+        for rs in report.records
+    }
 
 
-def watch(run: Any, judge: Any, targets: Sequence[Target],
-          tags: Sequence[Target]) -> Callable[[], list[EnvironmentSummary]] | None:
+def watch(
+    run: Any, judge: Any, targets: Sequence[Target], tags: Sequence[Target]
+) -> Callable[[], list[EnvironmentSummary]] | None:
     """The per-environment summary of a `ScopeRun` whose targets hold deployments (else
     None): it keeps its part of each row as the run goes by; once the run was read to
     the end, calling the result asks the release tags (`judge`, the run's `Scope`) and

@@ -39,8 +39,10 @@ def error_handler(prog: str, *, hint: str | None = None) -> Iterator[None]:
 
             traceback.print_exc(file=sys.stderr)
         what = " ".join(str(e).split())  # one line, whatever the exception holds
-        _say(f"{prog}: internal error: {e.__class__.__name__}: {what} (please report it; rerun "
-             "with GIT_POISON_DEBUG=1 for the traceback" + (f"; {hint})" if hint else ")"))
+        _say(
+            f"{prog}: internal error: {e.__class__.__name__}: {what} (please report it; rerun "
+            "with GIT_POISON_DEBUG=1 for the traceback" + (f"; {hint})" if hint else ")")
+        )
         raise SystemExit(int(ExitCode.INTERNAL)) from None
 
 

@@ -40,9 +40,12 @@ class Gate:
         return EXIT_OK
 
     def to_json(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "blocking": [f.record.id for f in self.blocking],
-                "below_threshold": [f.record.id for f in self.below],
-                "exit_code": self.exit_code}
+        return {
+            "threshold": self.threshold,
+            "blocking": [f.record.id for f in self.blocking],
+            "below_threshold": [f.record.id for f in self.below],
+            "exit_code": self.exit_code,
+        }
 
 
 def gate(report: CheckReport, threshold: str) -> Gate:

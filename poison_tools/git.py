@@ -84,8 +84,12 @@ def run(
     would hang past the timeout, which is the very thing the timeout is for.
     """
     cmd = ["git", *args]
-    proc = _popen(cmd, subprocess.PIPE if input is not None else subprocess.DEVNULL, env,
-                  start_new_session=timeout is not None)
+    proc = _popen(
+        cmd,
+        subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        env,
+        start_new_session=timeout is not None,
+    )
     try:
         out, err = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -103,11 +107,22 @@ def run(
     return result
 
 
-def _popen(cmd: list[str], stdin: IO[bytes] | int, env: Mapping[str, str] | None, *,
-           start_new_session: bool = False) -> subprocess.Popen[bytes]:
+def _popen(
+    cmd: list[str],
+    stdin: IO[bytes] | int,
+    env: Mapping[str, str] | None,
+    *,
+    start_new_session: bool = False,
+) -> subprocess.Popen[bytes]:
     try:
-        return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=clean_env(env), start_new_session=start_new_session)
+        return subprocess.Popen(
+            cmd,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=clean_env(env),
+            start_new_session=start_new_session,
+        )
     except FileNotFoundError:
         raise FatalError("git is not installed or not on PATH.") from None
 
@@ -141,8 +156,9 @@ def stream(
     if stdin is not None:
         stdin.close()  # the child holds its own copy; ours would keep the writer alive
     errors: list[bytes] = []
-    threads = [threading.Thread(target=_drain, args=(proc.stderr, errors, echo_stderr),
-                                daemon=True)]
+    threads = [
+        threading.Thread(target=_drain, args=(proc.stderr, errors, echo_stderr), daemon=True)
+    ]
     if input is not None:
         assert proc.stdin is not None
         threads.append(threading.Thread(target=_feed, args=(proc.stdin, input), daemon=True))

@@ -88,8 +88,9 @@ def check_push(
 
                     report.verification = verify_snapshot(store, snapshot)
                     snapshot = report.verification.counted
-                checker = open_checker(repo, snapshot, reach=reachability(repo, progress),
-                                       progress=progress)
+                checker = open_checker(
+                    repo, snapshot, reach=reachability(repo, progress), progress=progress
+                )
             except FatalError as e:
                 load_error = f"cannot read the poison records: {e}"
         if load_error is not None or checker is None:
@@ -143,8 +144,12 @@ Bypass in an emergency: git push --no-verify""",
         "--strict", action="store_true", help="block on every branch, not only protected ones"
     )
     p.add_argument("--no-fetch", action="store_true", help="use the last fetched records")
-    p.add_argument("--verify", action="store_true", default=None,
-                   help="count only what the trust policy vouches for (default: poison.verify)")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        default=None,
+        help="count only what the trust policy vouches for (default: poison.verify)",
+    )
     return p
 
 

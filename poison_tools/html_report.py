@@ -99,8 +99,13 @@ apply();
 """
 
 _SYMBOL = {"affected": "✗", "cured": "✓", "clean": "·", "undecided": "?", "unknown-revision": "?"}
-_WORDS = {"affected": "affected", "cured": "cured", "clean": "never poisoned",
-          "undecided": "cannot decide", "unknown-revision": "unknown revision"}
+_WORDS = {
+    "affected": "affected",
+    "cured": "cured",
+    "clean": "never poisoned",
+    "undecided": "cannot decide",
+    "unknown-revision": "unknown revision",
+}
 _WORST = {AFFECTED: 0, "undecided": 1, "unknown-revision": 2, "cured": 3, CLEAN: 4}
 _SEVERITY_VALUE = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
@@ -120,7 +125,9 @@ def evidence_lines(cell: Cell) -> list[str]:
     t = cell.target
     parts = [f"{t.label}: {_WORDS.get(cell.status, cell.status)}"]
     if t.kind == "deployment":
-        parts.append(f"revision {t.ref}" + (f" ({t.commit[:12]})" if t.commit else " (not known here)"))
+        parts.append(
+            f"revision {t.ref}" + (f" ({t.commit[:12]})" if t.commit else " (not known here)")
+        )
     if f is not None:
         parts += [f"poison {evidence_text(e)}" for e in f.poison_evidence]
         parts += [f"cured by {evidence_text(e)}" for e in f.cure_evidence]
@@ -147,8 +154,10 @@ def _cell(c: Cell) -> str:
         return '<td class="clean">·</td>'
     label = escape(f"{c.target.label}: {_WORDS.get(c.status, c.status)}", quote=True)
     ev = escape("\n".join(evidence_lines(c)))
-    return (f'<td class="{escape(c.status)}"><details><summary aria-label="{label}">'
-            f'{_SYMBOL.get(c.status, "")}</summary><div class="ev">{ev}</div></details></td>')
+    return (
+        f'<td class="{escape(c.status)}"><details><summary aria-label="{label}">'
+        f'{_SYMBOL.get(c.status, "")}</summary><div class="ev">{ev}</div></details></td>'
+    )
 
 
 @dataclass
@@ -184,16 +193,21 @@ def _folded(cells: list[Cell], what: str) -> str:
         return f'<td class="folded">{escape(text)}</td>'
     listed = (bad + doubt)[:MAX_FOLDED_NAMES]
     # Each with its evidence, as its own column's cell would give it.
-    names = [line if k == 0 else "    " + line
-             for c in listed for k, line in enumerate(evidence_lines(c))]
+    names = [
+        line if k == 0 else "    " + line
+        for c in listed
+        for k, line in enumerate(evidence_lines(c))
+    ]
     more = len(bad) + len(doubt) - len(listed)
     if more > 0:
         names.append(f"and {more} more")
     words = f"{len(bad)} of {len(cells)} affected" + (f", {len(doubt)} undecided" if doubt else "")
     cls = "folded affected" if bad else "folded undecided"
-    return (f'<td class="{cls}"><details><summary aria-label="{escape(what)}: {escape(words)}">'
-            f'{escape(words)}</summary><div class="ev">{escape(chr(10).join(names))}</div>'
-            f'</details></td>')
+    return (
+        f'<td class="{cls}"><details><summary aria-label="{escape(what)}: {escape(words)}">'
+        f'{escape(words)}</summary><div class="ev">{escape(chr(10).join(names))}</div>'
+        f"</details></td>"
+    )
 
 
 def _row(rs: RecordScope, cols: Columns, pos: int) -> str:
@@ -205,17 +219,21 @@ def _row(rs: RecordScope, cols: Columns, pos: int) -> str:
     text = " ".join(x for x in (r.id, r.bug or "", r.comment, sev) if x).lower()
     badge = f' <span class="sev sev-{escape(sev)}">{escape(sev)}</span>' if sev else ""
     bug = f" [{escape(r.bug)}]" if r.bug else ""
-    head = (f'<th class="rec" scope="row"><code>{escape(r.id)}</code>{badge}<br>'
-            f'{escape(r.comment.splitlines()[0] if r.comment else "(no comment)")}{bug}</th>')
+    head = (
+        f'<th class="rec" scope="row"><code>{escape(r.id)}</code>{badge}<br>'
+        f"{escape(r.comment.splitlines()[0] if r.comment else '(no comment)')}{bug}</th>"
+    )
     cells = "".join(_cell(rs.cells[i]) for i in cols.own)
     if cols.tags:
         cells += _folded([rs.cells[i] for i in cols.tags], "tags")
     if cols.others:
         cells += _folded([rs.cells[i] for i in cols.others], "other branches")
-    return (f'<tr data-pos="{pos}" data-status="{escape(worst)}" '
-            f'data-sev="{_SEVERITY_VALUE.get(sev, -1)}" data-sevorder="{severity_rank(r.severity)}" '
-            f'data-bug="{escape((r.bug or "").lower(), quote=True)}" '
-            f'data-text="{escape(text, quote=True)}">{head}{cells}</tr>\n')
+    return (
+        f'<tr data-pos="{pos}" data-status="{escape(worst)}" '
+        f'data-sev="{_SEVERITY_VALUE.get(sev, -1)}" data-sevorder="{severity_rank(r.severity)}" '
+        f'data-bug="{escape((r.bug or "").lower(), quote=True)}" '
+        f'data-text="{escape(text, quote=True)}">{head}{cells}</tr>\n'
+    )
 
 
 def _header(targets: Sequence[Target], cols: Columns) -> str:
@@ -224,12 +242,16 @@ def _header(targets: Sequence[Target], cols: Columns) -> str:
     for i in cols.own:
         t = targets[i]
         sub = f"= {t.ref}" if t.kind == "deployment" else kinds[t.kind]
-        heads.append(f'<th class="col" scope="col" title="{escape(t.ref)}">{escape(t.label)}'
-                     f'<br><small>{escape(sub)}</small></th>')
+        heads.append(
+            f'<th class="col" scope="col" title="{escape(t.ref)}">{escape(t.label)}'
+            f"<br><small>{escape(sub)}</small></th>"
+        )
     if cols.tags:
         heads.append(f'<th class="col" scope="col">tags<br><small>{len(cols.tags)}</small></th>')
     if cols.others:
-        heads.append(f'<th class="col" scope="col">other branches<br><small>{len(cols.others)}</small></th>')
+        heads.append(
+            f'<th class="col" scope="col">other branches<br><small>{len(cols.others)}</small></th>'
+        )
     return "".join(heads)
 
 
@@ -242,30 +264,46 @@ def environment_html(envs: list[EnvironmentSummary]) -> str:
         sev = ", ".join(f"{n} {s}" for s, n in env.severities().items() if s != "none")
         total = len(env.deployments)
         if uncured:
-            head = (f"{len(uncured)} uncured" + (f" ({sev})" if sev else "")
-                    + f" in {env.count(AFFECTED)} of {total}")
+            head = (
+                f"{len(uncured)} uncured"
+                + (f" ({sev})" if sev else "")
+                + f" in {env.count(AFFECTED)} of {total}"
+            )
         else:
             head = f"nothing uncured in {total}"
         items = []
         for d in env.deployments:
             t = d.target
             if d.status == "unknown-revision":
-                items.append(f"<li>? <b>{escape(t.name)}</b> = {escape(t.ref)}: revision not known here</li>")
+                items.append(
+                    f"<li>? <b>{escape(t.name)}</b> = {escape(t.ref)}: revision not known here</li>"
+                )
                 continue
             if not d.uncured and not d.undecided:
                 continue
-            ids = ", ".join(escape(r.id) + (f" ({escape(r.severity)})" if r.severity else "")
-                            for r in d.uncured)
-            advice = "".join(f"<br>{escape(r.id)}: {escape(a.text())}"
-                             for r, a in zip(d.uncured, d.advice, strict=True))
+            ids = ", ".join(
+                escape(r.id) + (f" ({escape(r.severity)})" if r.severity else "") for r in d.uncured
+            )
+            advice = "".join(
+                f"<br>{escape(r.id)}: {escape(a.text())}"
+                for r, a in zip(d.uncured, d.advice, strict=True)
+            )
             if d.undecided:
                 advice += "<br>cannot decide: " + escape(", ".join(r.id for r in d.undecided))
             items.append(f"<li>✗ <b>{escape(t.name)}</b> = {escape(t.ref)}: {ids}{advice}</li>")
-        cls = ("bad" if uncured else "doubt" if env.count("unknown-revision") or env.count("undecided")
-               else "ok")
-        cards.append(f'<section class="env {cls}" data-env="{escape(env.name, quote=True)}">'
-                     f'<h3>{escape(env.name)}: {escape(head)}</h3>'
-                     + (f"<ul>{''.join(items)}</ul>" if items else "") + "</section>")
+        cls = (
+            "bad"
+            if uncured
+            else "doubt"
+            if env.count("unknown-revision") or env.count("undecided")
+            else "ok"
+        )
+        cards.append(
+            f'<section class="env {cls}" data-env="{escape(env.name, quote=True)}">'
+            f"<h3>{escape(env.name)}: {escape(head)}</h3>"
+            + (f"<ul>{''.join(items)}</ul>" if items else "")
+            + "</section>"
+        )
     return "".join(cards)
 
 
@@ -273,9 +311,13 @@ def render_html(report: ScopeReport | ScopeRun, project: str, **kwargs: object) 
     return "".join(html_chunks(report, project, **kwargs))  # type: ignore[arg-type]
 
 
-def html_chunks(report: ScopeReport | ScopeRun, project: str, *,
-                environments: Callable[[], list[EnvironmentSummary]] | None = None,
-                info: PageInfo | None = None) -> Iterator[str]:
+def html_chunks(
+    report: ScopeReport | ScopeRun,
+    project: str,
+    *,
+    environments: Callable[[], list[EnvironmentSummary]] | None = None,
+    info: PageInfo | None = None,
+) -> Iterator[str]:
     """The page in pieces, one table row per record."""
     info = info or PageInfo()
     targets = report.targets
@@ -316,26 +358,38 @@ Click or press Enter on a cell for its evidence.</p></header>
             r = rs.record
             for c in rs.cells:
                 best = c.best
-                if (c.status == AFFECTED and best is not None and best.present
-                        and c.target.ref in col_branches):
+                if (
+                    c.status == AFFECTED
+                    and best is not None
+                    and best.present
+                    and c.target.ref in col_branches
+                ):
                     some = True
-                    backports.write(f"<li><code>{escape(c.target.label)}</code> · {escape(r.id)} "
-                                    f"{escape(title(r))}: {escape(missing_text(best))}<br>"
-                                    f"<code>{escape(best.cherry_pick)}</code></li>")
-        yield "</tbody></table></div></section>\n<section id=\"backports\"><h2>Missing backports</h2><ul>"
+                    backports.write(
+                        f"<li><code>{escape(c.target.label)}</code> · {escape(r.id)} "
+                        f"{escape(title(r))}: {escape(missing_text(best))}<br>"
+                        f"<code>{escape(best.cherry_pick)}</code></li>"
+                    )
+        yield '</tbody></table></div></section>\n<section id="backports"><h2>Missing backports</h2><ul>'
         if not some:
             yield "<li>none</li>"
         backports.seek(0)
         while chunk := backports.read(1 << 20):
             yield chunk
-    problems = "".join(f"<li>unreadable record {escape(p.path)}: {escape(p.message)}</li>"
-                       for p in report.problems)
+    problems = "".join(
+        f"<li>unreadable record {escape(p.path)}: {escape(p.message)}</li>" for p in report.problems
+    )
     envs = environments() if environments is not None else []
     stale = report.stale.describe() if report.stale is not None else ""
-    counts = (f"{records} record{'s' if records != 1 else ''}, {len(cols.own)} columns"
-              f" ({sum(1 for i in cols.own if targets[i].kind == 'deployment')} deployments)"
-              + (f", {len(cols.tags)} tags and {len(cols.others)} other branches folded"
-                 if cols.tags or cols.others else ""))
+    counts = (
+        f"{records} record{'s' if records != 1 else ''}, {len(cols.own)} columns"
+        f" ({sum(1 for i in cols.own if targets[i].kind == 'deployment')} deployments)"
+        + (
+            f", {len(cols.tags)} tags and {len(cols.others)} other branches folded"
+            if cols.tags or cols.others
+            else ""
+        )
+    )
     yield f"""</ul></section>
 {f"<section id='problems'><h2>Unreadable records</h2><ul>{problems}</ul></section>" if problems else ""}
 <section id="summary"><h2>Per environment</h2>
@@ -357,7 +411,11 @@ seen=v.key;}).catch(function(){});}poll();setInterval(poll,5000);})();
 
 def records_note(tip: str | None, remote: bool, fetched_at: float | None, now: float) -> str:
     """How fresh the records are, in words: the page may be read hours later."""
-    where = f"poisons commit {tip[:12]}" if tip else "no single poisons commit (local and remote merged)"
+    where = (
+        f"poisons commit {tip[:12]}"
+        if tip
+        else "no single poisons commit (local and remote merged)"
+    )
     if not remote:
         return f"{where}, local records (no poison.remote)"
     if fetched_at is None:

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 BRANCHES = ("refs/heads", "refs/remotes")
 
 
-def cure_doubts(repo: SourceRepo, record: Record, cures: Sequence[str],
-                reach: Reachability | None = None) -> dict[str, list[str]]:
+def cure_doubts(
+    repo: SourceRepo, record: Record, cures: Sequence[str], reach: Reachability | None = None
+) -> dict[str, list[str]]:
     """cure -> why it may not be the fix (only the cures with a doubt)."""
     from poison_tools.reach.engine import reachability
 
@@ -69,6 +70,16 @@ def _copies(repo: SourceRepo, reach: Reachability, poisons: list[str]) -> list[s
 
 def _files(repo: SourceRepo, commit: str) -> set[str]:
     """The files `commit` changes (against its first parent)."""
-    out = repo.git(["diff-tree", "-r", "--name-only", "-z", "--root", "--no-commit-id",
-                    "--diff-merges=first-parent", commit]).stdout
+    out = repo.git(
+        [
+            "diff-tree",
+            "-r",
+            "--name-only",
+            "-z",
+            "--root",
+            "--no-commit-id",
+            "--diff-merges=first-parent",
+            commit,
+        ]
+    ).stdout
     return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}

@@ -34,8 +34,9 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
         from poison_tools.trust_render import untrusted_lines
 
         # Only what the policy does not count (cures, withdrawals): they change verdicts.
-        lines += [f"{name}: {ln}" for ln in untrusted_lines(push.verification, style,
-                                                             only_uncounted=True)]
+        lines += [
+            f"{name}: {ln}" for ln in untrusted_lines(push.verification, style, only_uncounted=True)
+        ]
     for o in push.outcomes:
         where = o.ref.branch + (f" ({short(o.commit)})" if o.commit else "")
         if o.skipped:

@@ -16,8 +16,18 @@ if TYPE_CHECKING:
     from poison_tools.git import SourceRepo
 
 # `poison.releaseBranches` when unset: the branch names release lines usually take.
-RELEASE_BRANCHES = ("release/*", "release-*", "releases/*", "lts/*", "lts-*", "stable/*",
-                    "stable-*", "maint/*", "[0-9]*.[0-9]*", "v[0-9]*.[0-9]*")
+RELEASE_BRANCHES = (
+    "release/*",
+    "release-*",
+    "releases/*",
+    "lts/*",
+    "lts-*",
+    "stable/*",
+    "stable-*",
+    "maint/*",
+    "[0-9]*.[0-9]*",
+    "v[0-9]*.[0-9]*",
+)
 MAIN_LINES = ("master", "main", "trunk", "develop")
 
 
@@ -31,7 +41,7 @@ def release_patterns(repo: SourceRepo) -> list[str]:
 def branch_name(ref: str) -> str:
     """`lts/1.0` of refs/heads/lts/1.0 and of refs/remotes/origin/lts/1.0."""
     if ref.startswith("refs/remotes/"):
-        return ref[len("refs/remotes/"):].partition("/")[2]
+        return ref[len("refs/remotes/") :].partition("/")[2]
     return ref.removeprefix("refs/heads/")
 
 

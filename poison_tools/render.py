@@ -61,8 +61,10 @@ def cure_line(cure: CureElsewhere) -> str:
     if cure.present is False:
         # Lost from this clone (a gc after a branch was deleted) or never fetched: the
         # verdict stands (poisoned fails closed), but the reason is said.
-        return (f"cure {short(cure.cure)} is not in this repository (lost from this clone, "
-                "or never fetched: git fetch it first), missing here")
+        return (
+            f"cure {short(cure.cure)} is not in this repository (lost from this clone, "
+            "or never fetched: git fetch it first), missing here"
+        )
     if cure.present:
         return f"cure {short(cure.cure)} is on no branch here, missing here"
     return f"cure {short(cure.cure)} is not in this clone (git fetch it first), missing here"
@@ -71,14 +73,18 @@ def cure_line(cure: CureElsewhere) -> str:
 def ignored_line(cure: str, poison: str) -> str:
     if cure == poison:
         return f"cure {short(cure)} is the poison itself: it cures nothing (fix the record)"
-    return (f"cure {short(cure)} is an ancestor of poison {short(poison)}: it cures nothing "
-            "(fix the record)")
+    return (
+        f"cure {short(cure)} is an ancestor of poison {short(poison)}: it cures nothing "
+        "(fix the record)"
+    )
 
 
 def claimed_copy_text(record_id: str, e: Evidence) -> str:
     """A commit that says it is a copy of a cure but changes no file the cure changes."""
-    return (f"probable cure {short(e.commit)} ({e.via} names cure {short(e.recorded)}, but they "
-            f"change no file in common), confirm? git poison cure {record_id} {short(e.commit)}")
+    return (
+        f"probable cure {short(e.commit)} ({e.via} names cure {short(e.recorded)}, but they "
+        f"change no file in common), confirm? git poison cure {record_id} {short(e.commit)}"
+    )
 
 
 def reverted_line(cure: Evidence, by: str) -> str:
@@ -93,10 +99,14 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
     lines = [f"{style(sym, colour)} {style(r.id, 'bold')}{sev}  {title(r)}"]
     for e in f.poison_evidence:
         via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
-        lines.append(f"    poison {short(e.commit)}{via}, recorded by {editor(r)}"
-                     + (f" on {_p(r.created[:10])}" if r.created else ""))
+        lines.append(
+            f"    poison {short(e.commit)}{via}, recorded by {editor(r)}"
+            + (f" on {_p(r.created[:10])}" if r.created else "")
+        )
     if not f.poison_evidence:
-        lines.append(f"    poison {', '.join(short(p) for p in r.poisons)}, recorded by {editor(r)}")
+        lines.append(
+            f"    poison {', '.join(short(p) for p in r.poisons)}, recorded by {editor(r)}"
+        )
     for e in f.cure_evidence:
         via = "" if e.via == "ancestry" else f" (copy of {short(e.recorded)}, by {e.via})"
         lines.append(f"    cured by {short(e.commit)}{via}")
@@ -107,16 +117,24 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
     for e in f.probable:
         lines.append(f"    {claimed_copy_text(r.id, e)}")
     if f.undecided_commits:
-        lines.append("    could not decide: " + ", ".join(short(c) for c in f.undecided_commits)
-                     + " not in this history (shallow or partial clone: fetch the missing history,"
-                     " e.g. `git fetch --unshallow` or `git fetch origin <sha>`)")
+        lines.append(
+            "    could not decide: "
+            + ", ".join(short(c) for c in f.undecided_commits)
+            + " not in this history (shallow or partial clone: fetch the missing history,"
+            " e.g. `git fetch --unshallow` or `git fetch origin <sha>`)"
+        )
     if f.unknown_copies:
         n = len(f.unknown_copies)
-        names = ", ".join(short(c) for c in f.unknown_copies[:5]) + (f" and {n - 5} more" if n > 5 else "")
-        lines.append(f"    could not decide: the patch-id of {names} is unknown here; a copy there "
-                     "would change this verdict" if n == 1 else
-                     f"    could not decide: the patch-ids of {names} are unknown here; a copy among "
-                     "them would change this verdict")
+        names = ", ".join(short(c) for c in f.unknown_copies[:5]) + (
+            f" and {n - 5} more" if n > 5 else ""
+        )
+        lines.append(
+            f"    could not decide: the patch-id of {names} is unknown here; a copy there "
+            "would change this verdict"
+            if n == 1
+            else f"    could not decide: the patch-ids of {names} are unknown here; a copy among "
+            "them would change this verdict"
+        )
     for cure in f.cures_elsewhere:
         lines.append(f"    {cure_line(cure)}:")
         lines.append(f"      {style(cure.cherry_pick, 'blue')}")
@@ -129,9 +147,13 @@ def unfixed_line(f: Finding, style: Styler = _plain) -> str:
     """One quiet line for a poison nobody has cured anywhere: nothing to cherry-pick,
     so it is known news rather than a missed backport (the hook's 'known unfixed')."""
     r = f.record
-    poisons = ", ".join(short(e.commit) for e in f.poison_evidence) or ", ".join(short(p) for p in r.poisons)
-    return style(f"· {r.id}  {title(r)} (known unfixed bug: poison {poisons}, "
-                 f"recorded by {editor(r)})", "dim")
+    poisons = ", ".join(short(e.commit) for e in f.poison_evidence) or ", ".join(
+        short(p) for p in r.poisons
+    )
+    return style(
+        f"· {r.id}  {title(r)} (known unfixed bug: poison {poisons}, recorded by {editor(r)})",
+        "dim",
+    )
 
 
 def problem_line(problem: Problem, style: Styler = _plain) -> str:
@@ -142,10 +164,12 @@ def copies_line(gap: CopiesGap | None, style: Styler = _plain) -> str:
     """The reason and the fix for verdicts left undecided by unknown patch-ids, in one line."""
     remote = gap.remote if gap else "origin"
     why = f"; could not fetch them: {gap.fetch_error}" if gap and gap.fetch_error else ""
-    return (f"{style('?', 'yellow')} copies incomplete: git cannot read some commits' changes here "
-            f"(objects missing from this clone{why}), so their patch-ids are unknown: run "
-            f"`git fetch --refetch --no-filter {remote}`, or `git config poison.equivalence trailers` "
-            "to match copies without patch-ids")
+    return (
+        f"{style('?', 'yellow')} copies incomplete: git cannot read some commits' changes here "
+        f"(objects missing from this clone{why}), so their patch-ids are unknown: run "
+        f"`git fetch --refetch --no-filter {remote}`, or `git config poison.equivalence trailers` "
+        "to match copies without patch-ids"
+    )
 
 
 def problem_lines(problems: list[Problem], style: Styler = _plain) -> list[str]:
@@ -164,7 +188,9 @@ def headline(report: CheckReport, style: Styler = _plain) -> str:
     verdict = report.verdict
     if verdict == "poisoned":
         n = len(report.poisoned)
-        return style(f"poisoned: {head} carries {n} uncured poison{'s' if n != 1 else ''}", "red", "bold")
+        return style(
+            f"poisoned: {head} carries {n} uncured poison{'s' if n != 1 else ''}", "red", "bold"
+        )
     if verdict == "undecided":
         return style(f"could not decide: {head}", "yellow", "bold")
     return style(f"healthy: {head} carries no uncured poison", "green")
@@ -178,19 +204,34 @@ def check_lines(report: CheckReport, style: Styler = _plain) -> list[str]:
         lines.append(copies_line(report.gap, style))
     lines += problem_lines(report.problems, style)
     if report.problems:
-        lines.append("  records that cannot be believed count as undecided; fix or withdraw them in the "
-                     "poisons repository")
+        lines.append(
+            "  records that cannot be believed count as undecided; fix or withdraw them in the "
+            "poisons repository"
+        )
     return lines
 
 
 def release_lines(report: ReleaseReport, style: Styler = _plain) -> list[str]:
-    lines = [style(f"release {short(report.current.target)} ({report.current.rev}) since "
-                   f"{short(report.since)} ({report.since_rev})", "bold")]
+    lines = [
+        style(
+            f"release {short(report.current.target)} ({report.current.rev}) since "
+            f"{short(report.since)} ({report.since_rev})",
+            "bold",
+        )
+    ]
     if report.descends is not True:
-        how = ("cannot tell whether it descends from" if report.descends is None
-               else "does not descend from")
-        lines.append(style(f"note: {report.current.rev} {how} {report.since_rev}: what was cured "
-                           "there and is not here is listed as a regression", "yellow"))
+        how = (
+            "cannot tell whether it descends from"
+            if report.descends is None
+            else "does not descend from"
+        )
+        lines.append(
+            style(
+                f"note: {report.current.rev} {how} {report.since_rev}: what was cured "
+                "there and is not here is listed as a regression",
+                "yellow",
+            )
+        )
     sections = (
         ("regressions (cured before, not now)", report.regressions),
         ("bugfixes in this release", report.fixed),
@@ -214,7 +255,9 @@ def record_lines(record: Record, style: Styler = _plain) -> list[str]:
     if record.withdrawn:
         w = record.withdrawn
         lines.append(style(f"withdrawn by {_p(w.by)} on {_p(w.at[:10])}: {_p(w.reason)}", "yellow"))
-    lines.append(f"recorded by {editor(record)}" + (f" on {_p(record.created)}" if record.created else ""))
+    lines.append(
+        f"recorded by {editor(record)}" + (f" on {_p(record.created)}" if record.created else "")
+    )
     if record.severity:
         lines.append(f"severity: {record.severity}")
     lines += [f"poison: {p}" for p in record.poisons]
@@ -231,14 +274,27 @@ def gate_lines(gate: Gate, style: Styler = _plain) -> list[str]:
     below = ", ".join(f"{f.record.id} ({f.record.severity})" for f in gate.below)
     lines = []
     if gate.below:
-        lines.append(style(f"below --fail-on {gate.threshold} (listed, not blocking): {below}", "dim"))
+        lines.append(
+            style(f"below --fail-on {gate.threshold} (listed, not blocking): {below}", "dim")
+        )
     if gate.blocking:
         n = len(gate.blocking)
-        lines.append(style(f"blocking: {n} poison{'s' if n != 1 else ''} at or above {gate.threshold}"
-                           " (or without a severity)", "red", "bold"))
+        lines.append(
+            style(
+                f"blocking: {n} poison{'s' if n != 1 else ''} at or above {gate.threshold}"
+                " (or without a severity)",
+                "red",
+                "bold",
+            )
+        )
     elif gate.undecided or gate.problems:
-        lines.append(style(f"could not decide whether anything at or above {gate.threshold} is here",
-                           "yellow", "bold"))
+        lines.append(
+            style(
+                f"could not decide whether anything at or above {gate.threshold} is here",
+                "yellow",
+                "bold",
+            )
+        )
     else:
         lines.append(style(f"not blocking: nothing at or above {gate.threshold}", "green"))
     return lines

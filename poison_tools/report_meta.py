@@ -14,5 +14,10 @@ SHAPE_VERSION = 1
 def check_meta(project: str, record_count: int) -> dict[str, Any]:
     """For whoever reads an archived release report later: which project, how many
     records were judged, by which tool and in which shape."""
-    return {"project": project, "record_count": record_count, "tool": "git-poison",
-            "tool_version": __version__, "shape_version": SHAPE_VERSION}
+    return {
+        "project": project,
+        "record_count": record_count,
+        "tool": "git-poison",
+        "tool_version": __version__,
+        "shape_version": SHAPE_VERSION,
+    }

@@ -44,7 +44,13 @@ AFFECTED = "affected"
 UNKNOWN_REVISION = "unknown-revision"
 STATUSES = (AFFECTED, CURED, CLEAN, UNDECIDED, UNKNOWN_REVISION)
 # check's words -> scope's words (docs/scope.md)
-_STATUS = {POISONED: AFFECTED, CURED: CURED, CLEAN: CLEAN, NOT_IN_HISTORY: CLEAN, UNDECIDED: UNDECIDED}
+_STATUS = {
+    POISONED: AFFECTED,
+    CURED: CURED,
+    CLEAN: CLEAN,
+    NOT_IN_HISTORY: CLEAN,
+    UNDECIDED: UNDECIDED,
+}
 
 BRANCH_ROOTS = ("refs/heads/", "refs/remotes/")
 TAG_ROOT = "refs/tags/"
@@ -72,7 +78,7 @@ class Target:
             return self.name
         for root in (*BRANCH_ROOTS, TAG_ROOT):
             if self.ref.startswith(root):
-                return self.ref[len(root):]
+                return self.ref[len(root) :]
         return self.ref
 
     def key(self) -> dict[str, Any]:
@@ -81,7 +87,12 @@ class Target:
 
     def to_json(self) -> dict[str, Any]:
         if self.kind == "deployment":
-            return {"name": self.name, "revision": self.ref, "kind": self.kind, "commit": self.commit}
+            return {
+                "name": self.name,
+                "revision": self.ref,
+                "kind": self.kind,
+                "commit": self.commit,
+            }
         return {"ref": self.ref, "kind": self.kind, "commit": self.commit}
 
 
@@ -97,8 +108,13 @@ class MissingCure:
         return cherry_pick_line(self.cure)
 
     def to_json(self, refs: bool = True) -> dict[str, Any]:
-        data: dict[str, Any] = {"commit": self.cure, "refs": self.refs, "in_clone": self.present,
-                                "cherry_pick": self.cherry_pick, "applies_cleanly": self.applies}
+        data: dict[str, Any] = {
+            "commit": self.cure,
+            "refs": self.refs,
+            "in_clone": self.present,
+            "cherry_pick": self.cherry_pick,
+            "applies_cleanly": self.applies,
+        }
         if not refs:  # scope lists them once per record (`cure_refs`)
             del data["refs"]
         return data
@@ -116,7 +132,9 @@ class Cell:
     @property
     def best(self) -> MissingCure | None:
         """The cure to suggest first: one that is here and applies cleanly."""
-        ranked = sorted(self.missing, key=lambda m: (not m.present, m.applies is not True, not m.refs))
+        ranked = sorted(
+            self.missing, key=lambda m: (not m.present, m.applies is not True, not m.refs)
+        )
         return ranked[0] if ranked else None
 
     def to_json(self) -> dict[str, Any]:
@@ -134,10 +152,14 @@ class Cell:
             "reverted_cures": f.reverted_json() if f else [],
             "missing_cures": [m.to_json(refs=False) for m in self.missing],
             "probable_cures": [
-                {"commit": c, "same_subject_as": cure,
-                 "confirm": f"git poison cure {f.record.id} {c}" if f else ""}
+                {
+                    "commit": c,
+                    "same_subject_as": cure,
+                    "confirm": f"git poison cure {f.record.id} {c}" if f else "",
+                }
                 for c, cure in self.probable
-            ] + (f.probable_json() if f else []),
+            ]
+            + (f.probable_json() if f else []),
             "ignored_cures": f.ignored_json() if f else [],
             "unknown_copies": list(f.unknown_copies) if f else [],
         }
@@ -159,9 +181,16 @@ class RecordScope:
     def head_json(self) -> dict[str, Any]:
         """The record's own fields, without its cells."""
         r = self.record
-        return {"id": r.id, "bug": r.bug, "comment": r.comment, "severity": r.severity,
-                "poisons": list(r.poisons), "cures": list(r.cures), "counts": self.counts(),
-                "cure_refs": self.cure_refs}
+        return {
+            "id": r.id,
+            "bug": r.bug,
+            "comment": r.comment,
+            "severity": r.severity,
+            "poisons": list(r.poisons),
+            "cures": list(r.cures),
+            "counts": self.counts(),
+            "cure_refs": self.cure_refs,
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -206,8 +235,13 @@ class ScopeReport:
 class ScopeRun:
     """The matrix as a stream of rows: iterate once; `exit_code` counts what went by."""
 
-    def __init__(self, rows: Iterator[RecordScope], targets: list[Target],
-                 problems: list[Problem], stale: Staleness | None) -> None:
+    def __init__(
+        self,
+        rows: Iterator[RecordScope],
+        targets: list[Target],
+        problems: list[Problem],
+        stale: Staleness | None,
+    ) -> None:
         self._rows = rows
         self.targets = targets
         self.problems = problems
@@ -249,7 +283,7 @@ def json_chunks(run: ScopeRun, tail: Callable[[], dict[str, Any]] | None = None)
     heads = ["{" + dump(t.to_json())[1:-1] + ", " for t in run.targets]
     yield f'{{\n  "version": {JSON_VERSION},\n  "targets": ['
     yield ",".join("\n    " + dump(t.to_json()) for t in run.targets)
-    yield "\n  ],\n  \"records\": ["
+    yield '\n  ],\n  "records": ['
     first = True
     for rs in run:
         evidence: dict[int, str] = {}  # id(finding) -> its part; findings live as long as the row
@@ -262,20 +296,29 @@ def json_chunks(run: ScopeRun, tail: Callable[[], dict[str, Any]] | None = None)
                 return dump(c.to_json())
             part = evidence.get(id(f))
             if part is None:  # the same for every cell of this finding, whatever its target
-                part = evidence[id(f)] = dump(c.to_json())[len(heads[i]):]
+                part = evidence[id(f)] = dump(c.to_json())[len(heads[i]) :]
             return heads[i] + part
 
         head = json_text(dump(rs.head_json()))[:-1]  # reopened: the cells follow
-        refs = ",".join("\n        " + cell(i, c) for i, c in enumerate(rs.cells)
-                        if c.target.kind != "deployment")
-        deps = ",".join("\n        " + cell(i, c) for i, c in enumerate(rs.cells)
-                        if c.target.kind == "deployment")
-        yield (("\n    " if first else ",\n    ") + head
-               + f', "refs": [{refs}\n      ], "deployments": [{deps}\n      ]}}')
+        refs = ",".join(
+            "\n        " + cell(i, c)
+            for i, c in enumerate(rs.cells)
+            if c.target.kind != "deployment"
+        )
+        deps = ",".join(
+            "\n        " + cell(i, c)
+            for i, c in enumerate(rs.cells)
+            if c.target.kind == "deployment"
+        )
+        yield (
+            ("\n    " if first else ",\n    ")
+            + head
+            + f', "refs": [{refs}\n      ], "deployments": [{deps}\n      ]}}'
+        )
         first = False
     problems = ",".join("\n    " + json_text(dump(p.to_json())) for p in run.problems)
     stale = dump(None if run.stale is None else run.stale.describe())
-    extra = "".join(f',\n  {dump(k)}: {dump(v)}' for k, v in (tail() if tail else {}).items())
+    extra = "".join(f",\n  {dump(k)}: {dump(v)}" for k, v in (tail() if tail else {}).items())
     yield f'\n  ],\n  "problems": [{problems}\n  ],\n  "stale": {stale}{extra}\n}}\n'
 
 
@@ -285,12 +328,13 @@ def _matches(ref: str, patterns: Sequence[str]) -> bool:
     short = ref
     for root in (*BRANCH_ROOTS, TAG_ROOT):
         if ref.startswith(root):
-            short = ref[len(root):]
+            short = ref[len(root) :]
     return any(fnmatch.fnmatchcase(short, p) or fnmatch.fnmatchcase(ref, p) for p in patterns)
 
 
-def ref_targets(reach: Reachability, patterns: Sequence[str] = (), *, branches: bool = True,
-                tags: bool = False) -> list[Target]:
+def ref_targets(
+    reach: Reachability, patterns: Sequence[str] = (), *, branches: bool = True, tags: bool = False
+) -> list[Target]:
     """Branches (local and remote-tracking) and tags, peeled to commits (aliases such as
     origin/HEAD and tags of trees or blobs left out)."""
     roots = [*(BRANCH_ROOTS if branches else ()), *((TAG_ROOT,) if tags else ())]
@@ -305,8 +349,11 @@ def ref_targets(reach: Reachability, patterns: Sequence[str] = (), *, branches: 
 
 def release_branch_targets(reach: Reachability, patterns: Sequence[str]) -> list[Target]:
     """The branches whose name (remote's name left out) matches a release pattern."""
-    return [Target("branch", ref, commit) for ref, commit in reach.ref_commits(BRANCH_ROOTS)
-            if is_release_branch(ref, patterns)]
+    return [
+        Target("branch", ref, commit)
+        for ref, commit in reach.ref_commits(BRANCH_ROOTS)
+        if is_release_branch(ref, patterns)
+    ]
 
 
 def select_records(snapshot: Snapshot, ids: Sequence[str]) -> list[Record]:
@@ -325,8 +372,13 @@ class Matrix:
     """Which candidates (recorded commits and copies) each target commit's history holds,
     as three bit matrices (reachable, cannot tell, absent): candidates x commits."""
 
-    def __init__(self, reach: Reachability, commits: Sequence[str], candidates: Sequence[str],
-                 slice_pairs: int = SLICE_PAIRS) -> None:
+    def __init__(
+        self,
+        reach: Reachability,
+        commits: Sequence[str],
+        candidates: Sequence[str],
+        slice_pairs: int = SLICE_PAIRS,
+    ) -> None:
         self.col = {c: j for j, c in enumerate(dict.fromkeys(commits))}
         self.row = {c: i for i, c in enumerate(dict.fromkeys(candidates))}
         shape = (len(self.row), len(self.col))
@@ -339,16 +391,18 @@ class Matrix:
             # Sliced: one `ancestors_many` over all targets would hold every answer's
             # sets at once (gigabytes on a million commits).
             cells: tuple[tuple[list[int], list[int]], ...] = (([], []), ([], []), ([], []))
-            for target, answer in reach.ancestors_many(cols[k:k + step], cands).items():
+            for target, answer in reach.ancestors_many(cols[k : k + step], cands).items():
                 j = self.col[target]
-                for (rows, js), found in zip(cells, (answer.reachable, answer.unknown,
-                                                     answer.absent), strict=True):
+                for (rows, js), found in zip(
+                    cells, (answer.reachable, answer.unknown, answer.absent), strict=True
+                ):
                     hit = [self.row[c] for c in found if c in self.row]
                     rows += hit
                     js += [j] * len(hit)
             # One assignment per slice: one per target and kind cost ~25 ms on 3,000 refs.
-            for bits, (rows, js) in zip((self.reachable, self.unknown, self.absent), cells,
-                                        strict=True):
+            for bits, (rows, js) in zip(
+                (self.reachable, self.unknown, self.absent), cells, strict=True
+            ):
                 bits[rows, js] = True
 
     def answer(self, commits: Sequence[str], j: int) -> Answer:
@@ -384,8 +438,15 @@ class Matrix:
 class Scope:
     """The records x targets matrix for one snapshot."""
 
-    def __init__(self, repo: SourceRepo, checker: Checker, *, probe_applies: bool = True,
-                 hints: Callable[[str], list[str]] | None = None, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        repo: SourceRepo,
+        checker: Checker,
+        *,
+        probe_applies: bool = True,
+        hints: Callable[[str], list[str]] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.repo = repo
         self.checker = checker
         self.progress = progress or Silent()
@@ -400,12 +461,19 @@ class Scope:
 
     def stream(self, records: Iterable[Record], targets: Sequence[Target]) -> ScopeRun:
         """The matrix row by row (see `ScopeRun`)."""
-        return ScopeRun(self._rows(list(records), list(targets)), list(targets),
-                        list(self.checker.problems), self.checker.snapshot.stale)
+        return ScopeRun(
+            self._rows(list(records), list(targets)),
+            list(targets),
+            list(self.checker.problems),
+            self.checker.snapshot.stale,
+        )
 
     def _rows(self, records: list[Record], targets: list[Target]) -> Iterator[RecordScope]:
-        matrix = Matrix(self.checker.reach, [t.commit for t in targets if t.commit],
-                        sorted(self.checker.candidates))
+        matrix = Matrix(
+            self.checker.reach,
+            [t.commit for t in targets if t.commit],
+            sorted(self.checker.candidates),
+        )
         cols = np.array([matrix.col[t.commit] if t.commit else -1 for t in targets], dtype=np.int64)
         pending: list[RecordScope] = []
         asks = cells = 0
@@ -425,7 +493,9 @@ class Scope:
         self.progress.finish()
         yield from pending
 
-    def _row(self, record: Record, targets: list[Target], matrix: Matrix, cols: np.ndarray) -> RecordScope:
+    def _row(
+        self, record: Record, targets: list[Target], matrix: Matrix, cols: np.ndarray
+    ) -> RecordScope:
         stand_ins = self.checker.commits_of(record)
         findings: list[Finding] = []
         pattern = np.zeros(0, dtype=np.int64)
@@ -449,17 +519,24 @@ class Scope:
                 # Nor is one that cannot cure this poison (`Finding.ignored`).
                 found = cell.finding
                 undone = found.undone_cures | {c for c, _ in found.ignored} if found else set()
-                cell.missing = [MissingCure(cure, rs.cure_refs[cure], cure in present, None)
-                                for cure in record.cures if cure not in undone]
+                cell.missing = [
+                    MissingCure(cure, rs.cure_refs[cure], cure in present, None)
+                    for cure in record.cures
+                    if cure not in undone
+                ]
             self._hint(record, affected)
         return rs
 
-    def _holders(self, record: Record, targets: list[Target], matrix: Matrix,
-                 cols: np.ndarray) -> dict[str, list[str]]:
+    def _holders(
+        self, record: Record, targets: list[Target], matrix: Matrix, cols: np.ndarray
+    ) -> dict[str, list[str]]:
         """cure -> the scanned branches that hold it or a copy of it (else any ref here)."""
         present = self.checker.reach.present(record.cures)
-        branches = [(t.ref, j) for t, j in zip(targets, cols.tolist(), strict=True)
-                    if t.kind == "branch" and j >= 0]
+        branches = [
+            (t.ref, j)
+            for t, j in zip(targets, cols.tolist(), strict=True)
+            if t.kind == "branch" and j >= 0
+        ]
         holders = {}
         for cure in record.cures:
             copies = [c for c, _ in self.checker.cure_stand_ins(cure)]
@@ -475,8 +552,12 @@ class Scope:
         if self.hints is None:
             return
         copies = {c for cure in record.cures for c, _ in self.checker.equivalents.get(cure, [])}
-        like = {h: cure for cure in record.cures for h in self.hints(cure)
-                if h not in copies and h not in record.cures}
+        like = {
+            h: cure
+            for cure in record.cures
+            for h in self.hints(cure)
+            if h not in copies and h not in record.cures
+        }
         if not like:
             return
         tips = [c.target.commit for c in affected if c.target.commit]
@@ -492,8 +573,14 @@ class Scope:
             return
         # Only a branch takes a cherry-pick; a tag or a deployment is fixed by a new
         # release from its branch, so probing it would only cost time.
-        asks = [(cell.target.commit, m) for rs in rows for cell in rs.of(AFFECTED)
-                if cell.target.kind == "branch" for m in cell.missing if m.present]
+        asks = [
+            (cell.target.commit, m)
+            for rs in rows
+            for cell in rs.of(AFFECTED)
+            if cell.target.kind == "branch"
+            for m in cell.missing
+            if m.present
+        ]
         if not asks:
             return
         # A probe per batch: its memo and its temporary objects go with the batch.
@@ -530,7 +617,26 @@ def backports(targets: Sequence[Target], rows: Iterable[RecordScope]) -> dict[st
     return result
 
 
-__all__ = ["AFFECTED", "CLEAN", "CURED", "JSON_VERSION", "UNDECIDED", "UNKNOWN_REVISION", "Backport",
-           "Cell", "Matrix", "MissingCure", "RecordScope", "Scope", "ScopeReport", "ScopeRun", "Target",
-           "backports", "branch_name", "json_chunks", "ref_targets", "release_branch_targets",
-           "select_records"]
+__all__ = [
+    "AFFECTED",
+    "CLEAN",
+    "CURED",
+    "JSON_VERSION",
+    "UNDECIDED",
+    "UNKNOWN_REVISION",
+    "Backport",
+    "Cell",
+    "Matrix",
+    "MissingCure",
+    "RecordScope",
+    "Scope",
+    "ScopeReport",
+    "ScopeRun",
+    "Target",
+    "backports",
+    "branch_name",
+    "json_chunks",
+    "ref_targets",
+    "release_branch_targets",
+    "select_records",
+]

@@ -37,8 +37,13 @@ def _plain(text: str, *_names: str) -> str:
     return text
 
 
-_MARK = {AFFECTED: "red", "cured": "green", "clean": "dim", "undecided": "yellow",
-         "unknown-revision": "yellow"}
+_MARK = {
+    AFFECTED: "red",
+    "cured": "green",
+    "clean": "dim",
+    "undecided": "yellow",
+    "unknown-revision": "yellow",
+}
 
 
 def evidence_text(e: Evidence) -> str:
@@ -52,8 +57,9 @@ def missing_text(m: MissingCure) -> str:
         return f"cure {short(m.cure)} is not in this clone (git fetch it first)"
     where = ", ".join(short_ref(r) for r in release_first(m.refs)[:3]) or "no branch"
     more = f" and {len(m.refs) - 3} more" if len(m.refs) > 3 else ""
-    applies = {True: "applies cleanly", False: "conflicts: resolve by hand",
-               None: "not checked"}[m.applies]
+    applies = {True: "applies cleanly", False: "conflicts: resolve by hand", None: "not checked"}[
+        m.applies
+    ]
     return f"missing cure {short(m.cure)} (on {where}{more}), {applies}"
 
 
@@ -66,8 +72,10 @@ def released_text(m: MissingCure) -> str:
 
 
 def probable_text(record_id: str, commit: str, cure: str) -> str:
-    return (f"probable cure {short(commit)} (same subject as {short(cure)}), confirm? "
-            f"git poison cure {record_id} {short(commit)}")
+    return (
+        f"probable cure {short(commit)} (same subject as {short(cure)}), confirm? "
+        f"git poison cure {record_id} {short(commit)}"
+    )
 
 
 def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]:
@@ -101,26 +109,40 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
     if cell.status == "cured":
         return [f"{head} by {', '.join(evidence_text(e) for e in f.cure_evidence)}"]
     if cell.status == "undecided" and f.unknown_copies and not f.undecided_commits:
-        unknown = ", ".join(short(c) for c in f.unknown_copies[:3]) + (" …" if len(f.unknown_copies) > 3 else "")
-        return [f"{head} a copy cannot be ruled out: the patch-id of {unknown} is unknown here "
-                "(objects missing); try `git fetch --refetch --no-filter`"]
+        unknown = ", ".join(short(c) for c in f.unknown_copies[:3]) + (
+            " …" if len(f.unknown_copies) > 3 else ""
+        )
+        return [
+            f"{head} a copy cannot be ruled out: the patch-id of {unknown} is unknown here "
+            "(objects missing); try `git fetch --refetch --no-filter`"
+        ]
     if cell.status == "undecided":
         missing = ", ".join(short(c) for c in f.undecided_commits)
-        return [f"{head} history needed to decide is missing ({missing}); try `git fetch --unshallow`"]
+        return [
+            f"{head} history needed to decide is missing ({missing}); try `git fetch --unshallow`"
+        ]
     return [f"{head} never poisoned"]
 
 
 def label_width(targets: list[Target]) -> int:
-    return min(40, max((len(t.label) + (len(t.ref) + 3 if t.kind == "deployment" else 0)
-                        for t in targets), default=10))
+    return min(
+        40,
+        max(
+            (len(t.label) + (len(t.ref) + 3 if t.kind == "deployment" else 0) for t in targets),
+            default=10,
+        ),
+    )
 
 
 def record_lines(rs: RecordScope, style: Styler = _plain, width: int = 24) -> list[str]:
     r = rs.record
     n = rs.counts()
     counts = ", ".join(f"{n[s]} {s}" for s in (AFFECTED, "cured", "clean", "undecided") if n.get(s))
-    lines = [f"{style(r.id, 'bold')}  {title(r)}" + (f"  ({counts})" if counts else "")
-             + ("; no cure recorded yet" if not r.cures and n.get(AFFECTED) else "")]
+    lines = [
+        f"{style(r.id, 'bold')}  {title(r)}"
+        + (f"  ({counts})" if counts else "")
+        + ("; no cure recorded yet" if not r.cures and n.get(AFFECTED) else "")
+    ]
     for cell in rs.cells:
         lines += cell_lines(cell, style, width)
     return lines
@@ -129,7 +151,7 @@ def record_lines(rs: RecordScope, style: Styler = _plain, width: int = 24) -> li
 def scope_lines(report: ScopeReport | ScopeRun, style: Styler = _plain) -> Iterator[str]:
     """The matrix in words, record by record: a `ScopeRun` is read as it is judged."""
     width = label_width(report.targets)
-    for rs in (report.records if isinstance(report, ScopeReport) else report):
+    for rs in report.records if isinstance(report, ScopeReport) else report:
         yield from record_lines(rs, style, width)
     if not report.targets:
         yield "no branches, tags or deployments matched"
@@ -141,8 +163,17 @@ def backport_lines(todo: dict[str, list[Backport]], style: Styler = _plain) -> l
     lines: list[str] = []
     for ref, items in todo.items():
         head = f"{short_ref(ref)}: "
-        lines.append(style(head + (f"{len(items)} missing backport{'s' if len(items) != 1 else ''}"
-                                   if items else "nothing to backport"), "bold"))
+        lines.append(
+            style(
+                head
+                + (
+                    f"{len(items)} missing backport{'s' if len(items) != 1 else ''}"
+                    if items
+                    else "nothing to backport"
+                ),
+                "bold",
+            )
+        )
         for b in items:
             lines.append(f"  {b.record.id}  {title(b.record)}")
             best = b.cell.best
@@ -162,8 +193,11 @@ def deployed_lines(rs: RecordScope, source: str, style: Styler = _plain) -> list
     total = len(rs.cells)
     act = [c for c in rs.cells if c.status in (AFFECTED, "undecided", "unknown-revision")]
     affected = sum(1 for c in act if c.status == AFFECTED)
-    head = (f"deployments carrying {r.id}: {affected} of {total}" if affected
-            else f"deployments carrying {r.id}: none of {total}")
+    head = (
+        f"deployments carrying {r.id}: {affected} of {total}"
+        if affected
+        else f"deployments carrying {r.id}: none of {total}"
+    )
     lines = [style(head, "bold") + f" (inventory {source})"]
     width = label_width([c.target for c in act])
     for cell in act:
@@ -204,24 +238,38 @@ def environment_lines(envs: list[EnvironmentSummary], style: Styler = _plain) ->
         affected = env.count(AFFECTED)
         if uncured:
             sev = _severity_words(env)
-            head = (f"{env.name}: {len(uncured)} uncured" + (f" ({sev})" if sev else "")
-                    + f" in {affected} of {total} deployment{'s' if total != 1 else ''}")
+            head = (
+                f"{env.name}: {len(uncured)} uncured"
+                + (f" ({sev})" if sev else "")
+                + f" in {affected} of {total} deployment{'s' if total != 1 else ''}"
+            )
             head = style(head, "red", "bold")
         else:
-            head = style(f"{env.name}: nothing uncured in {total} deployment{'s' if total != 1 else ''}",
-                         "green")
-        doubts = [f"{n} {word}" for n, word in ((env.count("undecided"), "undecided"),
-                                                 (env.count("unknown-revision"), "unknown revision"))
-                  if n]
+            head = style(
+                f"{env.name}: nothing uncured in {total} deployment{'s' if total != 1 else ''}",
+                "green",
+            )
+        doubts = [
+            f"{n} {word}"
+            for n, word in (
+                (env.count("undecided"), "undecided"),
+                (env.count("unknown-revision"), "unknown revision"),
+            )
+            if n
+        ]
         lines.append(head + (f"; {', '.join(doubts)}" if doubts else ""))
         for d in env.deployments:
             t = d.target
             if d.status == "unknown-revision":
-                lines.append(f"  ? {t.name} = {t.ref}: revision not known here (fetch it, or fix the inventory)")
+                lines.append(
+                    f"  ? {t.name} = {t.ref}: revision not known here (fetch it, or fix the inventory)"
+                )
                 continue
             if d.undecided and not d.uncured:
-                lines.append(f"  ? {t.name} = {t.ref}: cannot decide "
-                             f"{', '.join(r.id for r in d.undecided)} (history missing)")
+                lines.append(
+                    f"  ? {t.name} = {t.ref}: cannot decide "
+                    f"{', '.join(r.id for r in d.undecided)} (history missing)"
+                )
             if not d.uncured:
                 continue
             names = ", ".join(r.id + (f" ({r.severity})" if r.severity else "") for r in d.uncured)
@@ -229,7 +277,10 @@ def environment_lines(envs: list[EnvironmentSummary], style: Styler = _plain) ->
             for r, advice in zip(d.uncured, d.advice, strict=True):
                 lines.append(f"      {r.id} {title(r)}: {advice.text()}")
             # One release for them all, when the single answers do not already say it.
-            if d.upgrade is not None and d.upgrade.to is not None and any(
-                    a.to != d.upgrade.to for a in d.advice):
+            if (
+                d.upgrade is not None
+                and d.upgrade.to is not None
+                and any(a.to != d.upgrade.to for a in d.advice)
+            ):
                 lines.append(f"      all {len(d.uncured)}: {d.upgrade.text()}")
     return lines

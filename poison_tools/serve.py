@@ -113,14 +113,22 @@ class RiskView:
 
     def answer(self, path: str) -> Answer:
         makers: dict[str, Callable[[SourceRepo, Any, Any, str], Answer]] = {
-            "/": self._page, "/index.html": self._page,
-            f"{API}/scope": self._scope, f"{API}/summary": self._summary,
-            f"{API}/records": self._records, f"{API}/version": self._version,
+            "/": self._page,
+            "/index.html": self._page,
+            f"{API}/scope": self._scope,
+            f"{API}/summary": self._summary,
+            f"{API}/records": self._records,
+            f"{API}/version": self._version,
         }
         make = makers.get(path)
         if make is None:
-            return _json(404, {"error": f"no such endpoint: {path}",
-                               "endpoints": sorted(p for p in makers if p != "/index.html")})
+            return _json(
+                404,
+                {
+                    "error": f"no such endpoint: {path}",
+                    "endpoints": sorted(p for p in makers if p != "/index.html"),
+                },
+            )
         with self._lock:  # one judgement at a time: two requests never judge twice
             try:
                 repo, store, snapshot, key = self._state()
@@ -138,18 +146,34 @@ class RiskView:
             return found
 
     def _version(self, repo: SourceRepo, store: Any, snapshot: Any, key: str) -> Answer:
-        return _json(200, {"key": key, "poisons_tip": snapshot.tip, "project": store.project,
-                           "tool": "git-poison", "tool_version": __version__,
-                           "stale": None if snapshot.stale is None else snapshot.stale.describe()})
+        return _json(
+            200,
+            {
+                "key": key,
+                "poisons_tip": snapshot.tip,
+                "project": store.project,
+                "tool": "git-poison",
+                "tool_version": __version__,
+                "stale": None if snapshot.stale is None else snapshot.stale.describe(),
+            },
+        )
 
     def _records(self, repo: SourceRepo, store: Any, snapshot: Any, key: str) -> Answer:
         records = sorted(snapshot.active, key=lambda r: (r.created, r.id))
-        return _json(200, {"project": store.project, "key": key,
-                           "records": [r.to_json() for r in records],
-                           "problems": [p.to_json() for p in snapshot.problems],
-                           "stale": None if snapshot.stale is None else snapshot.stale.describe()})
+        return _json(
+            200,
+            {
+                "project": store.project,
+                "key": key,
+                "records": [r.to_json() for r in records],
+                "problems": [p.to_json() for p in snapshot.problems],
+                "stale": None if snapshot.stale is None else snapshot.stale.describe(),
+            },
+        )
 
-    def _run(self, repo: SourceRepo, store: Any, snapshot: Any, deployments_only: bool = False) -> Any:
+    def _run(
+        self, repo: SourceRepo, store: Any, snapshot: Any, deployments_only: bool = False
+    ) -> Any:
         """A scope run over the served targets, and its per-environment summary."""
         from poison_tools.check import open_checker
         from poison_tools.deployments import default_inventory, load, resolve
@@ -183,8 +207,11 @@ class RiskView:
         from poison_tools.scope import json_chunks
 
         run, environments = self._run(repo, store, snapshot)
-        text = "".join(json_chunks(run, lambda: {"environments": [e.to_json() for e in environments()],
-                                                 "key": key}))
+        text = "".join(
+            json_chunks(
+                run, lambda: {"environments": [e.to_json() for e in environments()], "key": key}
+            )
+        )
         return Answer(200, text.encode())
 
     def _summary(self, repo: SourceRepo, store: Any, snapshot: Any, key: str) -> Answer:
@@ -194,18 +221,29 @@ class RiskView:
         run, environments = self._run(repo, store, snapshot, deployments_only=True)
         for _row in run:
             pass
-        return _json(200, {"version": JSON_VERSION, "project": store.project, "generated": now_iso(),
-                           "key": key, "environments": [e.to_json() for e in environments()],
-                           "problems": [p.to_json() for p in run.problems],
-                           "stale": None if run.stale is None else run.stale.describe()})
+        return _json(
+            200,
+            {
+                "version": JSON_VERSION,
+                "project": store.project,
+                "generated": now_iso(),
+                "key": key,
+                "environments": [e.to_json() for e in environments()],
+                "problems": [p.to_json() for p in run.problems],
+                "stale": None if run.stale is None else run.stale.describe(),
+            },
+        )
 
     def _page(self, repo: SourceRepo, store: Any, snapshot: Any, key: str) -> Answer:
         from poison_tools.html_report import PageInfo, html_chunks, records_note
         from poison_tools.records.record import now_iso
 
         run, environments = self._run(repo, store, snapshot)
-        info = PageInfo(now_iso(), records_note(snapshot.tip, bool(store.remote), store.last_fetch(),
-                                                time.time()), live=True)
+        info = PageInfo(
+            now_iso(),
+            records_note(snapshot.tip, bool(store.remote), store.last_fetch(), time.time()),
+            live=True,
+        )
         page = "".join(html_chunks(run, store.project, environments=environments, info=info))
         return Answer(200, page.encode(), "text/html; charset=utf-8")
 
@@ -219,8 +257,14 @@ class Server(ThreadingHTTPServer):
     # Refuse rather than queue without end: the listen backlog.
     request_queue_size = 16
 
-    def __init__(self, address: tuple[str, int], view: RiskView, *, max_connections: int = 8,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        view: RiskView,
+        *,
+        max_connections: int = 8,
+        timeout: float = 10.0,
+    ) -> None:
         self.view = view
         self.slots = threading.BoundedSemaphore(max_connections)
         self.client_timeout = timeout
@@ -279,7 +323,9 @@ class Handler(BaseHTTPRequestHandler):
             return _json(413, {"error": "this server takes no request body"})
         host = (self.headers.get("Host") or "").strip().lower()
         if host not in self.server_hosts():
-            return _json(403, {"error": f"unknown Host {host!r} (see `git poison serve --allow-host`)"})
+            return _json(
+                403, {"error": f"unknown Host {host!r} (see `git poison serve --allow-host`)"}
+            )
         return None
 
     def server_hosts(self) -> set[str]:
@@ -315,11 +361,19 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _read_only
 
 
-def make_server(cwd: str, host: str, port: int, options: Options, *, max_connections: int = 8,
-                timeout: float = 10.0) -> Server:
+def make_server(
+    cwd: str,
+    host: str,
+    port: int,
+    options: Options,
+    *,
+    max_connections: int = 8,
+    timeout: float = 10.0,
+) -> Server:
     cls: type[Server] = Server6 if ":" in host else Server  # ::1 is an IPv6 address
     try:
-        return cls((host, port), RiskView(cwd, options), max_connections=max_connections,
-                   timeout=timeout)
+        return cls(
+            (host, port), RiskView(cwd, options), max_connections=max_connections, timeout=timeout
+        )
     except OSError as e:
         raise FatalError(f"cannot listen on {host}:{port}: {e.strerror}") from None

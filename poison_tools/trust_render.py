@@ -22,8 +22,9 @@ def _value(key: str, value: Any) -> str:
     if key in ("poisons", "cures") and isinstance(value, list):
         return ", ".join(short(str(v)) for v in value) or "none"
     if key == "withdrawn" and isinstance(value, dict):
-        return (f"by {printable(str(value.get('by', '')))}: "
-                f"{printable(str(value.get('reason', '')))}")
+        return (
+            f"by {printable(str(value.get('by', '')))}: {printable(str(value.get('reason', '')))}"
+        )
     if isinstance(value, str):
         first = value.splitlines()[0] if value else ""
         more = "…" if len(value.splitlines()) > 1 else ""
@@ -49,9 +50,14 @@ def _summary(c: Change) -> str:
     if c.action == DELETED:
         return f"deleted {printable(c.path)}"
     if c.action == CREATED:
-        shown = {k: b for k, (_a, b) in c.fields.items() if k not in _QUIET and b not in (None, [], "")}
-        keys = [k for k in ("poisons", "cures", "comment", "bug", "severity", "editor", "withdrawn")
-                if k in shown]
+        shown = {
+            k: b for k, (_a, b) in c.fields.items() if k not in _QUIET and b not in (None, [], "")
+        }
+        keys = [
+            k
+            for k in ("poisons", "cures", "comment", "bug", "severity", "editor", "withdrawn")
+            if k in shown
+        ]
         return "created: " + "; ".join(f"{k} {_value(k, shown[k])}" for k in keys)
     parts = [_field(k, a, b) for k, (a, b) in c.fields.items() if k not in _QUIET]
     # Only `updated` changed: a record written again to vouch for it (a signed
@@ -60,23 +66,31 @@ def _summary(c: Change) -> str:
 
 
 def audit_lines(trail: AuditLog, style: Styler = _plain) -> list[str]:
-    checked = (f"signatures checked against poison-policy {short(trail.policy.commit)}"
-               if trail.policy else "no trust policy: signers cannot be named (docs/trust.md)")
+    checked = (
+        f"signatures checked against poison-policy {short(trail.policy.commit)}"
+        if trail.policy
+        else "no trust policy: signers cannot be named (docs/trust.md)"
+    )
     n = len(trail.changes)
-    lines = [f"{style(trail.id, 'bold')}: {n} change{'s' if n != 1 else ''}, oldest first; {checked}"]
+    lines = [
+        f"{style(trail.id, 'bold')}: {n} change{'s' if n != 1 else ''}, oldest first; {checked}"
+    ]
     for c in trail.changes:
         sig = c.signature
         colour = "green" if sig.good else ("red" if sig.code in ("B", "R") else "yellow")
-        lines.append(f"{printable(c.date)}  {short(c.commit)}  {printable(c.author)}  "
-                     + style(printable(sig.describe()), colour))
+        lines.append(
+            f"{printable(c.date)}  {short(c.commit)}  {printable(c.author)}  "
+            + style(printable(sig.describe()), colour)
+        )
         lines.append(f"    {_summary(c)}")
     if not trail.changes:
         lines.append("    no commit of this project's branch changed it")
     return lines
 
 
-def untrusted_lines(verification: Verification, style: Styler = _plain, *,
-                    only_uncounted: bool = False) -> list[str]:
+def untrusted_lines(
+    verification: Verification, style: Styler = _plain, *, only_uncounted: bool = False
+) -> list[str]:
     """The changes the trust policy does not vouch for. Cures and withdrawals (not
     counted: they could make a verdict better) one line each; poisons and edits (still
     counted: they can only make it worse) summed up unless they are all there is."""
@@ -85,17 +99,26 @@ def untrusted_lines(verification: Verification, style: Styler = _plain, *,
     if not uncounted and not counted:
         return []
     where = f"trust policy poison-policy {short(verification.policy.commit)}"
-    lines = [style(f"changes the {where} does not vouch for: {len(uncounted)} not counted, "
-                   f"{len(counted)} still counted", "yellow")]
+    lines = [
+        style(
+            f"changes the {where} does not vouch for: {len(uncounted)} not counted, "
+            f"{len(counted)} still counted",
+            "yellow",
+        )
+    ]
     for u in uncounted:
         lines.append(f"  {style('?', 'yellow')} {printable(u.describe())}")
     if uncounted:
-        lines.append("  a cure or withdrawal counts once a principal the policy allows records it "
-                     "again, signed: `git poison cure ID SHA` / `git poison withdraw ID -m REASON`")
+        lines.append(
+            "  a cure or withdrawal counts once a principal the policy allows records it "
+            "again, signed: `git poison cure ID SHA` / `git poison withdraw ID -m REASON`"
+        )
     if counted:
         records = len({u.id for u in counted})
-        lines.append(f"  {style('·', 'dim')} {len(counted)} change(s) to {records} record(s) by "
-                     "commits the policy does not vouch for still count (poisons and edits can "
-                     "only make a verdict worse), e.g. " + printable(counted[0].describe()))
+        lines.append(
+            f"  {style('·', 'dim')} {len(counted)} change(s) to {records} record(s) by "
+            "commits the policy does not vouch for still count (poisons and edits can "
+            "only make a verdict worse), e.g. " + printable(counted[0].describe())
+        )
         lines.append("  every change and its signature: `git poison log ID`; all of them: --json")
     return lines

@@ -42,6 +42,7 @@ for tool in ssh-keygen:openssh-client gpg:gnupg; do
 done
 
 .venv/bin/ruff check poison_tools lsp tests bench
+.venv/bin/ruff format --check --quiet poison_tools lsp tests bench
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 

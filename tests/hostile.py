@@ -39,15 +39,15 @@ def _tree(scratch: Path, base: str | None, files: dict[tuple[bytes, ...], bytes]
         entries[name] = b"100644 blob " + oid
     for name, sub in below.items():
         old = entries.get(name, b"").split()
-        child = _tree(scratch, old[2].decode() if len(old) == 3 and old[1] == b"tree" else None, sub)
+        child = _tree(
+            scratch, old[2].decode() if len(old) == 3 and old[1] == b"tree" else None, sub
+        )
         entries[name] = b"040000 tree " + child.encode()
     text = b"".join(meta + b"\t" + name + b"\0" for name, meta in entries.items())
     return run(scratch, "mktree", "-z", input=text).decode().strip()
 
 
-def plant(
-    poisons: Path, branch: str, files: dict[bytes, bytes], message: str = "hostile"
-) -> str:
+def plant(poisons: Path, branch: str, files: dict[bytes, bytes], message: str = "hostile") -> str:
     """Commit `files` (raw path -> content) on `branch` of the poisons repository at
     `poisons` (a bare repository) and push it there; the new commit."""
     scratch = poisons.parent / (poisons.name + "-scratch")
@@ -56,8 +56,11 @@ def plant(
     run(scratch, "fetch", "-q", str(poisons), f"+refs/heads/{branch}:refs/heads/base")
     base_tree = run(scratch, "rev-parse", "refs/heads/base^{tree}").decode().strip()
     tree = _tree(scratch, base_tree, {tuple(p.split(b"/")): c for p, c in files.items()})
-    commit = run(scratch, "commit-tree", tree, "-p", "refs/heads/base", "-m", message,
-                 input=b"").decode().strip()
+    commit = (
+        run(scratch, "commit-tree", tree, "-p", "refs/heads/base", "-m", message, input=b"")
+        .decode()
+        .strip()
+    )
     run(scratch, "push", "-q", str(poisons), f"{commit}:refs/heads/{branch}")
     return commit
 
@@ -71,7 +74,9 @@ def store_of(repo: Repo) -> Path:
 
 
 def legacy(poison: str, comment: str, cure: str | None = None) -> bytes:
-    return json.dumps({"poison": poison, "cure": cure, "comment": comment, "editor": "Old <o@x>"}).encode()
+    return json.dumps(
+        {"poison": poison, "cure": cure, "comment": comment, "editor": "Old <o@x>"}
+    ).encode()
 
 
 def records_cache(repo: Repo) -> Path:

@@ -18,12 +18,25 @@ class PoisonsWork(Repo):
         self.git("fetch", "-q", str(url), f"refs/heads/{branch}:refs/heads/x")
         self.checkout("x")
 
-    def publish(self, message: str, *, author: str = "Mallory <mallory@example.com>",
-                env: dict[str, str] | None = None) -> str:
+    def publish(
+        self,
+        message: str,
+        *,
+        author: str = "Mallory <mallory@example.com>",
+        env: dict[str, str] | None = None,
+    ) -> str:
         """Commit everything staged as `author` (forged or not) and push it."""
         name, _, email = author.partition(" <")
-        self.git("-c", f"user.name={name}", "-c", f"user.email={email.rstrip('>')}",
-                 "commit", "-q", "-m", message)
+        self.git(
+            "-c",
+            f"user.name={name}",
+            "-c",
+            f"user.email={email.rstrip('>')}",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        )
         self.git("push", "-q", str(self.url), f"x:refs/heads/{self.project}")
         return self.rev("HEAD")
 

@@ -78,15 +78,20 @@ def publish_policy(
 
     work = Repo(poisons.parent / (poisons.name + "-policy-work"))
     (work.path / "allowed_signers").write_bytes(
-        (allowed_signers(*signers) if signers_text is None else signers_text)
-        .encode("utf-8", "surrogateescape")
+        (allowed_signers(*signers) if signers_text is None else signers_text).encode(
+            "utf-8", "surrogateescape"
+        )
     )
     everyone = [s.email for s in signers]
-    body = {"version": 1, "add": add if add is not None else ["*"],
-            "cure": cure if cure is not None else everyone,
-            "withdraw": withdraw if withdraw is not None else everyone}
-    (work.path / "policy.json").write_text(policy_text if policy_text is not None
-                                           else json.dumps(body, indent=2) + "\n")
+    body = {
+        "version": 1,
+        "add": add if add is not None else ["*"],
+        "cure": cure if cure is not None else everyone,
+        "withdraw": withdraw if withdraw is not None else everyone,
+    }
+    (work.path / "policy.json").write_text(
+        policy_text if policy_text is not None else json.dumps(body, indent=2) + "\n"
+    )
     work.git("add", "allowed_signers", "policy.json")
     work.git("commit", "-q", "--allow-empty", "-m", "trust policy")
     work.git("push", "-q", "--force", str(poisons), "HEAD:refs/heads/poison-policy")

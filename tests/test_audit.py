@@ -28,10 +28,18 @@ def test_log_shows_a_forged_unsigned_cure_beside_the_signed_record(
 ) -> None:
     repo, rid, bug, fix = _signed_service(tmp_path, remote)
     # Anyone with push access, naming themselves "Release Manager", without a key.
-    forged = repo.poison("cure", rid, fix, env={
-        "GIT_AUTHOR_NAME": "Release Manager", "GIT_AUTHOR_EMAIL": "rm@example.com",
-        "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "poison.sign",
-        "GIT_CONFIG_VALUE_0": "false"})
+    forged = repo.poison(
+        "cure",
+        rid,
+        fix,
+        env={
+            "GIT_AUTHOR_NAME": "Release Manager",
+            "GIT_AUTHOR_EMAIL": "rm@example.com",
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "poison.sign",
+            "GIT_CONFIG_VALUE_0": "false",
+        },
+    )
     assert forged.rc == 0, forged.err
     r = repo.poison("log", rid)
     assert r.rc == 0, r.err
@@ -45,8 +53,12 @@ def test_log_shows_a_forged_unsigned_cure_beside_the_signed_record(
     assert data["id"] == rid and data["paths"] == [f"records/{rid}.json"]
     first, second = data["changes"]
     assert first["action"] == "created"
-    assert first["signature"] == {"status": "good", "code": "G",
-                                  "key": first["signature"]["key"], "signer": "alice@example.com"}
+    assert first["signature"] == {
+        "status": "good",
+        "code": "G",
+        "key": first["signature"]["key"],
+        "signer": "alice@example.com",
+    }
     assert first["signature"]["key"].startswith("SHA256:")
     assert second["action"] == "edited" and second["author"] == "Release Manager <rm@example.com>"
     assert second["signature"]["status"] == "unsigned"
@@ -60,7 +72,9 @@ def test_log_names_a_key_the_policy_does_not_list(tmp_path: Path, remote: Path) 
     assert repo.poison("cure", rid, fix).rc == 0
     data = json.loads(repo.poison("log", rid, "--json").out)
     sig = data["changes"][-1]["signature"]
-    assert sig["status"] == "unknown-key" and sig["signer"] == "" and sig["key"].startswith("SHA256:")
+    assert (
+        sig["status"] == "unknown-key" and sig["signer"] == "" and sig["key"].startswith("SHA256:")
+    )
     assert "signed by an unknown key SHA256:" in repo.poison("log", rid).out
 
 

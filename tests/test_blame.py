@@ -73,8 +73,10 @@ def test_cure_on_head_removes_every_annotation_without_blaming(poisoned):
 def test_lts_branch_without_the_cure_is_annotated_and_knows_where_the_cure_is(poisoned):
     r, poison, record = poisoned
     r.branch("lts", poison)
-    cure = r.commit("fix on master", {"app.py": with_lines({3: "good 3", 4: "good 4", 5: "good 5",
-                                                            8: "fine 8"})})
+    cure = r.commit(
+        "fix on master",
+        {"app.py": with_lines({3: "good 3", 4: "good 4", 5: "good 5", 8: "fine 8"})},
+    )
     r.add_cure(record, cure)
     r.checkout("lts")
     ann = annotations(r, "app.py", (r.path / "app.py").read_text())
@@ -129,9 +131,15 @@ def test_annotations_agree_with_plain_git_blame(tmp_path: Path):
     assert poison is not None
     r.add_poison(poison)
     porcelain = r.git("blame", "--line-porcelain", "app.py").splitlines()
-    expected = {i for i, sha in enumerate(ln.split()[0] for ln in porcelain
-                                          if ln[:40].isalnum() and len(ln.split()) >= 3
-                                          and len(ln.split()[0]) == 40) if sha == poison}
+    expected = {
+        i
+        for i, sha in enumerate(
+            ln.split()[0]
+            for ln in porcelain
+            if ln[:40].isalnum() and len(ln.split()) >= 3 and len(ln.split()[0]) == 40
+        )
+        if sha == poison
+    }
     ann = annotations(r, "app.py", text)
     assert {i for run in ann.runs for i in range(run.start, run.end + 1)} == expected == {7}
 
@@ -202,8 +210,13 @@ def test_edit_is_followed_without_git_when_a_previous_blame_is_given(poisoned):
     text = (r.path / "app.py").read_bytes()
     first = annotate(src, "app.py", text, report)
     assert first.blame is not None
-    edited = annotate(src, "app.py", b"new top line\n" + text.replace(b"bad 4\n", b"mine\n"),
-                      report, previous=first.blame)
+    edited = annotate(
+        src,
+        "app.py",
+        b"new top line\n" + text.replace(b"bad 4\n", b"mine\n"),
+        report,
+        previous=first.blame,
+    )
     assert [(run.start, run.end) for run in edited.runs] == [(4, 4), (6, 6)]
 
 
@@ -248,8 +261,18 @@ def test_poison_whose_cure_lies_beyond_a_shallow_boundary_is_marked_undecided(tm
     shared = bare(tmp_path / "poisons.git")
     assert origin.poison("init", "--remote", str(shared)).rc == 0
     clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--depth", "3", "--branch", "lts", "--single-branch",
-        f"file://{origin.path}", str(clone))
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "3",
+        "--branch",
+        "lts",
+        "--single-branch",
+        f"file://{origin.path}",
+        str(clone),
+    )
     git(clone, "config", "poison.remote", str(shared))
     git(clone, "config", "poison.project", "svc")
     src = SourceRepo.discover(str(clone))

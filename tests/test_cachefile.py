@@ -148,7 +148,10 @@ def test_open_regular_hands_back_the_descriptor_and_its_stat(cache: str) -> None
 def test_read_json_gives_a_cache_written_for_the_same_format_and_key(cache: str) -> None:
     Path(cache).write_text(json.dumps({"format": 3, "key": "abc", "data": [1, 2]}))
     assert cachefile.read_json(cache, format=3, key="abc") == {
-        "format": 3, "key": "abc", "data": [1, 2]}
+        "format": 3,
+        "key": "abc",
+        "data": [1, 2],
+    }
     assert cachefile.read_json(cache) is not None  # nothing expected: any object
 
 
@@ -219,7 +222,9 @@ def test_an_error_while_writing_keeps_the_old_file_and_no_temporary(cache: str) 
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
-def test_a_replaced_cache_is_readable_as_the_umask_allows(cache: str, umask: int, mode: int) -> None:
+def test_a_replaced_cache_is_readable_as_the_umask_allows(
+    cache: str, umask: int, mode: int
+) -> None:
     # mkstemp alone would make it 0600: the other users of a shared repository could not
     # read it and would rebuild it on every run.
     old = os.umask(umask)

@@ -135,9 +135,11 @@ def _edit_record(repo: Repo, rid: str, **fields: object) -> str:
 def _objects_of_every_kind(repo: Repo) -> dict[str, str]:
     """A blob, a tree and an annotated tag object of `repo`."""
     repo.git("tag", "-a", "-m", "a release", "v1")
-    return {"blob": repo.git("rev-parse", "HEAD:file1.txt"),
-            "tree": repo.git("rev-parse", "HEAD^{tree}"),
-            "tag": repo.git("rev-parse", "refs/tags/v1")}
+    return {
+        "blob": repo.git("rev-parse", "HEAD:file1.txt"),
+        "tree": repo.git("rev-parse", "HEAD^{tree}"),
+        "tag": repo.git("rev-parse", "refs/tags/v1"),
+    }
 
 
 def test_record_whose_poison_names_a_blob_tree_or_tag_is_a_problem_not_absent(repo: Repo) -> None:
@@ -168,8 +170,10 @@ def test_cure_naming_a_tag_object_is_a_problem_and_cures_nothing(repo: Repo) -> 
     assert r.rc == 1, r.out  # the poison is here and nothing cures it: poisoned outranks doubt
     data = json.loads(r.out)
     assert [f["id"] for f in data["poisoned"]] == [rid]
-    assert any(p["path"] == path and f"cure {tag}" in p["error"] and "a tag" in p["error"]
-               for p in data["problems"])
+    assert any(
+        p["path"] == path and f"cure {tag}" in p["error"] and "a tag" in p["error"]
+        for p in data["problems"]
+    )
 
 
 def test_cure_lost_from_a_complete_clone_is_named_not_silently_missing(repo: Repo) -> None:
@@ -188,8 +192,9 @@ def test_cure_lost_from_a_complete_clone_is_named_not_silently_missing(repo: Rep
     r = repo.poison("check", "--json")
     assert r.rc == 1, r.out
     [finding] = json.loads(r.out)["poisoned"]
-    assert finding["cures_elsewhere"] == [{"commit": fix, "refs": [], "in_clone": False,
-                                           "cherry_pick": f"git cherry-pick -x {fix}"}]
+    assert finding["cures_elsewhere"] == [
+        {"commit": fix, "refs": [], "in_clone": False, "cherry_pick": f"git cherry-pick -x {fix}"}
+    ]
     text = repo.poison("check").out
     assert f"cure {fix[:12]} is not in this repository" in text
 
@@ -205,8 +210,9 @@ def test_hand_written_cure_older_than_its_poison_cures_nothing_and_says_why(repo
     assert r.rc == 1, r.out
     [finding] = json.loads(r.out)["poisoned"]
     assert finding["id"] == rid and finding["cure_evidence"] == []
-    assert finding["ignored_cures"] == [{"commit": old, "reason": "ancestor-of-poison",
-                                         "poison": bug}]
+    assert finding["ignored_cures"] == [
+        {"commit": old, "reason": "ancestor-of-poison", "poison": bug}
+    ]
     assert finding["cures_elsewhere"] == []  # it is here: not "missing here"
     text = repo.poison("check").out
     assert f"cure {old[:12]} is an ancestor of poison {bug[:12]}: it cures nothing" in text

@@ -36,7 +36,9 @@ def guessed(repo: Repo) -> tuple[Repo, str, str]:
     repo.branch("lts/1")
     cure = repo.commit("fix parser overflow", {"lib.c": LIB.replace("line 5\n", "line 5 ok\n")})
     repo.checkout("lts/1")
-    guess = repo.commit("fix parser overflow", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")})
+    guess = repo.commit(
+        "fix parser overflow", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")}
+    )
     repo.checkout("master")
     rid = repo.add_poison(poison, "parser overflows")
     repo.add_cure(rid, cure)

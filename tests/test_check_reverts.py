@@ -40,7 +40,8 @@ def test_reverted_cure_poisons_again_and_a_revert_of_the_revert_cures(tmp_path: 
     [finding] = data["poisoned"]
     assert finding["id"] == record and finding["cures_elsewhere"] == []
     assert finding["reverted_cures"] == [
-        {"commit": cure, "recorded": cure, "via": "ancestry", "reverted_by": undo}]
+        {"commit": cure, "recorded": cure, "via": "ancestry", "reverted_by": undo}
+    ]
     redo = _revert(repo, undo)
     again = json.loads(repo.poison("check", "--json").out)
     assert again["verdict"] == "healthy"
@@ -57,7 +58,9 @@ def test_revert_on_one_branch_undoes_the_cure_there_only(tmp_path: Path) -> None
     scope = json.loads(repo.poison("scope", "--json").out)
     cells = {c["ref"]: c for c in scope["records"][0]["refs"]}
     assert {ref: c["status"] for ref, c in cells.items()} == {
-        "refs/heads/experiment": "affected", "refs/heads/master": "cured"}
+        "refs/heads/experiment": "affected",
+        "refs/heads/master": "cured",
+    }
     experiment = cells["refs/heads/experiment"]
     assert [c["reverted_by"] for c in experiment["reverted_cures"]] == [undo]
     assert experiment["missing_cures"] == []  # it holds the cure: undone, not missing
@@ -78,7 +81,8 @@ def test_revert_of_the_cherry_picked_cure_on_lts_poisons_lts_only(tmp_path: Path
     data = json.loads(repo.poison("check", "lts", "--json").out)
     [finding] = data["poisoned"]
     assert [(c["commit"], c["recorded"], c["reverted_by"]) for c in finding["reverted_cures"]] == [
-        (pick, cure, undo)]
+        (pick, cure, undo)
+    ]
     assert repo.poison("check", "master").rc == 0
 
 
@@ -90,7 +94,9 @@ def test_a_revert_of_an_unrelated_commit_changes_nothing(tmp_path: Path) -> None
     assert repo.poison("check").rc == 0
 
 
-def test_release_whose_cure_was_reverted_since_the_last_one_lists_a_regression(tmp_path: Path) -> None:
+def test_release_whose_cure_was_reverted_since_the_last_one_lists_a_regression(
+    tmp_path: Path,
+) -> None:
     # master: base - poison - cure (tag v1) - revert of cure (tag v2)
     repo, _poison, _cure, record = _cured_master(tmp_path)
     repo.git("tag", "v1")
@@ -101,4 +107,6 @@ def test_release_whose_cure_was_reverted_since_the_last_one_lists_a_regression(t
     data = json.loads(r.out)
     assert data["descends_from_since"] is True
     assert [f["id"] for f in data["regressions"]] == [record]
-    assert "regressions (cured before, not now): 1" in repo.poison("check", "v2", "--since", "v1").out
+    assert (
+        "regressions (cured before, not now): 1" in repo.poison("check", "v2", "--since", "v1").out
+    )

@@ -47,8 +47,12 @@ def test_check_json_is_the_documented_shape(repo: Repo) -> None:
     assert finding["id"] == rid and finding["severity"] == "high" and finding["bug"] == "B-1"
     assert finding["poison_evidence"] == [{"commit": bug, "recorded": bug, "via": "ancestry"}]
     assert finding["cures_elsewhere"] == [
-        {"commit": fix, "refs": ["refs/heads/master"], "in_clone": True,
-         "cherry_pick": f"git cherry-pick -x {fix}"}
+        {
+            "commit": fix,
+            "refs": ["refs/heads/master"],
+            "in_clone": True,
+            "cherry_pick": f"git cherry-pick -x {fix}",
+        }
     ]
     assert finding["ignored_cures"] == [] and finding["probable_cures"] == []
     assert data["undecided"] == [] and data["problems"] == [] and data["stale"] is None
@@ -200,9 +204,15 @@ def test_show_names_every_ref_the_checker_finds_cured_release_branches_first(rep
     assert r.rc == 0, r.err
     data = json.loads(r.out)
     # lts/1.0 holds a copy, not the commit: cured all the same, as scope and check say.
-    assert data["cure_refs"] == {fix: ["refs/heads/lts/1.0", "refs/heads/master",
-                                       "refs/heads/release/2.0", "refs/tags/v1.0.1",
-                                       "refs/heads/feature/a"]}
+    assert data["cure_refs"] == {
+        fix: [
+            "refs/heads/lts/1.0",
+            "refs/heads/master",
+            "refs/heads/release/2.0",
+            "refs/tags/v1.0.1",
+            "refs/heads/feature/a",
+        ]
+    }
     assert data["affected_refs"] == ["refs/heads/hotfix/b"]
     for ref in ("lts/1.0", "master"):
         assert json.loads(repo.poison("check", ref, "--json").out)["verdict"] == "healthy"
@@ -232,7 +242,9 @@ def test_release_report_between_unrelated_releases_lists_the_regressions(repo: R
     assert [f["id"] for f in data["poisoned"]] == [rid]
     text = repo.poison("check", "hotfix/b", "--since", "release/2.0")
     assert text.rc == 1
-    assert "does not descend from" in text.out and "regressions (cured before, not now): 1" in text.out
+    assert (
+        "does not descend from" in text.out and "regressions (cured before, not now): 1" in text.out
+    )
     # The ordinary case: a later release of the same line, nothing undone.
     ok = json.loads(repo.poison("check", "master", "--since", "lts/0.9", "--json").out)
     assert ok["descends_from_since"] is True and ok["regressions"] == []

@@ -33,8 +33,14 @@ def _reverted_cure(tmp_path: Path) -> tuple[Repo, str]:
 def _check(repo: Repo) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     # A FIFO at the cache's path used to hang the check for ever: never wait that long.
-    return subprocess.run(["git", "poison", "check"], cwd=repo.path, capture_output=True,
-                          text=True, env=env, timeout=60)
+    return subprocess.run(
+        ["git", "poison", "check"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def _notice(err: str) -> list[str]:
@@ -89,8 +95,12 @@ def test_cache_damaged_between_two_questions_is_rebuilt_in_the_same_run(repo: Re
     src = SourceRepo.discover(str(repo.path))
     cache = PatchIdCache(src)
     cache.update()
-    pages = [r[0] for r in cache.db.execute(
-        "SELECT rootpage FROM sqlite_master WHERE tbl_name='reverts' AND rootpage > 0")]
+    pages = [
+        r[0]
+        for r in cache.db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE tbl_name='reverts' AND rootpage > 0"
+        )
+    ]
     cache.db.close()
     cache = PatchIdCache(src)  # opened while still sound
     with open(cache_path(src), "r+b") as f:

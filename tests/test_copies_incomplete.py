@@ -58,7 +58,8 @@ def _blob(repo: Repo, commit: str) -> str:
 
 
 def test_pick_whose_blob_was_lost_makes_lts_undecided_until_the_blob_is_back(
-        repo: Repo, tmp_path: Path) -> None:
+    repo: Repo, tmp_path: Path
+) -> None:
     poison, pick = _pick_without_x(repo)
     rid = repo.add_poison(poison)
     assert _check(repo, "lts")[0] == 1  # found by patch-id while every object is here
@@ -118,7 +119,10 @@ def test_poison_whose_own_blob_was_lost_leaves_branches_without_it_undecided(rep
     [record] = scope["records"]
     assert record["id"] == rid
     assert {c["ref"]: c["status"] for c in record["refs"]} == {
-        "refs/heads/lts": "undecided", "refs/heads/master": "affected", "refs/heads/old": "undecided"}
+        "refs/heads/lts": "undecided",
+        "refs/heads/master": "affected",
+        "refs/heads/old": "undecided",
+    }
     shutil.move(kept, lost)
     rc, report, _ = _check(repo, "old")
     assert rc == 0 and report["copies"] == "complete", report
@@ -212,7 +216,9 @@ def test_blobless_clone_fetches_the_blobs_a_verdict_needs_in_one_batch(tmp_path:
     assert _check(clone, "origin/master")[0] == 1
 
 
-def test_promisor_that_does_not_answer_is_waited_for_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_promisor_that_does_not_answer_is_waited_for_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The server accepts the connection and says nothing: the fetch is given up after
     # FETCH_TIMEOUT, and the next run (an editor refresh) does not wait again.
     src, poison, _pick = _served(tmp_path)
@@ -226,13 +232,16 @@ def test_promisor_that_does_not_answer_is_waited_for_once(tmp_path: Path, monkey
         copies = Copies(repo)
         copies.expand([poison])
         gap = copies.gap()
-        assert gap is not None and gap.fetch_error and "did not answer within 2 s" in gap.fetch_error
+        assert (
+            gap is not None and gap.fetch_error and "did not answer within 2 s" in gap.fetch_error
+        )
         assert gap.remote == "origin"
         assert time.monotonic() - started < most
 
 
 def test_pre_push_of_protected_lts_whose_pick_cannot_be_read_is_blocked_with_the_fix(
-        repo: Repo, tmp_path: Path) -> None:
+    repo: Repo, tmp_path: Path
+) -> None:
     # The hook judges with the same Checker: a branch a copy could poison fails closed.
     origin = bare(tmp_path / "origin.git")
     repo.git("remote", "add", "origin", str(origin))
@@ -242,8 +251,14 @@ def test_pre_push_of_protected_lts_whose_pick_cannot_be_read_is_blocked_with_the
     assert repo.poison("install-hook").rc == 0
     os.remove(_loose(repo, _blob(repo, pick)))
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    r = subprocess.run(["git", "push", "origin", "lts"], cwd=repo.path, capture_output=True,
-                       text=True, env=env, timeout=120)
+    r = subprocess.run(
+        ["git", "push", "origin", "lts"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert r.returncode != 0, r.stderr
     assert git(origin, "for-each-ref", "refs/heads/lts") == ""
     assert f"the patch-id of {pick[:12]} is unknown here" in r.stderr

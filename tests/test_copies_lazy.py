@@ -38,24 +38,31 @@ def _random_history(repo: Repo, seed: int) -> list[str]:
         if roll < 0.2 and made:
             source = rng.choice(made)
             x = ["-x"] if rng.random() < 0.5 else []
-            r = subprocess.run(["git", "cherry-pick", *x, source], cwd=repo.path, capture_output=True)
+            r = subprocess.run(
+                ["git", "cherry-pick", *x, source], cwd=repo.path, capture_output=True
+            )
             if r.returncode != 0:
                 repo.git("cherry-pick", "--abort", check=False)
                 continue
         elif roll < 0.3 and made:
-            r = subprocess.run(["git", "revert", "--no-edit", rng.choice(made)], cwd=repo.path,
-                               capture_output=True)
+            r = subprocess.run(
+                ["git", "revert", "--no-edit", rng.choice(made)], cwd=repo.path, capture_output=True
+            )
             if r.returncode != 0:
                 repo.git("revert", "--abort", check=False)
                 continue
         elif roll < 0.35 and branch != "master":
-            r = subprocess.run(["git", "rebase", "-q", "master"], cwd=repo.path, capture_output=True)
+            r = subprocess.run(
+                ["git", "rebase", "-q", "master"], cwd=repo.path, capture_output=True
+            )
             if r.returncode != 0:
                 repo.git("rebase", "--abort", check=False)
             continue
         elif roll < 0.4 and branch != "master":
             repo.checkout("master")
-            r = subprocess.run(["git", "merge", "-q", "--no-edit", branch], cwd=repo.path, capture_output=True)
+            r = subprocess.run(
+                ["git", "merge", "-q", "--no-edit", branch], cwd=repo.path, capture_output=True
+            )
             if r.returncode != 0:
                 repo.git("merge", "--abort", check=False)
             continue
@@ -70,25 +77,42 @@ def _random_history(repo: Repo, seed: int) -> list[str]:
 def _git_patch_ids(repo: Repo, commits: list[str] | None = None) -> dict[str, str]:
     """git's own patch-ids of every commit on a ref, or of `commits`."""
     which = ["--no-walk", "--stdin"] if commits else ["--all"]
-    log = subprocess.run(["git", "log", *which, "--no-merges", "-p", "--format=%H", "--no-renames"],
-                         cwd=repo.path, capture_output=True, check=True,
-                         input="".join(c + "\n" for c in commits or ()).encode())
-    pid = subprocess.run(["git", "patch-id", "--stable"], cwd=repo.path, input=log.stdout,
-                         capture_output=True, check=True)
+    log = subprocess.run(
+        ["git", "log", *which, "--no-merges", "-p", "--format=%H", "--no-renames"],
+        cwd=repo.path,
+        capture_output=True,
+        check=True,
+        input="".join(c + "\n" for c in commits or ()).encode(),
+    )
+    pid = subprocess.run(
+        ["git", "patch-id", "--stable"],
+        cwd=repo.path,
+        input=log.stdout,
+        capture_output=True,
+        check=True,
+    )
     return {c: p for p, c in (line.split() for line in pid.stdout.decode().splitlines())}
 
 
 def test_copies_of_recorded_commits_in_random_histories_match_a_full_patch_id_scan(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     copied = 0
     for seed in range(5):
         repo = Repo(tmp_path / f"r{seed}")
         commits = _random_history(repo, seed)
         src = SourceRepo.discover(str(repo.path))
         rng = random.Random(seed)
-        picked = [c for c in commits if subprocess.run(
-            ["git", "log", "-1", "--format=%B", c], cwd=repo.path, capture_output=True,
-            text=True).stdout.count("cherry picked from")]
+        picked = [
+            c
+            for c in commits
+            if subprocess.run(
+                ["git", "log", "-1", "--format=%B", c],
+                cwd=repo.path,
+                capture_output=True,
+                text=True,
+            ).stdout.count("cherry picked from")
+        ]
         recorded = rng.sample(commits, 3) + picked[:2]
         lazy = PatchIdCache(src, path=str(tmp_path / f"lazy{seed}.sqlite3"))
         lazy.update()
@@ -110,7 +134,9 @@ def test_copies_of_recorded_commits_in_random_histories_match_a_full_patch_id_sc
         assert all(full.patch_id(c) == reference.get(c) for c in known)
         fresh = PatchIdCache(src, path=str(tmp_path / f"fresh{seed}.sqlite3"))
         assert Copies(src, cache=fresh).expand(recorded) == Copies(src, cache=full).expand(recorded)
-        assert Copies(src, cache=fresh).reverts(recorded) == Copies(src, cache=full).reverts(recorded)
+        assert Copies(src, cache=fresh).reverts(recorded) == Copies(src, cache=full).reverts(
+            recorded
+        )
     assert copied >= 3  # the histories do hold copies by patch-id of recorded commits
 
 
@@ -167,7 +193,8 @@ def test_first_check_diffs_only_commits_changing_the_poison_s_files(repo: Repo) 
 
 
 def test_a_record_added_after_the_first_scan_diffs_its_group_and_sees_the_unreadable_pick(
-        repo: Repo, tmp_path: Path) -> None:
+    repo: Repo, tmp_path: Path
+) -> None:
     # First check with a poison in other.c: lib.c's group is never diffed, so the pick on
     # lts whose blob is gone is not noticed. Then the lib.c bug is recorded: its group is
     # diffed now, the pick cannot be read, and lts is undecided, never healthy.

@@ -12,22 +12,29 @@ from tests.gitrepo import Repo
 
 def test_nested_yaml_names_join_with_slashes_in_file_order() -> None:
     text = "production:\n  eu: {api: v2.3.1, worker: 'v2.3.0'}\n  us: {api: 1a2b3c4d}\nstaging: master\n"
-    assert parse(text, "d.yaml") == [("production/eu/api", "v2.3.1"), ("production/eu/worker", "v2.3.0"),
-                                     ("production/us/api", "1a2b3c4d"), ("staging", "master")]
+    assert parse(text, "d.yaml") == [
+        ("production/eu/api", "v2.3.1"),
+        ("production/eu/worker", "v2.3.0"),
+        ("production/us/api", "1a2b3c4d"),
+        ("staging", "master"),
+    ]
 
 
 def test_json_inventory_under_a_deployments_key() -> None:
     assert parse('{"deployments": {"prod": {"api": "v1"}}}', "d.json") == [("prod/api", "v1")]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("prod: 1234567\n", "reads as a number; quote the revision"),
-    ("prod: 0123456\n", "reads as a number"),  # YAML 1.1 octal: the SHA would be lost
-    ("prod: [v1, v2]\n", "must be a string"),
-    ("- v1\n", "expected a mapping"),
-    ("prod: {api: ''}\n", "empty revision"),
-    ("prod: [unclosed\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("prod: 1234567\n", "reads as a number; quote the revision"),
+        ("prod: 0123456\n", "reads as a number"),  # YAML 1.1 octal: the SHA would be lost
+        ("prod: [v1, v2]\n", "must be a string"),
+        ("- v1\n", "expected a mapping"),
+        ("prod: {api: ''}\n", "empty revision"),
+        ("prod: [unclosed\n", "not valid YAML"),
+    ],
+)
 def test_bad_inventories_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(FatalError, match=message.replace("[", r"\[")):
         parse(text, "d.yaml")
@@ -38,7 +45,10 @@ def test_unknown_revisions_are_kept_not_skipped(repo: Repo, tmp_path: Path) -> N
     inv = tmp_path / "d.yaml"
     inv.write_text("a: v1\nb: v404\n")
     targets = deployment_targets(SourceRepo.discover(str(repo.path)), str(inv))
-    assert [(t.name, t.ref, t.commit) for t in targets] == [("a", "v1", repo.rev("v1")), ("b", "v404", None)]
+    assert [(t.name, t.ref, t.commit) for t in targets] == [
+        ("a", "v1", repo.rev("v1")),
+        ("b", "v404", None),
+    ]
 
 
 # -- the default inventory, and `add` / `cure` naming the deployments (issue 13) ------------
@@ -46,7 +56,9 @@ def test_unknown_revisions_are_kept_not_skipped(repo: Repo, tmp_path: Path) -> N
 from tests.test_scope import History  # noqa: E402
 
 
-def _shared_file(repo: Repo, name: str, text: str | None = None, *, symlink: str | None = None) -> None:
+def _shared_file(
+    repo: Repo, name: str, text: str | None = None, *, symlink: str | None = None
+) -> None:
     """Commit `name` at the root of this project's branch in the (embedded) poisons
     repository, as a teammate with push access would."""
     import json
@@ -70,7 +82,9 @@ def history(tmp_path: Path) -> History:
     return History(Repo(tmp_path / "svc"))
 
 
-def test_add_names_the_deployments_carrying_the_new_poison_on_stderr_only(history: History, tmp_path: Path) -> None:
+def test_add_names_the_deployments_carrying_the_new_poison_on_stderr_only(
+    history: History, tmp_path: Path
+) -> None:
     repo = history.repo
     history.inventory(repo.path)  # deploy.yaml in the work tree: a relative config path
     repo.git("config", "poison.deployments", "deploy.yaml")
@@ -86,7 +100,8 @@ def test_add_names_the_deployments_carrying_the_new_poison_on_stderr_only(histor
         "affected production/eu-west/api = v1.0.1",
         "affected production/us-east/api = v3.0.0",
         "affected staging/api = master",
-        "unknown legacy = v9.9.9 revision not known here (fetch it, or fix the inventory)"]
+        "unknown legacy = v9.9.9 revision not known here (fetch it, or fix the inventory)",
+    ]
 
 
 def test_cure_names_the_deployments_still_carrying_it(history: History, tmp_path: Path) -> None:
@@ -109,7 +124,9 @@ def test_without_an_inventory_add_prints_only_the_id(history: History) -> None:
     assert r.rc == 0 and len(r.out.split()) == 1 and r.err == ""
 
 
-def test_shared_inventory_in_the_poisons_repository_is_the_default(history: History, tmp_path: Path) -> None:
+def test_shared_inventory_in_the_poisons_repository_is_the_default(
+    history: History, tmp_path: Path
+) -> None:
     import json
 
     repo = history.repo
@@ -121,7 +138,9 @@ def test_shared_inventory_in_the_poisons_repository_is_the_default(history: Hist
     (rec,) = data["records"]
     assert rec["refs"] == []
     assert {c["name"]: c["status"] for c in rec["deployments"]} == {
-        "production/api": "affected", "production/worker": "cured"}
+        "production/api": "affected",
+        "production/worker": "cured",
+    }
     # The whole matrix takes it too; --no-deployments leaves it out.
     full = json.loads(repo.poison("scope", "--json").out)
     assert {t["kind"] for t in full["targets"]} == {"branch", "deployment"}
@@ -137,20 +156,32 @@ def test_shared_inventory_in_the_poisons_repository_is_the_default(history: Hist
 
 def test_deployments_only_without_an_inventory_is_a_one_line_error(history: History) -> None:
     r = history.repo.poison("scope", "--deployments-only")
-    assert r.rc == 2 and "no deployments inventory" in r.err and len(r.err.strip().splitlines()) == 1
+    assert (
+        r.rc == 2 and "no deployments inventory" in r.err and len(r.err.strip().splitlines()) == 1
+    )
     r = history.repo.poison("scope", "--deployments-only", "--tags")
     assert r.rc == 2 and "--deployments-only" in r.err
 
 
-@pytest.mark.parametrize("text, symlink, message", [
-    ("prod: {api: \"v1\\e[2J\"}\n", None, "control characters"),
-    ("a: &a [1]\n", None, "must be a string"),
-    ("".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9 if i else ["x"]) + "]\n" for i in range(9)),
-     None, "must be a string"),
-    (None, "/etc/passwd", "not a regular file"),
-])
+@pytest.mark.parametrize(
+    "text, symlink, message",
+    [
+        ('prod: {api: "v1\\e[2J"}\n', None, "control characters"),
+        ("a: &a [1]\n", None, "must be a string"),
+        (
+            "".join(
+                f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9 if i else ["x"]) + "]\n"
+                for i in range(9)
+            ),
+            None,
+            "must be a string",
+        ),
+        (None, "/etc/passwd", "not a regular file"),
+    ],
+)
 def test_hostile_shared_inventory_never_fails_a_write_and_fails_scope_in_one_line(
-        history: History, text: str | None, symlink: str | None, message: str) -> None:
+    history: History, text: str | None, symlink: str | None, message: str
+) -> None:
     repo = history.repo
     _shared_file(repo, "deployments.yaml", text, symlink=symlink)
     added = repo.poison("add", history.poison, "-m", "again")
@@ -164,7 +195,11 @@ def test_hostile_shared_inventory_never_fails_a_write_and_fails_scope_in_one_lin
 def test_yaml_aliases_cannot_make_a_small_inventory_walk_forever() -> None:
     # Nine levels of nine aliases: 9^9 empty mappings (no deployment to count) from
     # a few hundred bytes.
-    text = "".join(f"l{i}: &l{i} {{" + ", ".join(f"k{j}: *l{i - 1}" for j in range(9)) + "}\n"
-                   if i else "l0: &l0 {a: {}}\n" for i in range(9))
+    text = "".join(
+        f"l{i}: &l{i} {{" + ", ".join(f"k{j}: *l{i - 1}" for j in range(9)) + "}\n"
+        if i
+        else "l0: &l0 {a: {}}\n"
+        for i in range(9)
+    )
     with pytest.raises(FatalError, match="too deep or too large"):
         parse(text, "d.yaml")

@@ -44,8 +44,14 @@ def history(repo: Repo) -> tuple[Repo, str, str, str]:
 def test_first_poison_starts_the_projects_branch_and_reads_back_as_written(history) -> None:
     repo, _before, poison, _fix = history
     src, store = _open(repo)
-    edit = edits.add_poison(src, store, [poison, poison], "  hangs on io error\n\ndetails  ",
-                            bug="JIRA-1", severity="high")
+    edit = edits.add_poison(
+        src,
+        store,
+        [poison, poison],
+        "  hangs on io error\n\ndetails  ",
+        bug="JIRA-1",
+        severity="high",
+    )
     assert edit.changed and edit.result.started and not edit.result.pushed
     assert edit.same_poison == []
     [record] = store.load().records.values()
@@ -56,7 +62,8 @@ def test_first_poison_starts_the_projects_branch_and_reads_back_as_written(histo
     assert record.editor == "Test Author <author@example.com>"
     # One commit by its author, whose subject is the first line of the comment.
     assert git(store.path, "log", "--format=%an|%s", store.branch) == (
-        f"Test Author|poison {record.id}: hangs on io error")
+        f"Test Author|poison {record.id}: hangs on io error"
+    )
 
 
 def test_second_record_of_the_same_commit_names_the_first(history) -> None:
@@ -149,7 +156,9 @@ def _shared_service(tmp_path: Path, remote: Path) -> tuple[Repo, str]:
     return repo, repo.rev("HEAD")
 
 
-def test_restore_writes_back_a_record_file_deleted_on_the_remote(tmp_path: Path, remote: Path) -> None:
+def test_restore_writes_back_a_record_file_deleted_on_the_remote(
+    tmp_path: Path, remote: Path
+) -> None:
     repo, poison = _shared_service(tmp_path, remote)
     src, store = _open(repo)
     rid = edits.add_poison(src, store, [poison], "service hangs").record.id
@@ -231,7 +240,9 @@ def _two_writers(tmp_path: Path, remote: Path) -> tuple[Repo, Repo, str, list[st
     return ours, theirs, poison, fixes
 
 
-def test_a_record_added_while_another_writer_pushes_loses_neither(tmp_path: Path, remote: Path) -> None:
+def test_a_record_added_while_another_writer_pushes_loses_neither(
+    tmp_path: Path, remote: Path
+) -> None:
     ours, theirs, poison, _fixes = _two_writers(tmp_path, remote)
     src_t, store_t = _open(theirs)
     rival: list[str] = []
@@ -247,10 +258,15 @@ def test_a_record_added_while_another_writer_pushes_loses_neither(tmp_path: Path
     names = git(remote, "ls-tree", "--name-only", store.branch, "records/").split()
     assert sorted(names) == sorted(f"records/{i}.json" for i in (*rival, mine.record.id))
     # Two commits, one per author, on a history never rewritten.
-    assert git(remote, "log", "--format=%an", store.branch).splitlines() == ["Test Author", "Their Name"]
+    assert git(remote, "log", "--format=%an", store.branch).splitlines() == [
+        "Test Author",
+        "Their Name",
+    ]
 
 
-def test_cures_and_a_withdrawal_racing_on_one_record_are_all_kept(tmp_path: Path, remote: Path) -> None:
+def test_cures_and_a_withdrawal_racing_on_one_record_are_all_kept(
+    tmp_path: Path, remote: Path
+) -> None:
     ours, theirs, poison, (fix_a, fix_b) = _two_writers(tmp_path, remote)
     src_t, store_t = _open(theirs)
     src, _ = _open(ours)

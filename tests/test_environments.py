@@ -55,7 +55,8 @@ def releases(tmp_path: Path) -> Releases:
 
 
 def test_summary_json_counts_uncured_by_severity_and_advises_the_first_fixed_release(
-        releases: Releases) -> None:
+    releases: Releases,
+) -> None:
     r = releases.repo.poison("scope", "--summary", "--json")
     assert r.rc == 1, r.err
     data = json.loads(r.out)
@@ -73,9 +74,12 @@ def test_summary_json_counts_uncured_by_severity_and_advises_the_first_fixed_rel
     assert advice[releases.c]["to"] == "v4.1.1" and advice[releases.c]["same_line"] is True
     assert advice[releases.c]["text"] == "upgrade to v4.1.1, the first 4.1 release with the fix"
     assert advice[releases.a]["to"] == "v5.0.9" and advice[releases.a]["same_line"] is False
-    assert advice[releases.a]["text"] == ("upgrade to v5.0.9, the first release with the fix "
-                                          "(no fixed release on the 4.1 line yet)")
-    assert eu["upgrade"]["to"] == "v5.0.9" and sorted(eu["upgrade"]["ids"]) == sorted([releases.a, releases.c])
+    assert advice[releases.a]["text"] == (
+        "upgrade to v5.0.9, the first release with the fix (no fixed release on the 4.1 line yet)"
+    )
+    assert eu["upgrade"]["to"] == "v5.0.9" and sorted(eu["upgrade"]["ids"]) == sorted(
+        [releases.a, releases.c]
+    )
     assert [a["to"] for a in us["advice"]] == ["v5.0.9", "v5.0.9"]
     assert us["advice"][0]["text"] == "upgrade to v5.0.9, the first 5.0 release with the fix"
     assert canary["status"] == "cured" and canary["uncured"] == [] and canary["advice"] == []
@@ -93,10 +97,17 @@ def test_summary_text_reads_like_the_ops_question(releases: Releases) -> None:
     assert r.rc == 1, r.err
     lines = r.out.splitlines()
     assert lines[0] == "production: 2 uncured (1 critical, 1 high) in 2 of 3 deployments"
-    assert lines[1] == f"  ✗ production/eu/api = v4.1.0: {releases.c} (critical), {releases.a} (high)"
-    assert f"      {releases.c} auth bypass: upgrade to v4.1.1, the first 4.1 release with the fix" in lines
-    assert ("      all 2: upgrade to v5.0.9, the first release with the fix "
-            "(no fixed release on the 4.1 line yet)") in lines
+    assert (
+        lines[1] == f"  ✗ production/eu/api = v4.1.0: {releases.c} (critical), {releases.a} (high)"
+    )
+    assert (
+        f"      {releases.c} auth bypass: upgrade to v4.1.1, the first 4.1 release with the fix"
+        in lines
+    )
+    assert (
+        "      all 2: upgrade to v5.0.9, the first release with the fix "
+        "(no fixed release on the 4.1 line yet)"
+    ) in lines
     assert "staging: 1 uncured (1 high) in 1 of 2 deployments" in lines
     assert "legacy: nothing uncured in 1 deployment; 1 unknown revision" in lines
     assert r.out.count("no cure recorded") == 0
@@ -121,10 +132,18 @@ def test_a_record_with_no_cure_has_no_release_to_go_to(releases: Releases) -> No
     assert canary["advice"][0]["text"] == "no release has the fix yet (no cure recorded)"
 
 
-@pytest.mark.parametrize("name, version", [
-    ("v4.10.0", (4, 10, 0)), ("4.9", (4, 9)), ("api/v1.2.3", (1, 2, 3)), ("release-2.0.1", (2, 0, 1)),
-    ("v5.0.0-rc1", None), ("nightly", None), ("v1", None),
-])
+@pytest.mark.parametrize(
+    "name, version",
+    [
+        ("v4.10.0", (4, 10, 0)),
+        ("4.9", (4, 9)),
+        ("api/v1.2.3", (1, 2, 3)),
+        ("release-2.0.1", (2, 0, 1)),
+        ("v5.0.0-rc1", None),
+        ("nightly", None),
+        ("v1", None),
+    ],
+)
 def test_release_names_and_their_numeric_order(name: str, version: tuple[int, ...] | None) -> None:
     rel = parse_release(name, "0" * 40)
     assert (rel.version if rel else None) == version

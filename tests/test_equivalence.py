@@ -95,7 +95,11 @@ def test_hand_resolved_backport_with_upstream_line_cures_lts(repo: Repo) -> None
     conflict = repo.git("cherry-pick", cure, check=False)
     assert "conflict" in conflict.lower() or (repo.path / "lib.c").read_text().count("<<<<<<<")
     repo.git("cherry-pick", "--abort")
-    text = (repo.path / "lib.c").read_text().replace("line 4 (lts)\nline 5 BUG\n", "line 4 (lts)\nline 5 ok\n")
+    text = (
+        (repo.path / "lib.c")
+        .read_text()
+        .replace("line 4 (lts)\nline 5 BUG\n", "line 4 (lts)\nline 5 ok\n")
+    )
     (repo.path / "lib.c").write_text(text)
     repo.git("commit", "-qam", f"fix the bug\n\ncommit {cure} upstream.\n")
     rc, report = _check(repo, "lts")
@@ -109,7 +113,9 @@ def test_hand_backport_without_any_reference_leaves_lts_affected(repo: Repo) -> 
     repo.commit("fix the bug", {"lib.c": text})  # same subject, different change: no evidence
     rc, report = _check(repo, "lts")
     assert rc == 1
-    assert report["poisoned"][0]["cures_elsewhere"][0]["cherry_pick"] == f"git cherry-pick -x {cure}"
+    assert (
+        report["poisoned"][0]["cures_elsewhere"][0]["cherry_pick"] == f"git cherry-pick -x {cure}"
+    )
 
 
 def test_pick_of_a_pick_cures_the_oldest_branch(repo: Repo) -> None:
@@ -270,8 +276,9 @@ def _on_terminal(repo: Repo, *args: str, stdin: str = "") -> tuple[int, str]:
 
     main, child = pty.openpty()
     full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(args, cwd=repo.path, stdout=subprocess.PIPE, stderr=child,
-                          input=stdin.encode(), env=full)
+    proc = subprocess.run(
+        args, cwd=repo.path, stdout=subprocess.PIPE, stderr=child, input=stdin.encode(), env=full
+    )
     os.close(child)
     chunks = []
     while True:
@@ -298,8 +305,14 @@ def test_first_copy_scan_shows_progress_on_a_terminal_in_check_and_the_hook(repo
     shutil.rmtree(cache)
     # The pre-push hook, as git runs it: remote and URL as arguments, the refs on stdin.
     head = repo.rev("HEAD")
-    rc, err = _on_terminal(repo, "git-poison-hook", "origin", "file:///elsewhere", "--no-fetch",
-                           stdin=f"refs/heads/master {head} refs/heads/master {'0' * 40}\n")
+    rc, err = _on_terminal(
+        repo,
+        "git-poison-hook",
+        "origin",
+        "file:///elsewhere",
+        "--no-fetch",
+        stdin=f"refs/heads/master {head} refs/heads/master {'0' * 40}\n",
+    )
     assert rc == 0 and "reading changed files" in err, err  # master is not protected
     assert rid[:6] in err  # and the poison it carries is named
     # Not a terminal: nothing but the verdict on stderr.
@@ -320,8 +333,10 @@ def _split_fix_picked_tests_only(repo: Repo) -> tuple[str, str, str, str]:
     rid = repo.add_poison(poison)
     repo.add_cure(rid, cure)
     repo.checkout("lts")
-    repo.commit(f"fix the bug (tests)\n\n(cherry picked from commit {cure})",
-                {"test_lib.c": "test 0\ntest 1\n"})
+    repo.commit(
+        f"fix the bug (tests)\n\n(cherry picked from commit {cure})",
+        {"test_lib.c": "test 0\ntest 1\n"},
+    )
     return rid, poison, cure, repo.rev("HEAD")
 
 
@@ -331,17 +346,26 @@ def test_tests_only_pick_naming_the_cure_is_a_probable_cure_not_a_cure(repo: Rep
     assert rc == 1, report
     [finding] = report["poisoned"]
     assert finding["cure_evidence"] == []
-    assert finding["probable_cures"] == [{"commit": pick, "recorded": cure,
-                                          "via": "cherry-pick trailer",
-                                          "confirm": f"git poison cure {rid} {pick}"}]
+    assert finding["probable_cures"] == [
+        {
+            "commit": pick,
+            "recorded": cure,
+            "via": "cherry-pick trailer",
+            "confirm": f"git poison cure {rid} {pick}",
+        }
+    ]
     text = repo.poison("check", "lts").out
     assert f"probable cure {pick[:12]}" in text and "confirm?" in text
     # scope, the same judgement per ref, says the same and gives the same hint.
     scope = json.loads(repo.poison("scope", rid, "--branches", "lts", "--json").out)
     [cell] = scope["records"][0]["refs"]
     assert cell["status"] == "affected"
-    assert {"commit": pick, "recorded": cure, "via": "cherry-pick trailer",
-            "confirm": f"git poison cure {rid} {pick}"} in cell["probable_cures"]
+    assert {
+        "commit": pick,
+        "recorded": cure,
+        "via": "cherry-pick trailer",
+        "confirm": f"git poison cure {rid} {pick}",
+    } in cell["probable_cures"]
     # Confirmed by hand, it is a recorded cure like any other.
     repo.add_cure(rid, pick)
     assert _check(repo, "lts")[0] == 0
@@ -373,8 +397,10 @@ def test_picks_of_a_lost_fix_that_share_no_file_do_not_cure_each_other(repo: Rep
     rid = repo.add_poison(poison)
     repo.add_cure(rid, cure)
     repo.checkout("lts")
-    pick = repo.commit(f"fix the bug (tests)\n\n(cherry picked from commit {lost})",
-                       {"test_lib.c": "test 0\ntest 1\n"})
+    pick = repo.commit(
+        f"fix the bug (tests)\n\n(cherry picked from commit {lost})",
+        {"test_lib.c": "test 0\ntest 1\n"},
+    )
     rc, report = _check(repo, "lts")
     assert rc == 1, report
     assert [p["commit"] for p in report["poisoned"][0]["probable_cures"]] == [pick]

@@ -30,7 +30,9 @@ def test_exit_codes_are_the_readmes() -> None:
     assert FatalError("x").exit_code == ExitCode.ERROR
 
 
-def test_fatal_error_is_its_message_in_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_fatal_error_is_its_message_in_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, err = ended(FatalError("unknown revision or not a commit: nope"), capsys)
     assert code == 2 and err == "git poison: error: unknown revision or not a commit: nope\n"
 
@@ -80,8 +82,10 @@ def test_a_bug_in_the_hook_says_how_to_bypass(capsys: pytest.CaptureFixture[str]
             raise RuntimeError("oops")
     err = capsys.readouterr().err
     assert e.value.code == 3
-    assert err == ("git-poison: internal error: RuntimeError: oops (please report it; rerun with "
-                   f"GIT_POISON_DEBUG=1 for the traceback; bypass: {hook.BYPASS})\n")
+    assert err == (
+        "git-poison: internal error: RuntimeError: oops (please report it; rerun with "
+        f"GIT_POISON_DEBUG=1 for the traceback; bypass: {hook.BYPASS})\n"
+    )
 
 
 def test_success_passes_through_untouched(capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,8 +107,14 @@ def test_cli_usage_error_is_exit_2_in_process(capsys: pytest.CaptureFixture[str]
 
 def test_hook_outside_a_repository_is_one_line_with_the_bypass(tmp_path: Path) -> None:
     env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)}
-    proc = subprocess.run([str(BIN / "git-poison-hook"), "origin", "/nowhere"], cwd=tmp_path,
-                          env=env, input="", capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(BIN / "git-poison-hook"), "origin", "/nowhere"],
+        cwd=tmp_path,
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith("git-poison: error: not a git repository")
     assert proc.stderr.endswith(f"(bypass: {hook.BYPASS})\n")

@@ -53,8 +53,12 @@ def lock_path(tmp_path: Path) -> str:
 
 @pytest.fixture
 def holder(lock_path: str) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, lock_path], text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, lock_path],
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline() == "held\n"
     yield proc
@@ -89,7 +93,9 @@ def test_the_second_process_waits_for_the_first_then_goes_ahead(
     assert progress.said == ["start waiting for another git-poison indexing", "finish"]
 
 
-def test_a_holder_that_dies_releases_the_lock(lock_path: str, holder: subprocess.Popen[str]) -> None:
+def test_a_holder_that_dies_releases_the_lock(
+    lock_path: str, holder: subprocess.Popen[str]
+) -> None:
     import threading
 
     threading.Timer(0.3, lambda: os.kill(holder.pid, signal.SIGKILL)).start()
@@ -119,8 +125,13 @@ def test_the_lock_is_released_on_leaving_and_the_file_stays(lock_path: str) -> N
     with FileLock(lock_path, Recorded(), "first", wait=0) as held:
         assert held
     assert os.path.isfile(lock_path)  # deleting it would let a third process lock a new file
-    proc = subprocess.run([sys.executable, "-c", HOLDER, lock_path], input="go\n",
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-c", HOLDER, lock_path],
+        input="go\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.stdout == "held\n", proc.stderr
 
 

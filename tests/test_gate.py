@@ -17,15 +17,25 @@ def finding(record_id: str, status: str, severity: str | None) -> Finding:
 
 
 def report(*findings: Finding, problems: int = 0) -> CheckReport:
-    return CheckReport("HEAD", "b" * 40, list(findings),
-                       [Problem(f"records/bad{i}.json", "not valid JSON") for i in range(problems)])
+    return CheckReport(
+        "HEAD",
+        "b" * 40,
+        list(findings),
+        [Problem(f"records/bad{i}.json", "not valid JSON") for i in range(problems)],
+    )
 
 
 @pytest.mark.parametrize(
     ("severity", "threshold", "blocks"),
-    [("high", "high", True), ("critical", "high", True), ("medium", "high", False),
-     ("low", "medium", False), ("low", "low", True), ("critical", "critical", True),
-     ("high", "critical", False)],
+    [
+        ("high", "high", True),
+        ("critical", "high", True),
+        ("medium", "high", False),
+        ("low", "medium", False),
+        ("low", "low", True),
+        ("critical", "critical", True),
+        ("high", "critical", False),
+    ],
 )
 def test_a_severity_blocks_at_or_above_the_threshold(
     severity: str, threshold: str, blocks: bool
@@ -44,8 +54,12 @@ def test_high_blocks_and_the_low_one_is_listed_below() -> None:
     assert [f.record.id for f in g.blocking] == ["hig1"]
     assert [f.record.id for f in g.below] == ["low1"]
     assert g.exit_code == EXIT_POISONED
-    assert g.to_json() == {"threshold": "high", "blocking": ["hig1"],
-                           "below_threshold": ["low1"], "exit_code": EXIT_POISONED}
+    assert g.to_json() == {
+        "threshold": "high",
+        "blocking": ["hig1"],
+        "below_threshold": ["low1"],
+        "exit_code": EXIT_POISONED,
+    }
 
 
 def test_only_poisons_below_the_threshold_pass_the_gate() -> None:
@@ -70,8 +84,12 @@ def test_doubt_at_or_above_the_threshold_is_undecided_below_it_cannot_block() ->
 
 
 def test_a_definite_poison_outranks_doubt() -> None:
-    g = gate(report(finding("hig1", POISONED, "high"), finding("hig2", UNDECIDED, "critical"),
-                    problems=1), "high")
+    g = gate(
+        report(
+            finding("hig1", POISONED, "high"), finding("hig2", UNDECIDED, "critical"), problems=1
+        ),
+        "high",
+    )
     assert g.exit_code == EXIT_POISONED
     assert [f.record.id for f in g.undecided] == ["hig2"]  # still listed beside it
 

@@ -184,8 +184,10 @@ def test_input_larger_than_a_pipe_is_fed_while_git_answers(repo: Repo) -> None:
     asked = [head] * 100_000
 
     def read() -> list[bytes]:
-        with git.stream(["-C", str(repo.path), "cat-file", "--batch-check"],
-                        input="".join(a + "\n" for a in asked).encode()) as out:
+        with git.stream(
+            ["-C", str(repo.path), "cat-file", "--batch-check"],
+            input="".join(a + "\n" for a in asked).encode(),
+        ) as out:
             return out.read().splitlines()
 
     lines = within(60, read)
@@ -195,17 +197,23 @@ def test_input_larger_than_a_pipe_is_fed_while_git_answers(repo: Repo) -> None:
 
 def test_stream_as_the_stdin_of_another_is_a_pipeline(repo: Repo) -> None:
     second = repo.commit("second")
-    with (git.stream(["-C", str(repo.path), "rev-list", "HEAD"]) as listed,
-          git.stream(["-C", str(repo.path), "cat-file", "--batch-check=%(objecttype) %(objectname)"],
-                     stdin=listed) as out):
+    with (
+        git.stream(["-C", str(repo.path), "rev-list", "HEAD"]) as listed,
+        git.stream(
+            ["-C", str(repo.path), "cat-file", "--batch-check=%(objecttype) %(objectname)"],
+            stdin=listed,
+        ) as out,
+    ):
         kinds = out.read().decode().splitlines()
     assert kinds[0] == f"commit {second}" and len(kinds) == 2
 
 
 def test_failure_of_the_first_stage_of_a_pipeline_is_its_own(repo: Repo) -> None:
     with pytest.raises(GitError) as e:
-        with (git.stream(["-C", str(repo.path), "rev-list", "no-such-branch", "--"]) as listed,
-              git.stream(["-C", str(repo.path), "cat-file", "--batch-check"], stdin=listed) as out):
+        with (
+            git.stream(["-C", str(repo.path), "rev-list", "no-such-branch", "--"]) as listed,
+            git.stream(["-C", str(repo.path), "cat-file", "--batch-check"], stdin=listed) as out,
+        ):
             assert out.read() == b""
     assert "rev-list" in e.value.cmd and "no-such-branch" in e.value.stderr
 

@@ -20,8 +20,16 @@ from tests.gitrepo import Repo
 from tests.test_environments import Releases
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AFFECTED_RGB = (0xF8, 0xC9, 0xC4)
 CURED_RGB = (0xC8, 0xEB, 0xC5)
 HOSTILE = "<img src=x onerror=alert(1)> leak"
@@ -93,12 +101,24 @@ def _cell(page: Page, record_id: str, column: str) -> Any:
     return _row(page, record_id).locator("> *").nth(index)
 
 
-def test_deployments_and_release_lines_come_first_and_the_rest_folds(browser: Browser, site: Site) -> None:
+def test_deployments_and_release_lines_come_first_and_the_rest_folds(
+    browser: Browser, site: Site
+) -> None:
     page, requests, dialogs = _open(browser, site, viewport={"width": 1280, "height": 900})
     heads = [h.split("\n")[0] for h in page.locator("#matrix thead th").all_inner_texts()]
-    assert heads == ["record", "production/eu/api", "production/us/api", "production/canary/api",
-                     "staging/api", "staging/old", "legacy", "master", "release/4.1", "tags",
-                     "other branches"]
+    assert heads == [
+        "record",
+        "production/eu/api",
+        "production/us/api",
+        "production/canary/api",
+        "staging/api",
+        "staging/old",
+        "legacy",
+        "master",
+        "release/4.1",
+        "tags",
+        "other branches",
+    ]
     assert _cell(page, site.r.a, "other branches").inner_text() == "30 of 30 affected"
     assert _cell(page, site.r.a, "tags").inner_text() == "3 of 5 affected"
     # The page asked for nothing but itself, and the hostile comment stayed text.
@@ -107,7 +127,9 @@ def test_deployments_and_release_lines_come_first_and_the_rest_folds(browser: Br
     page.close()
 
 
-def test_summary_on_top_with_generation_time_and_record_freshness(browser: Browser, site: Site) -> None:
+def test_summary_on_top_with_generation_time_and_record_freshness(
+    browser: Browser, site: Site
+) -> None:
     page, _, _ = _open(browser, site, viewport={"width": 1280, "height": 900})
     top = page.locator("#top").bounding_box()
     summary = page.locator("#summary").bounding_box()
@@ -127,8 +149,14 @@ def test_summary_on_top_with_generation_time_and_record_freshness(browser: Brows
     # The summary is drawn, not blank: its cards' tints and text cover part of it.
     box = page.locator("#summary").bounding_box()
     assert box
-    region = shot.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]),
-                        int(min(900, box["y"] + box["height"]))))
+    region = shot.crop(
+        (
+            int(box["x"]),
+            int(box["y"]),
+            int(box["x"] + box["width"]),
+            int(min(900, box["y"] + box["height"])),
+        )
+    )
     pixels = np.asarray(region).reshape(-1, 3).astype(int)
     assert (pixels != 255).any(axis=1).mean() > 0.2
     assert _share(pixels, (0xFD, 0xF0, 0xEF)) > 0.05  # the affected environment's tint
@@ -138,10 +166,12 @@ def test_summary_on_top_with_generation_time_and_record_freshness(browser: Brows
 def test_status_cells_have_their_colour_in_the_screenshot(browser: Browser, site: Site) -> None:
     page, _, _ = _open(browser, site, viewport={"width": 1280, "height": 900})
     shot = _png(page.screenshot(full_page=True))
-    for record, column, rgb in ((site.r.a, "production/eu/api", AFFECTED_RGB),
-                                (site.r.a, "production/canary/api", CURED_RGB),
-                                (site.r.c, "release/4.1", CURED_RGB),
-                                (site.r.a, "release/4.1", AFFECTED_RGB)):
+    for record, column, rgb in (
+        (site.r.a, "production/eu/api", AFFECTED_RGB),
+        (site.r.a, "production/canary/api", CURED_RGB),
+        (site.r.c, "release/4.1", CURED_RGB),
+        (site.r.a, "release/4.1", AFFECTED_RGB),
+    ):
         box = _cell(page, record, column).bounding_box()
         assert box, (record, column)
         corner = shot.getpixel((int(box["x"] + 3), int(box["y"] + 3)))
@@ -149,12 +179,16 @@ def test_status_cells_have_their_colour_in_the_screenshot(browser: Browser, site
     page.close()
 
 
-def test_filter_and_sort_by_severity_status_and_bug_without_a_server(browser: Browser, site: Site) -> None:
+def test_filter_and_sort_by_severity_status_and_bug_without_a_server(
+    browser: Browser, site: Site
+) -> None:
     page, _, _ = _open(browser, site, viewport={"width": 1280, "height": 900})
 
     def shown() -> list[str]:
-        return [r.locator("code").first.inner_text()
-                for r in page.locator("#matrix tbody tr:not([hidden])").all()]
+        return [
+            r.locator("code").first.inner_text()
+            for r in page.locator("#matrix tbody tr:not([hidden])").all()
+        ]
 
     recorded = site.recorded  # the order records were made in (ties: by id)
     assert shown() == recorded
@@ -211,12 +245,20 @@ def test_evidence_opens_by_click_and_by_keyboard(browser: Browser, site: Site) -
 
 
 def test_usable_on_a_phone(browser: Browser, site: Site) -> None:
-    page, _, _ = _open(browser, site, viewport={"width": 390, "height": 844}, is_mobile=True,
-                       has_touch=True, device_scale_factor=1)
+    page, _, _ = _open(
+        browser,
+        site,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=1,
+    )
     # No sideways scrolling of the page: the wide table scrolls inside its own box.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert page.evaluate("(() => { const w = document.querySelector('.wrap');"
-                         " return w.scrollWidth > w.clientWidth; })()")
+    assert page.evaluate(
+        "(() => { const w = document.querySelector('.wrap');"
+        " return w.scrollWidth > w.clientWidth; })()"
+    )
     cards = page.locator("section.env").all()
     assert len(cards) == 3
     first = cards[0].bounding_box()
@@ -250,8 +292,14 @@ def test_at_real_scale_the_table_stays_narrow(browser: Browser, tmp_path: Path) 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(out.as_uri())
     heads = [h.split("\n")[0] for h in page.locator("#matrix thead th").all_inner_texts()]
-    assert heads[1:7] == ["production/eu/api", "production/us/api", "production/canary/api",
-                          "staging/api", "staging/old", "legacy"]
+    assert heads[1:7] == [
+        "production/eu/api",
+        "production/us/api",
+        "production/canary/api",
+        "staging/api",
+        "staging/old",
+        "legacy",
+    ]
     assert heads[-2:] == ["tags", "other branches"]
     assert len(heads) == 1 + 6 + 1 + 9 + 2  # record, deployments, master, 9 release/*, folded
     assert _cell(page, r.a, "other branches").inner_text() == "680 of 680 affected"

@@ -16,12 +16,16 @@ def _records(repo: Repo) -> list[dict]:  # type: ignore[type-arg]
 def _kernel_style(repo: Repo) -> tuple[str, str, str]:
     bad = repo.commit("net: add fast path")
     repo.commit("unrelated")
-    fix = repo.commit(f'net: fix fast path overflow\n\nFixes: {bad[:12]} ("net: add fast path")\n'
-                      "Fixes: 0123456789ab (\"a commit from another tree\")\nSigned-off-by: x <x@y>")
+    fix = repo.commit(
+        f'net: fix fast path overflow\n\nFixes: {bad[:12]} ("net: add fast path")\n'
+        'Fixes: 0123456789ab ("a commit from another tree")\nSigned-off-by: x <x@y>'
+    )
     repo.branch("stable", bad)
     repo.checkout("stable")
-    backport = repo.commit(f"net: fix fast path overflow\n\ncommit {fix} upstream.\n\n"
-                           f'Fixes: {bad[:12]} ("net: add fast path")')
+    backport = repo.commit(
+        f"net: fix fast path overflow\n\ncommit {fix} upstream.\n\n"
+        f'Fixes: {bad[:12]} ("net: add fast path")'
+    )
     repo.checkout("master")
     return bad, fix, backport
 
@@ -59,7 +63,9 @@ def test_backport_with_the_same_fixes_line_is_added_as_a_second_cure(repo: Repo)
 def test_existing_record_for_the_same_poison_is_extended_not_duplicated(repo: Repo) -> None:
     bad, fix, _ = _kernel_style(repo)
     rid = repo.add_poison(bad, "fast path overflows", "--bug", "BZ-1")
-    assert repo.poison("import", "--fixes", "--dry-run").out.startswith("would import 0 new records")
+    assert repo.poison("import", "--fixes", "--dry-run").out.startswith(
+        "would import 0 new records"
+    )
     assert _records(repo)[0]["cures"] == []  # dry run wrote nothing
     assert repo.poison("import", "--fixes").rc == 0
     (rec,) = _records(repo)

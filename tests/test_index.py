@@ -43,24 +43,32 @@ def histories(draw: st.DrawFn, max_commits: int = 18) -> tuple[History, list[int
     return parents, branches, tags
 
 
-def fast_import(path: Path, parents: History, start: int = 0,
-                marks: dict[int, str] | None = None) -> dict[int, str]:
+def fast_import(
+    path: Path, parents: History, start: int = 0, marks: dict[int, str] | None = None
+) -> dict[int, str]:
     """Write commits `start..` of `parents`; returns commit number -> SHA."""
     marks = dict(marks or {})
     lines = []
     for i in range(start, len(parents)):
         lines.append("reset refs/scratch\n")
         msg = f"c{i}"
-        lines.append(f"commit refs/scratch\nmark :{i + 1}\n"
-                     f"committer T <t@example.com> {1_700_000_000 - 37 * i} +0000\n"
-                     f"data {len(msg)}\n{msg}\n")
+        lines.append(
+            f"commit refs/scratch\nmark :{i + 1}\n"
+            f"committer T <t@example.com> {1_700_000_000 - 37 * i} +0000\n"
+            f"data {len(msg)}\n{msg}\n"
+        )
         for j, p in enumerate(parents[i]):
             ref = f":{p + 1}" if p >= start else marks[p]
             lines.append(f"{'from' if j == 0 else 'merge'} {ref}\n")
         lines.append("\n")
     marks_file = path / "marks.txt"
-    subprocess.run(["git", "fast-import", "--quiet", f"--export-marks={marks_file}"],
-                   cwd=path, input="".join(lines), text=True, check=True)
+    subprocess.run(
+        ["git", "fast-import", "--quiet", f"--export-marks={marks_file}"],
+        cwd=path,
+        input="".join(lines),
+        text=True,
+        check=True,
+    )
     for line in marks_file.read_text().splitlines():
         mark, sha = line.split()
         marks[int(mark[1:]) - 1] = sha
@@ -110,8 +118,9 @@ def assert_same_as_git(path: Path, shas: list[str], pairs: int = 12) -> IndexedR
     return index
 
 
-FAST = settings(max_examples=25, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @FAST
@@ -124,9 +133,11 @@ def test_random_history_answers_equal_git(tmp_path_factory, history) -> None:  #
 
 
 @FAST
-@given(histories(max_commits=12),
-       st.lists(st.lists(st.integers(0, 10**6), min_size=1, max_size=2), min_size=1, max_size=10),
-       st.integers(0, 10**6))
+@given(
+    histories(max_commits=12),
+    st.lists(st.lists(st.integers(0, 10**6), min_size=1, max_size=2), min_size=1, max_size=10),
+    st.integers(0, 10**6),
+)
 def test_history_grown_and_branch_force_moved_after_indexing(  # type: ignore[no-untyped-def]
     tmp_path_factory, first, more, moved_to
 ) -> None:
@@ -173,7 +184,9 @@ def test_grafts_file_is_honoured_like_git(tmp_path: Path) -> None:
     (path / ".git" / "info").mkdir(exist_ok=True)
     (path / ".git" / "info" / "grafts").write_text(f"{shas[1]} {shas[2]}\n")
     assert git_is_ancestor(path, shas[2], shas[1])
-    assert IndexedReach(SourceRepo.discover(str(path))).ancestors(shas[1], [shas[2]]).reachable == {shas[2]}
+    assert IndexedReach(SourceRepo.discover(str(path))).ancestors(shas[1], [shas[2]]).reachable == {
+        shas[2]
+    }
 
 
 def test_shallow_clone_answers_unknown_then_deepened_answers_exactly(tmp_path: Path) -> None:
@@ -188,7 +201,11 @@ def test_shallow_clone_answers_unknown_then_deepened_answers_exactly(tmp_path: P
     answer = IndexedReach(repo).ancestors(shas[7], [old, shas[6]])
     walk = GitWalk(repo).ancestors(shas[7], [old, shas[6]])
     assert answer.status(old) is None, "beyond the shallow boundary: unknown, never a guess"
-    assert (answer.reachable, answer.unknown, answer.absent) == (walk.reachable, walk.unknown, walk.absent)
+    assert (answer.reachable, answer.unknown, answer.absent) == (
+        walk.reachable,
+        walk.unknown,
+        walk.absent,
+    )
     git(clone, "fetch", "-q", "--deepen=10")
     assert not (clone / ".git" / "shallow").exists()
     deepened = IndexedReach(SourceRepo.discover(str(clone))).ancestors(shas[7], [old])
@@ -199,19 +216,26 @@ def test_concurrent_processes_leave_a_valid_index(tmp_path: Path) -> None:
     path = tmp_path / "r"
     parents: History = [()] + [(i,) for i in range(300)] + [(150,), (301, 300)]
     shas = make_repo(path, parents, [302, 301], [])
-    code = ("import sys; from poison_tools.git import SourceRepo; "
-            "from poison_tools.reach.index import IndexedReach; "
-            "r = IndexedReach(SourceRepo.discover(sys.argv[1])); "
-            "a = r.ancestors(sys.argv[2], [sys.argv[3]]); sys.exit(0 if a.reachable else 5)")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), shas[302], shas[k]])
-             for k in (0, 10, 100, 150, 200, 250)]
+    code = (
+        "import sys; from poison_tools.git import SourceRepo; "
+        "from poison_tools.reach.index import IndexedReach; "
+        "r = IndexedReach(SourceRepo.discover(sys.argv[1])); "
+        "a = r.ancestors(sys.argv[2], [sys.argv[3]]); sys.exit(0 if a.reachable else 5)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(path), shas[302], shas[k]])
+        for k in (0, 10, 100, 150, 200, 250)
+    ]
     assert [p.wait() for p in procs] == [0] * 6
     stored = index_delta.load(index_path(SourceRepo.discover(str(path))))
     assert stored is not None and stored.graph.size == len(shas)
     # No temporary file left behind (the verification stamp and the build lock, which
     # stays so that no process ever locks a file another one just deleted, are none).
-    leftovers = [f for f in os.listdir(path / ".git" / "poison-index")
-                 if f not in ("graph", "graph" + index_file.VERIFIED, "graph.lock")]
+    leftovers = [
+        f
+        for f in os.listdir(path / ".git" / "poison-index")
+        if f not in ("graph", "graph" + index_file.VERIFIED, "graph.lock")
+    ]
     assert leftovers == []
     assert_same_as_git(path, [shas[i] for i in (0, 150, 151, 300, 301, 302)], pairs=0)
 
@@ -240,8 +264,9 @@ def test_commit_outside_every_ref_is_indexed_on_demand(tmp_path: Path) -> None:
     assert index.ancestors(shas[2], [shas[0], shas[1]]).reachable == {shas[0]}
 
 
-@settings(max_examples=4, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.integers(0, 2**16))
 def test_benchmark_shaped_history_with_lts_branches_answers_equal_git(  # type: ignore[no-untyped-def]
     tmp_path_factory, seed
@@ -260,7 +285,7 @@ def test_benchmark_shaped_history_with_lts_branches_answers_equal_git(  # type: 
     tips = [line.split()[0] for line in git(path, "for-each-ref", "--format=%(objectname)").split()]
     for target in [*tips[:: max(1, len(tips) // 15)], *sample[:10]]:
         assert index.ancestors(target, sample).reachable == walk.ancestors(target, sample).reachable
-    for c in sample[:: 6]:
+    for c in sample[::6]:
         for patterns in (["refs/heads"], ["refs/heads", "refs/tags"]):
             assert index.refs_containing(c, patterns) == walk.refs_containing(c, patterns)
     matrix = index.ancestors_many(tips, sample[:40])
@@ -316,8 +341,11 @@ def test_abandoned_temporary_files_are_cleaned_up_fresh_ones_kept(tmp_path: Path
 
 
 @FAST
-@given(histories(), st.sampled_from(["none", "whole", "split", "stale"]),
-       st.lists(st.integers(0, 10**6), min_size=1, max_size=2))
+@given(
+    histories(),
+    st.sampled_from(["none", "whole", "split", "stale"]),
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=2),
+)
 def test_index_built_from_git_commit_graph_answers_equal_git(  # type: ignore[no-untyped-def]
     tmp_path_factory, history, graph, raw_parents
 ) -> None:
@@ -359,7 +387,9 @@ def _graph_a_b_c_and_x(path: Path) -> list[str]:
 def test_commit_graph_is_not_believed_where_replace_refs_change_parents(tmp_path: Path) -> None:
     a, b, c, x = _graph_a_b_c_and_x(tmp_path / "r")
     git(tmp_path / "r", "replace", "--graft", c, x)
-    assert IndexedReach(SourceRepo.discover(str(tmp_path / "r"))).ancestors(c, [a, x]).reachable == {x}
+    assert IndexedReach(SourceRepo.discover(str(tmp_path / "r"))).ancestors(
+        c, [a, x]
+    ).reachable == {x}
     assert_same_as_git(tmp_path / "r", [a, b, c, x])
 
 
@@ -367,7 +397,9 @@ def test_commit_graph_is_not_believed_where_grafts_change_parents(tmp_path: Path
     a, b, c, x = _graph_a_b_c_and_x(tmp_path / "r")
     (tmp_path / "r" / ".git" / "info").mkdir(exist_ok=True)
     (tmp_path / "r" / ".git" / "info" / "grafts").write_text(f"{c} {x}\n")
-    assert IndexedReach(SourceRepo.discover(str(tmp_path / "r"))).ancestors(c, [a, x]).reachable == {x}
+    assert IndexedReach(SourceRepo.discover(str(tmp_path / "r"))).ancestors(
+        c, [a, x]
+    ).reachable == {x}
 
 
 def test_a_damaged_commit_graph_is_read_around_with_rev_list(tmp_path: Path) -> None:

@@ -127,10 +127,18 @@ def _fifo(repo: Repo, bug: str) -> None:
     os.mkfifo(_graph(repo))
 
 
-@pytest.mark.parametrize("damage", [
-    _zero_the_poisons_name, *(_zero_a_random_range(seed) for seed in range(4)),
-    _zero_part_of_the_header, _truncate, _cut_the_trailer, _fifo,
-], ids=lambda d: d.__name__.strip("_"))
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _zero_the_poisons_name,
+        *(_zero_a_random_range(seed) for seed in range(4)),
+        _zero_part_of_the_header,
+        _truncate,
+        _cut_the_trailer,
+        _fifo,
+    ],
+    ids=lambda d: d.__name__.strip("_"),
+)
 def test_damaged_index_still_finds_the_poison_and_is_rebuilt(
     repo: Repo, damage: Callable[[Repo, str], None]
 ) -> None:

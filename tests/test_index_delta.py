@@ -36,8 +36,9 @@ def _load(path: Path) -> index_delta.index_file.Stored:
     return stored
 
 
-def _grow(path: Path, parents: History, more: History, shas: dict[int, str],
-          branch: str) -> tuple[History, dict[int, str]]:
+def _grow(
+    path: Path, parents: History, more: History, shas: dict[int, str], branch: str
+) -> tuple[History, dict[int, str]]:
     grown = parents + more
     shas = fast_import(path, grown, start=len(parents), marks=shas)
     git(path, "update-ref", f"refs/heads/{branch}", shas[len(grown) - 1])
@@ -45,7 +46,8 @@ def _grow(path: Path, parents: History, more: History, shas: dict[int, str],
 
 
 def test_one_new_commit_on_a_new_branch_goes_to_the_delta_the_graph_file_untouched(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "r"
     parents: History = [(), (0,), (1,), (1,), (2, 3)]
     shas = make_repo(path, parents, [4], [])
@@ -62,9 +64,14 @@ def test_one_new_commit_on_a_new_branch_goes_to_the_delta_the_graph_file_untouch
 
 
 @FAST
-@given(histories(max_commits=10),
-       st.lists(st.lists(st.lists(st.integers(0, 10**6), min_size=1, max_size=2),
-                         min_size=1, max_size=4), min_size=1, max_size=3))
+@given(
+    histories(max_commits=10),
+    st.lists(
+        st.lists(st.lists(st.integers(0, 10**6), min_size=1, max_size=2), min_size=1, max_size=4),
+        min_size=1,
+        max_size=3,
+    ),
+)
 def test_merges_and_new_branches_added_in_several_updates_answer_as_git(  # type: ignore[no-untyped-def]
     tmp_path_factory, first, rounds
 ) -> None:
@@ -109,7 +116,8 @@ def _poison_in_the_delta(repo: Repo) -> str:
 
 @pytest.mark.parametrize("damage", ["torn", "flipped"])
 def test_torn_or_damaged_delta_is_dropped_with_one_notice_and_the_poison_still_found(
-        repo: Repo, damage: str) -> None:
+    repo: Repo, damage: str
+) -> None:
     record_id = _poison_in_the_delta(repo)
     delta = Path(index_delta.delta_path(index_path(SourceRepo.discover(str(repo.path)))))
     data = delta.read_bytes()
@@ -150,7 +158,8 @@ def test_a_delta_naming_another_graph_is_ignored_even_where_it_would_lie(tmp_pat
 
 
 def test_updates_past_the_threshold_merge_the_delta_into_the_graph(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(index_delta, "MAX_COMMITS", 3)
     path = tmp_path / "r"
     parents: History = [(), (0,), (1,)]
@@ -170,7 +179,8 @@ def test_updates_past_the_threshold_merge_the_delta_into_the_graph(
 
 
 def test_many_pushes_of_one_commit_merge_after_max_blocks(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(index_delta, "MAX_BLOCKS", 2)
     path = tmp_path / "r"
     parents: History = [(), (0,)]

@@ -63,4 +63,6 @@ def test_both_ways_of_moving_chain_bounds_agree(data: st.DataObject) -> None:
     a = index_query._scatter(bound, chains, positions, highest)
     b = index_query._sorted(bound, chains, positions, highest)
     assert a[0].tolist() == sorted(b[0].tolist())
-    assert dict(zip(*map(np.ndarray.tolist, a), strict=True)) == dict(zip(*map(np.ndarray.tolist, b), strict=True))
+    assert dict(zip(*map(np.ndarray.tolist, a), strict=True)) == dict(
+        zip(*map(np.ndarray.tolist, b), strict=True)
+    )

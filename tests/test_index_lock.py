@@ -21,19 +21,29 @@ def _rev_lists(trace: Path) -> int:
 
 
 def test_an_index_built_while_waiting_for_the_lock_is_read_not_built_again(
-        repo: Repo, tmp_path: Path) -> None:
+    repo: Repo, tmp_path: Path
+) -> None:
     for i in range(30):
         repo.commit(f"c{i}")
     src = SourceRepo.discover(str(repo.path))
     path = index_path(src)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     trace = tmp_path / "trace.json"
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "GIT_TRACE2_EVENT": str(trace)}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "GIT_TRACE2_EVENT": str(trace),
+    }
     with open(path + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process is building
-        waiting = subprocess.Popen(["git", "poison", "index", "--json"], cwd=repo.path, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(
+            ["git", "poison", "index", "--json"],
+            cwd=repo.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(1.0)
         assert waiting.poll() is None  # it waits for the lock
         builder = IndexedReach(src)
@@ -46,7 +56,8 @@ def test_an_index_built_while_waiting_for_the_lock_is_read_not_built_again(
 
 
 def test_a_copy_scan_done_while_waiting_for_the_lock_is_not_done_again(
-        repo: Repo, tmp_path: Path) -> None:
+    repo: Repo, tmp_path: Path
+) -> None:
     from poison_tools.copies.patchid import PatchIdCache, cache_path
 
     for i in range(20):
@@ -57,12 +68,21 @@ def test_a_copy_scan_done_while_waiting_for_the_lock_is_not_done_again(
     path = cache_path(src)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     trace = tmp_path / "trace.json"
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "GIT_TRACE2_EVENT": str(trace)}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "GIT_TRACE2_EVENT": str(trace),
+    }
     with open(path + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process is scanning
-        waiting = subprocess.Popen(["git", "poison", "check", "HEAD", "--json"], cwd=repo.path,
-                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(
+            ["git", "poison", "check", "HEAD", "--json"],
+            cwd=repo.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(1.5)
         assert waiting.poll() is None  # it waits for the lock
         scanner = PatchIdCache(src)

@@ -20,9 +20,12 @@ from tests.test_index import FAST, assert_same_as_git, fast_import, histories, m
 
 
 @FAST
-@given(histories(max_commits=10),
-       st.lists(st.lists(st.integers(0, 10**6), min_size=1, max_size=2), min_size=1, max_size=12),
-       st.integers(1, 3), st.integers(1, 3))
+@given(
+    histories(max_commits=10),
+    st.lists(st.lists(st.integers(0, 10**6), min_size=1, max_size=2), min_size=1, max_size=12),
+    st.integers(1, 3),
+    st.integers(1, 3),
+)
 def test_commits_added_after_indexing_answer_as_git_with_short_or_long_walks(  # type: ignore[no-untyped-def]
     tmp_path_factory, first, more, batch, steps
 ) -> None:
@@ -34,8 +37,9 @@ def test_commits_added_after_indexing_answer_as_git_with_short_or_long_walks(  #
         shas = make_repo(path, parents, branches, tags)
         assert_same_as_git(path, list(shas.values()), pairs=0)
         n = len(parents)
-        grown = parents + [tuple(dict.fromkeys(r % (n + i) for r in raw))
-                           for i, raw in enumerate(more)]
+        grown = parents + [
+            tuple(dict.fromkeys(r % (n + i) for r in raw)) for i, raw in enumerate(more)
+        ]
         shas = fast_import(path, grown, start=n, marks=shas)
         git(path, "update-ref", "refs/heads/grown", shas[len(grown) - 1])
         assert_same_as_git(path, list(shas.values()), pairs=4)

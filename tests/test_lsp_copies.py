@@ -70,7 +70,9 @@ def _by_record(diags: list[types.Diagnostic]) -> dict[Any, types.Diagnostic]:
 
 
 async def test_cure_cherry_picked_onto_lts_is_provisional_at_once_and_dropped_when_the_scan_ends(
-        client: LanguageClient, tmp_path: Path):  # noqa: F811
+    client: LanguageClient,  # noqa: F811
+    tmp_path: Path,
+):
     h = PickedCure(tmp_path)
     lock = HeldLock(h.lock_path)
     try:
@@ -89,8 +91,9 @@ async def test_cure_cherry_picked_onto_lts_is_provisional_at_once_and_dropped_wh
         status = await until(lambda: client.statuses)  # type: ignore[attr-defined]
         assert status[-1].copies == "pending"
         # Requests during the scan answer from what is known, without waiting for it.
-        hover = await client.text_document_hover_async(types.HoverParams(
-            types.TextDocumentIdentifier(uri), types.Position(4, 0)))
+        hover = await client.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(4, 0))
+        )
         assert hover is not None and isinstance(hover.contents, types.MarkupContent)
         assert "Provisional" in hover.contents.value and h.record in hover.contents.value
         assert h.lock_path.exists() and lock.fd >= 0  # the scan is still held up
@@ -100,35 +103,54 @@ async def test_cure_cherry_picked_onto_lts_is_provisional_at_once_and_dropped_wh
     [refined] = await diagnostics(client, uri, 1, timeout=60)
     assert refined.code == h.leak and (refined.range.start.line, refined.range.end.line) == (8, 8)
     assert refined.data["provisional"] is False
-    status = await until(lambda: [s for s in client.statuses  # type: ignore[attr-defined]
-                                  if s.copies == "known"])
+    status = await until(
+        lambda: [
+            s
+            for s in client.statuses  # type: ignore[attr-defined]
+            if s.copies == "known"
+        ]
+    )
     assert (status[-1].uncured, status[-1].undecided) == (1, 0)
 
 
 async def test_first_copy_scan_shows_its_total_as_work_done_progress(
-        client: LanguageClient, tmp_path: Path):  # noqa: F811
+    client: LanguageClient,  # noqa: F811
+    tmp_path: Path,
+):
     lts = Lts(tmp_path)
     commits = int(lts.repo.git("rev-list", "--count", "--all").strip())
     uri = open_doc(client, lts.app)
     await diagnostics(client, uri, 1)
 
     def reports() -> list[str]:
-        return [r.message or "" for rs in client.progress_reports.values() for r in rs
-                if isinstance(r, types.WorkDoneProgressReport)]
+        return [
+            r.message or ""
+            for rs in client.progress_reports.values()
+            for r in rs
+            if isinstance(r, types.WorkDoneProgressReport)
+        ]
+
     messages = await until(lambda: [m for m in reports() if m.startswith("reading changed files")])
     # The terminal's words: the label, the share done and the total.
-    totals = {int(m.group(2)) for m in (re.match(r"reading changed files: \d+% \((\d+)/(\d+)\)", t)
-                                        for t in messages) if m}
+    totals = {
+        int(m.group(2))
+        for m in (re.match(r"reading changed files: \d+% \((\d+)/(\d+)\)", t) for t in messages)
+        if m
+    }
     assert totals == {commits}, messages
 
 
 async def test_pick_whose_changes_git_cannot_read_leaves_the_poisoned_lines_undecided_as_the_cli_does(
-        client: LanguageClient, tmp_path: Path):  # noqa: F811
+    client: LanguageClient,  # noqa: F811
+    tmp_path: Path,
+):
     repo = Repo(tmp_path / "svc")
     repo.commit("base", {"app.py": TEN_LINES, "guard.py": "g = 0\n" + TEN_LINES})
     poison = repo.commit("poison: lines 3-5", {"app.py": with_lines(BAD)})
     repo.branch("lts")
-    cure = repo.commit("cure: guard", {"app.py": with_lines({**BAD, **GUARD}), "guard.py": "g = 1\n" + TEN_LINES})
+    cure = repo.commit(
+        "cure: guard", {"app.py": with_lines({**BAD, **GUARD}), "guard.py": "g = 1\n" + TEN_LINES}
+    )
     record = repo.add_poison(poison, "hangs on io error")
     repo.add_cure(record, cure)
     repo.checkout("lts")
@@ -147,6 +169,11 @@ async def test_pick_whose_changes_git_cannot_read_leaves_the_poisoned_lines_unde
     assert diag.data["undecided"] is True and diag.data["provisional"] is False
     assert "cannot tell whether it is cured on this branch" in diag.message
     assert "git cannot read the changes of" in diag.message and "not cured" not in diag.message
-    status = await until(lambda: [s for s in client.statuses  # type: ignore[attr-defined]
-                                  if s.copies == "known"])
+    status = await until(
+        lambda: [
+            s
+            for s in client.statuses  # type: ignore[attr-defined]
+            if s.copies == "known"
+        ]
+    )
     assert (status[-1].uncured, status[-1].undecided) == (0, 1)

@@ -16,18 +16,27 @@ from tests.test_lsp import Lts
 INIT = Path(__file__).parent / "nvim" / "init.lua"
 
 
-
 def test_neovim_shows_the_poison_on_lts_and_its_quick_fix_cherry_picks_the_cure(tmp_path: Path):
     # Not a skip: without the editor this test proves nothing, and scripts/test.sh installs it.
     assert shutil.which("nvim"), "neovim is not installed: run scripts/test.sh (it installs it)"
     lts = Lts(tmp_path)
     out = tmp_path / "nvim-result.json"
-    env = {**os.environ, "GP_OUT": str(out), "GP_FILE": str(lts.app),
-           "GP_ROOT": str(lts.repo.path), "GP_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "GP_OUT": str(out),
+        "GP_FILE": str(lts.app),
+        "GP_ROOT": str(lts.repo.path),
+        "GP_PYTHON": sys.executable,
+    }
     proc = subprocess.run(
         ["nvim", "--headless", "--noplugin", "-n", "-i", "NONE", "-u", str(INIT)],
-        cwd=lts.repo.path, env=env, capture_output=True, text=True, timeout=180,
-        stdin=subprocess.DEVNULL)
+        cwd=lts.repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.exists(), f"nvim wrote nothing (rc {proc.returncode}): {proc.stderr[-2000:]}"
     seen = json.loads(out.read_text())
     assert "error" not in seen, seen

@@ -15,16 +15,21 @@ from poison_tools.records.record import Record
 POISON, CURE = "a" * 40, "b" * 40
 
 
-def run_of(record: Record, cures: tuple[CureElsewhere, ...] = (), start: int = 1, end: int = 2
-           ) -> PoisonedRun:
+def run_of(
+    record: Record, cures: tuple[CureElsewhere, ...] = (), start: int = 1, end: int = 2
+) -> PoisonedRun:
     finding = Finding(record, POISONED, [Evidence(POISON, POISON)], [], [], list(cures))
     return PoisonedRun(start, end, POISON, finding, Evidence(POISON, POISON))
 
 
 def test_hostile_record_text_cannot_format_link_or_load_images_in_the_hover():
-    record = Record(id="k3v7x2m9d0", poisons=(POISON,),
-                    comment="![t](http://evil.example/t.png) **bold**\n```\n[click](command:x)",
-                    bug="https://bugs.example/1)](http://evil", editor="a <a@b>")
+    record = Record(
+        id="k3v7x2m9d0",
+        poisons=(POISON,),
+        comment="![t](http://evil.example/t.png) **bold**\n```\n[click](command:x)",
+        bug="https://bugs.example/1)](http://evil",
+        editor="a <a@b>",
+    )
     text = lsp_utils.hover_markdown([run_of(record)])
     # Inside code fences text is literal; everything outside must be escaped.
     outside = re.sub(r"(?ms)^(`{3,})text\n.*?^\1$", "", text)
@@ -36,9 +41,16 @@ def test_hostile_record_text_cannot_format_link_or_load_images_in_the_hover():
 
 
 def test_bug_url_becomes_a_link_and_cures_name_their_branches():
-    record = Record(id="k3v7x2m9d0", poisons=(POISON,), cures=(CURE,), comment="hangs",
-                    bug="https://bugs.example/1234", severity="high", editor="A <a@b>",
-                    created="2026-01-02T03:04:05Z")
+    record = Record(
+        id="k3v7x2m9d0",
+        poisons=(POISON,),
+        cures=(CURE,),
+        comment="hangs",
+        bug="https://bugs.example/1234",
+        severity="high",
+        editor="A <a@b>",
+        created="2026-01-02T03:04:05Z",
+    )
     cure = CureElsewhere(CURE, ("refs/remotes/origin/master", "refs/heads/master"))
     run = run_of(record, (cure,))
     text = lsp_utils.hover_markdown([run])
@@ -76,9 +88,14 @@ def test_a_cure_reverted_here_is_named_in_the_warning_and_the_hover():
 
 def test_control_and_bidi_characters_of_a_record_reach_neither_warning_nor_hover():
     raw = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-    record = Record(id="k3v7x2m9d0", poisons=(POISON,), cures=(CURE,),
-                    comment="hangs\x1b]0;t\x07 \u202eevil\nmore\x1b[2J\ttab",
-                    bug="https://bugs.example/1\u202e", editor="M\x1b[8m <m@x>")
+    record = Record(
+        id="k3v7x2m9d0",
+        poisons=(POISON,),
+        cures=(CURE,),
+        comment="hangs\x1b]0;t\x07 \u202eevil\nmore\x1b[2J\ttab",
+        bug="https://bugs.example/1\u202e",
+        editor="M\x1b[8m <m@x>",
+    )
     run = run_of(record, (CureElsewhere(CURE, ("refs/heads/master",)),))
     diag = lsp_utils.diagnostic(run, ["l0\n", "l1\n", "l2\n"])
     assert not raw.search(diag.message) and "hangs\\x1b]0;t\\x07 \\u202eevil" in diag.message

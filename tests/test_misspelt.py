@@ -47,7 +47,8 @@ def test_a_misspelt_project_is_told_the_nearest_name(two_projects: Repo) -> None
     assert warning(two_projects) == (
         'poison.project "payments/apj" has no records, but the poisons repository has '
         'records of 2 other projects: did you mean "payments/api"? '
-        "(git config poison.project payments/api)")
+        "(git config poison.project payments/api)"
+    )
 
 
 def test_the_nearest_name_is_found_whatever_the_case(repo: Repo) -> None:
@@ -55,7 +56,8 @@ def test_the_nearest_name_is_found_whatever_the_case(repo: Repo) -> None:
     repo.git("config", "poison.project", "payments/apj")
     said = warning(repo)
     assert said is not None and said.endswith(
-        'did you mean "PAYMENTS/API"? (git config poison.project PAYMENTS/API)')
+        'did you mean "PAYMENTS/API"? (git config poison.project PAYMENTS/API)'
+    )
 
 
 def test_no_near_name_lists_the_projects_there_are(two_projects: Repo) -> None:
@@ -63,7 +65,8 @@ def test_no_near_name_lists_the_projects_there_are(two_projects: Repo) -> None:
     assert warning(two_projects) == (
         'poison.project "billing" has no records, but the poisons repository has records of '
         "2 other projects (payments/api, search/indexer); set the right one with "
-        "`git config poison.project NAME`")
+        "`git config poison.project NAME`"
+    )
 
 
 def test_a_long_list_is_cut_after_five(repo: Repo) -> None:
@@ -71,8 +74,10 @@ def test_a_long_list_is_cut_after_five(repo: Repo) -> None:
     repo.git("config", "poison.project", "billing")
     said = warning(repo)
     assert said is not None
-    assert "records of 6 other projects (team0/svc, team1/svc, team2/svc, team3/svc, " \
-           "team4/svc, ...)" in said
+    assert (
+        "records of 6 other projects (team0/svc, team1/svc, team2/svc, team3/svc, "
+        "team4/svc, ...)" in said
+    )
 
 
 def test_one_other_project_is_one_project(repo: Repo) -> None:
@@ -88,7 +93,8 @@ def test_a_name_from_the_origin_url_says_so(repo: Repo) -> None:
     said = warning(repo)
     assert said is not None and said.startswith(
         'poison.project "git.example.com/payments/apj" (named after remote.origin.url) has no '
-        "records")
+        "records"
+    )
     assert 'did you mean "git.example.com/payments/api"?' in said
 
 
@@ -112,7 +118,8 @@ def test_the_first_record_under_a_misspelt_name_is_warned_about(two_projects: Re
     said = first_record_warning(store_of(two_projects))
     assert said is not None and said.startswith(
         'poison.project "payments/apj" had no records before this one, but the poisons '
-        "repository has records of 2 other projects: did you mean \"payments/api\"?")
+        'repository has records of 2 other projects: did you mean "payments/api"?'
+    )
 
 
 # -- a shared poisons repository ----------------------------------------------------

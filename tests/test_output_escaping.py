@@ -24,18 +24,33 @@ def hostile(tmp_path: Path) -> Service:
     """The service of test_hook, and a teammate's record whose every text field is hostile."""
     svc = make_service(tmp_path)
     record = {
-        "schema": 1, "id": "evil000001", "poisons": [svc.poison], "cures": [svc.cure],
-        "comment": COMMENT, "bug": "BUG-1\x1b[8m", "severity": "high",
-        "editor": "Mallory \x1b[2J<m@x>", "created": "2026-01-01T00:00:00Z\x1b[2J",
-        "updated": "2026-01-01T00:00:00Z", "withdrawn": None,
+        "schema": 1,
+        "id": "evil000001",
+        "poisons": [svc.poison],
+        "cures": [svc.cure],
+        "comment": COMMENT,
+        "bug": "BUG-1\x1b[8m",
+        "severity": "high",
+        "editor": "Mallory \x1b[2J<m@x>",
+        "created": "2026-01-01T00:00:00Z\x1b[2J",
+        "updated": "2026-01-01T00:00:00Z",
+        "withdrawn": None,
     }
-    withdrawn = {**record, "id": "evil000002", "comment": "withdrawn one",
-                 "withdrawn": {"reason": "dup\x1b[2J\u202e", "by": "M\x1b]0;x\x07", "at": "now"}}
-    plant(svc.poisons, project(svc.repo), {
-        b"records/evil000001.json": json.dumps(record).encode(),
-        b"records/evil000002.json": json.dumps(withdrawn).encode(),
-        b"records/bad\x1b[2J.json": b"{",
-    })
+    withdrawn = {
+        **record,
+        "id": "evil000002",
+        "comment": "withdrawn one",
+        "withdrawn": {"reason": "dup\x1b[2J\u202e", "by": "M\x1b]0;x\x07", "at": "now"},
+    }
+    plant(
+        svc.poisons,
+        project(svc.repo),
+        {
+            b"records/evil000001.json": json.dumps(record).encode(),
+            b"records/evil000002.json": json.dumps(withdrawn).encode(),
+            b"records/bad\x1b[2J.json": b"{",
+        },
+    )
     svc.repo.checkout("lts/2.1")
     return svc
 
@@ -96,8 +111,13 @@ def test_json_output_keeps_the_exact_text(hostile: Service) -> None:
     assert [p["path"] for p in listed["problems"]] == ["records/bad\x1b[2J.json"]
     # And the text on stdout holds no character a terminal acts on: json.dumps escapes
     # C0 itself, but not DEL, C1 (\x9b is a CSI) or bidi controls.
-    for args in (["list", "--all", "--json"], ["check", "--json"], ["show", "evil000001", "--json"],
-                 ["scope", "evil000001", "--json"], ["backports", "--json"]):
+    for args in (
+        ["list", "--all", "--json"],
+        ["check", "--json"],
+        ["show", "evil000001", "--json"],
+        ["scope", "evil000001", "--json"],
+        ["backports", "--json"],
+    ):
         raw = hostile.repo.poison(*args).out
         assert not RAW.search(raw), (args, RAW.search(raw))
         assert "\\u001b]0;pwned\\u0007title\\u001b[2J \\u202eevil\\u009b2J" in raw, args
@@ -113,4 +133,3 @@ def test_pre_push_hook_escapes_record_text(hostile: Service) -> None:
     assert "lacks the cure" in hook
     assert not RAW.search(r.err), repr(RAW.search(r.err))
     assert "\\x1b]0;pwned\\x07title" in r.err
-

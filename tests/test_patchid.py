@@ -56,7 +56,9 @@ def test_deleted_branch_tips_do_not_break_the_next_scan(repo: Repo) -> None:
     assert PatchIdCache(src).update() == 1
 
 
-def test_unwritable_cache_place_falls_back_to_memory(repo: Repo, tmp_path: os.PathLike[str]) -> None:
+def test_unwritable_cache_place_falls_back_to_memory(
+    repo: Repo, tmp_path: os.PathLike[str]
+) -> None:
     blocker = os.path.join(str(tmp_path), "a-file")
     open(blocker, "w").close()  # root ignores chmod; a file where a directory must go stops anyone
     src = SourceRepo.discover(str(repo.path))
@@ -86,9 +88,11 @@ def test_cache_from_an_older_version_is_set_aside_and_rebuilt_on_disk(repo: Repo
     path = cache_path(src)
     os.makedirs(os.path.dirname(path))
     old = sqlite3.connect(path)
-    old.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-                      "INSERT INTO meta VALUES ('schema', '1');"
-                      "CREATE TABLE commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT);")
+    old.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+        "INSERT INTO meta VALUES ('schema', '1');"
+        "CREATE TABLE commits (sha TEXT PRIMARY KEY, patch_id TEXT, change_id TEXT);"
+    )
     old.close()
     assert PatchIdCache(src).update() == 1
     assert os.path.isfile(path + ".old")
@@ -107,7 +111,8 @@ def _logs_run(trace: str) -> int:
 
 
 def test_tags_on_old_commits_and_deleted_branches_need_no_walk_with_the_index(
-        repo: Repo, tmp_path: os.PathLike[str], monkeypatch: object) -> None:
+    repo: Repo, tmp_path: os.PathLike[str], monkeypatch: object
+) -> None:
     import pytest
 
     from poison_tools.reach.engine import reachability
@@ -136,12 +141,16 @@ def test_tags_on_old_commits_and_deleted_branches_need_no_walk_with_the_index(
 
 
 def _rows(cache: PatchIdCache) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    return (sorted(cache.db.execute("SELECT * FROM commits")),
-            sorted(cache.db.execute("SELECT * FROM copies")))
+    return (
+        sorted(cache.db.execute("SELECT * FROM commits")),
+        sorted(cache.db.execute("SELECT * FROM copies")),
+    )
 
 
 def test_a_scan_staged_in_small_batches_stores_what_one_batch_does(
-    repo: Repo, tmp_path: os.PathLike[str], monkeypatch  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: os.PathLike[str],
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     # 30 commits with changes, Change-Ids and a cherry-pick line, one with an empty
     # message: scanned with batches of 4 rows, then of the default size.
@@ -199,7 +208,9 @@ def test_reverts_are_recorded_with_the_full_sha_of_what_they_undo(repo: Repo) ->
 
 
 def test_a_first_scan_read_in_two_halves_stores_what_one_walk_does_even_past_a_lost_tree(
-    repo: Repo, tmp_path: os.PathLike[str], monkeypatch  # type: ignore[no-untyped-def]
+    repo: Repo,
+    tmp_path: os.PathLike[str],
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     # 40 commits, one of them merged in from a side branch; the root tree of commit 25
     # is gone, so neither it nor its child can be diffed. Read in two `git log` runs

@@ -90,7 +90,9 @@ def test_tags_from_git_keep_their_full_ref_and_an_annotated_one_its_tag_object(
     pushing.git("tag", "-a", "-m", "release 2.0", "v2.0")
     refs = parse_pre_push(_stdin_of(pushing, "v1.0", "v2.0"))
     assert [(r.local_ref, r.remote_ref) for r in refs] == [
-        ("refs/tags/v1.0", "refs/tags/v1.0"), ("refs/tags/v2.0", "refs/tags/v2.0")]
+        ("refs/tags/v1.0", "refs/tags/v1.0"),
+        ("refs/tags/v2.0", "refs/tags/v2.0"),
+    ]
     # The lightweight tag names the commit; the annotated one names the tag object, which
     # the hook resolves to its commit (a push's tip is not always a commit).
     assert refs[0].local_sha == pushing.rev("HEAD~1")
@@ -113,21 +115,26 @@ def test_odd_but_valid_input_blank_lines_crlf_no_final_newline_sha256() -> None:
         f"\n   \nrefs/heads/a {A} refs/heads/a {B}\r\n\t\n"
         f"my source  {long_a}   refs/heads/b {long_b}"
     )
-    assert refs == [PushedRef("refs/heads/a", A, "refs/heads/a", B),
-                    PushedRef("my source", long_a, "refs/heads/b", long_b)]
+    assert refs == [
+        PushedRef("refs/heads/a", A, "refs/heads/a", B),
+        PushedRef("my source", long_a, "refs/heads/b", long_b),
+    ]
     assert parse_pre_push("") == [] and parse_pre_push("\n\n") == []
     assert describe_refs([]) == "nothing"
 
 
-@pytest.mark.parametrize("line", [
-    "garbage",
-    f"refs/heads/a {A} refs/heads/a",  # three fields
-    f"{A} refs/heads/a {B}",  # no local ref
-    f"refs/heads/a {A.upper()} refs/heads/a {B}",  # git writes lowercase hex only
-    f"refs/heads/a {A[:39]} refs/heads/a {B}",  # one digit short
-    f"refs/heads/a {A} refs/heads/a {B} extra",  # the remote sha is not last
-    f"refs/heads/a {A} refs/heads/a {'g' * 40}",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "garbage",
+        f"refs/heads/a {A} refs/heads/a",  # three fields
+        f"{A} refs/heads/a {B}",  # no local ref
+        f"refs/heads/a {A.upper()} refs/heads/a {B}",  # git writes lowercase hex only
+        f"refs/heads/a {A[:39]} refs/heads/a {B}",  # one digit short
+        f"refs/heads/a {A} refs/heads/a {B} extra",  # the remote sha is not last
+        f"refs/heads/a {A} refs/heads/a {'g' * 40}",
+    ],
+)
 def test_odd_input_names_its_line_number_and_never_passes(line: str) -> None:
     with pytest.raises(FatalError, match="pre-push input line 3 is not") as e:
         parse_pre_push(f"refs/heads/ok {A} refs/heads/ok {B}\n\n{line}\n")

@@ -18,7 +18,9 @@ from tests.gitrepo import Repo
 NO_INDEX = {"GIT_POISON_INDEX": "0"}
 
 
-def verdict(repo: Repo, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, object]]:
+def verdict(
+    repo: Repo, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, object]]:
     r = repo.poison("--no-fetch", "check", *args, "--json", env=env)
     assert r.rc in (0, 1, 2), r.err
     return r.rc, json.loads(r.out)

@@ -153,5 +153,9 @@ def test_the_writer_asks_the_reader_before_writing() -> None:
     assert isinstance(rec, Record) and write_problem(rec) is None
     assert "longer than 4096" in str(write_problem(replace(rec, comment="c" * 4097)))
     assert "longer than 256" in str(write_problem(replace(rec, editor="e" * 257)))
-    assert "more than 256" in str(write_problem(replace(rec, cures=tuple(f"{i:040x}" for i in range(257)))))
-    assert "field 'comment' is not valid UTF-8" in str(write_problem(replace(rec, comment="caf\udce9")))
+    assert "more than 256" in str(
+        write_problem(replace(rec, cures=tuple(f"{i:040x}" for i in range(257))))
+    )
+    assert "field 'comment' is not valid UTF-8" in str(
+        write_problem(replace(rec, comment="caf\udce9"))
+    )

@@ -36,8 +36,11 @@ def test_lists_every_ref_with_aliases_marked(cloned: Repo) -> None:
     assert refs["refs/remotes/origin/lts"].object == cloned.rev("origin/lts")
     assert refs["refs/remotes/origin/HEAD"].symref == "refs/remotes/origin/master"
     assert refs["refs/tags/v1"].object == cloned.git("rev-parse", "refs/tags/v1")  # the tag object
-    assert [r.name for r in listing.under(["refs/tags"])] == ["refs/tags/blobtag", "refs/tags/light",
-                                                                "refs/tags/v1"]
+    assert [r.name for r in listing.under(["refs/tags"])] == [
+        "refs/tags/blobtag",
+        "refs/tags/light",
+        "refs/tags/v1",
+    ]
 
 
 def test_head_on_a_branch_detached_and_unborn(cloned: Repo, tmp_path: Path) -> None:
@@ -76,4 +79,3 @@ def test_an_index_update_reads_the_refs_again(cloned: Repo) -> None:
     git(cloned.path, "branch", "new", new)
     reach.update()
     assert dict(reach.ref_commits(["refs/heads"]))["refs/heads/new"] == new
-

@@ -35,20 +35,34 @@ def test_a_poison_without_severity_blocks_any_threshold(repo: Repo) -> None:
     unrated = repo.add_poison(repo.commit("bug nobody rated"), "unrated")
     r = repo.poison("check", "--fail-on", "critical", "--json")
     assert r.rc == 1, r.out
-    assert json.loads(r.out)["fail_on"] == {"threshold": "critical", "blocking": [unrated],
-                                           "below_threshold": [], "exit_code": 1}
+    assert json.loads(r.out)["fail_on"] == {
+        "threshold": "critical",
+        "blocking": [unrated],
+        "below_threshold": [],
+        "exit_code": 1,
+    }
 
 
 def test_check_json_says_which_project_tool_and_shape(repo: Repo) -> None:
     from poison_tools import __version__
 
     low, high = _release_with_a_low_and_a_high_poison(repo)
-    data = json.loads(repo.poison("check", "v2", "--since", "v1", "--fail-on", "high", "--json").out)
+    data = json.loads(
+        repo.poison("check", "v2", "--since", "v1", "--fail-on", "high", "--json").out
+    )
     project = json.loads(repo.poison("list", "--json").out)["project"]
     assert (data["project"], data["record_count"]) == (project, 2)
-    assert (data["tool"], data["tool_version"], data["shape_version"]) == ("git-poison", __version__, 1)
-    assert data["fail_on"] == {"threshold": "high", "blocking": [high], "below_threshold": [low],
-                               "exit_code": 1}
+    assert (data["tool"], data["tool_version"], data["shape_version"]) == (
+        "git-poison",
+        __version__,
+        1,
+    )
+    assert data["fail_on"] == {
+        "threshold": "high",
+        "blocking": [high],
+        "below_threshold": [low],
+        "exit_code": 1,
+    }
     assert data["verdict"] == "poisoned" and {f["id"] for f in data["introduced"]} == {low, high}
     plain = json.loads(repo.poison("check", "--json").out)
     assert "fail_on" not in plain and plain["record_count"] == 2
@@ -69,9 +83,14 @@ def test_backports_defaults_to_the_release_branches(history: History, tmp_path: 
     r = repo.poison("backports", "--json")
     assert r.rc == 1, r.err
     listed = {b["ref"]: [m["id"] for m in b["missing"]] for b in json.loads(r.out)["branches"]}
-    assert listed == {"refs/heads/lts/0.9": [], "refs/heads/lts/1.0": [], "refs/heads/lts/2.0": [],
-                      "refs/heads/lts/3.0": [history.id], "refs/heads/release/4.0": [history.id],
-                      "refs/heads/4.1": [history.id]}
+    assert listed == {
+        "refs/heads/lts/0.9": [],
+        "refs/heads/lts/1.0": [],
+        "refs/heads/lts/2.0": [],
+        "refs/heads/lts/3.0": [history.id],
+        "refs/heads/release/4.0": [history.id],
+        "refs/heads/4.1": [history.id],
+    }
     # The team names its own release branches; --branches still wins over both.
     repo.git("config", "--add", "poison.releaseBranches", "feature/*")
     own = json.loads(repo.poison("backports", "--json").out)
@@ -92,7 +111,9 @@ def test_remote_tracking_release_branches_match_without_the_remote_name(tmp_path
     clone = Repo.clone(history.repo.path, tmp_path / "clone")
     records = history.repo.path / ".git" / "poison"
     clone.git("config", "poison.remote", str(records))
-    clone.git("config", "poison.project", json.loads(history.repo.poison("list", "--json").out)["project"])
+    clone.git(
+        "config", "poison.project", json.loads(history.repo.poison("list", "--json").out)["project"]
+    )
     r = clone.poison("backports", "--json")
     assert r.rc == 1, r.err
     refs = [b["ref"] for b in json.loads(r.out)["branches"]]

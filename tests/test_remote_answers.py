@@ -18,9 +18,20 @@ from tests.gitrepo import Repo, bare, git
 def push(repo: Repo, remote: Path | str, commit: str) -> tuple[str, str]:
     """`git push --porcelain` as the store runs it (poison_tools.records.store._push):
     must fail, and give what git printed."""
-    proc = subprocess.run(["git", "push", "--porcelain", "--quiet", "--end-of-options",
-                           str(remote), f"{commit}:refs/heads/proj"],
-                          cwd=repo.path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            "git",
+            "push",
+            "--porcelain",
+            "--quiet",
+            "--end-of-options",
+            str(remote),
+            f"{commit}:refs/heads/proj",
+        ],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0, proc.stdout
     return proc.stdout, proc.stderr
 
@@ -81,8 +92,9 @@ def test_a_hook_that_talks_of_races_is_still_final(writers: tuple[Repo, Repo, Pa
     out, err = push(first, remote, first.commit("refused"))
     outcome = push_outcome(out, err)
     assert isinstance(outcome, PushRefused)
-    assert outcome.reason == ("pre-receive hook declined: "
-                              "non-fast-forward: fetch first, cannot lock ref")
+    assert outcome.reason == (
+        "pre-receive hook declined: non-fast-forward: fetch first, cannot lock ref"
+    )
 
 
 def test_what_a_hostile_remote_says_is_shown_escaped(writers: tuple[Repo, Repo, Path]) -> None:
@@ -115,21 +127,39 @@ def test_a_remote_that_is_not_there_is_final_with_gits_fatal_line(
         ("!\tc:refs/heads/p\t[rejected] (fetch first)\n", "", "retry"),
         ("!\tc:refs/heads/p\t[rejected] (non-fast-forward)\n", "", "retry"),
         ("!\tc:refs/heads/p\t[rejected] (stale info)\n", "", "retry"),
-        ("!\tc:refs/heads/p\t[remote rejected] (cannot lock ref 'refs/heads/p': is at x)\n", "", "retry"),
+        (
+            "!\tc:refs/heads/p\t[remote rejected] (cannot lock ref 'refs/heads/p': is at x)\n",
+            "",
+            "retry",
+        ),
         ("!\tc:refs/heads/p\t[remote rejected] (failed to update ref)\n", "", "retry"),
         ("!\tc:refs/heads/p\t[remote rejected] (incorrect old value provided)\n", "", "retry"),
         # The remote's own words decide nothing: only git's status of the ref does.
-        ("!\tc:refs/heads/p\t[remote rejected] (pre-receive hook declined)\n",
-         "remote: non-fast-forward pushes are not allowed here\n",
-         "pre-receive hook declined: non-fast-forward pushes are not allowed here"),
-        ("!\tc:refs/heads/p\t[remote rejected] (hook declined)\n",
-         "remote: \x1b]0;owned\x07no\n", "hook declined: \\x1b]0;owned\\x07no"),
-        ("!\tc:refs/heads/p\t[remote rejected] (unpacker error)\n",
-         "error: remote unpack failed: unable to create temporary object directory\n",
-         "unpacker error: remote unpack failed: unable to create temporary object directory"),
-        ("!\tc:refs/heads/p\t[remote rejected] (shallow update not allowed)\n",
-         "remote: \nremote:   \n", "shallow update not allowed"),
-        ("", "fatal: Authentication failed for 'https://x/'\n", "Authentication failed for 'https://x/'"),
+        (
+            "!\tc:refs/heads/p\t[remote rejected] (pre-receive hook declined)\n",
+            "remote: non-fast-forward pushes are not allowed here\n",
+            "pre-receive hook declined: non-fast-forward pushes are not allowed here",
+        ),
+        (
+            "!\tc:refs/heads/p\t[remote rejected] (hook declined)\n",
+            "remote: \x1b]0;owned\x07no\n",
+            "hook declined: \\x1b]0;owned\\x07no",
+        ),
+        (
+            "!\tc:refs/heads/p\t[remote rejected] (unpacker error)\n",
+            "error: remote unpack failed: unable to create temporary object directory\n",
+            "unpacker error: remote unpack failed: unable to create temporary object directory",
+        ),
+        (
+            "!\tc:refs/heads/p\t[remote rejected] (shallow update not allowed)\n",
+            "remote: \nremote:   \n",
+            "shallow update not allowed",
+        ),
+        (
+            "",
+            "fatal: Authentication failed for 'https://x/'\n",
+            "Authentication failed for 'https://x/'",
+        ),
         ("", "", "push failed"),
     ],
 )
@@ -142,8 +172,10 @@ def test_what_a_failed_push_means(out: str, err: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("stderr", "reason"),
     [
-        ("warning: redirecting\nfatal: unable to access 'x': timeout\nfatal: second\n",
-         "unable to access 'x': timeout"),
+        (
+            "warning: redirecting\nfatal: unable to access 'x': timeout\nfatal: second\n",
+            "unable to access 'x': timeout",
+        ),
         ("  error: something went wrong  \n\n", "error: something went wrong"),
         ("first line\nlast line\n", "last line"),
         ("\n  \n", "fetch failed"),
@@ -158,7 +190,9 @@ def test_a_refusal_says_which_records_stay_local_and_how_to_share_them() -> None
     refused = PushRefused("pre-receive hook declined: read-only")
     kept = refused.kept(["k3v7x2m9d0", "a1b2c3d4e5"])
     assert isinstance(kept, FatalError)
-    assert str(kept) == ("the poisons remote refused the push (pre-receive hook declined: "
-                         "read-only); kept locally: k3v7x2m9d0, a1b2c3d4e5; `git poison sync` "
-                         "shares them once the remote accepts them")
+    assert str(kept) == (
+        "the poisons remote refused the push (pre-receive hook declined: "
+        "read-only); kept locally: k3v7x2m9d0, a1b2c3d4e5; `git poison sync` "
+        "shares them once the remote accepts them"
+    )
     assert "the records made here stay local" in str(refused.kept([]))

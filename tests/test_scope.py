@@ -22,11 +22,15 @@ class History:
         self.repo = repo
         repo.commit("lib", {"lib.c": LIB})
         repo.branch("lts/0.9")
-        self.poison = repo.commit("faster parser", {"lib.c": LIB.replace("line 5\n", "line 5 BUG\n")})
+        self.poison = repo.commit(
+            "faster parser", {"lib.c": LIB.replace("line 5\n", "line 5 BUG\n")}
+        )
         for b in ("lts/1.0", "lts/2.0", "lts/3.0"):
             repo.branch(b)
         repo.commit("master work", {"new.c": "new\n"})
-        self.cure = repo.commit("fix parser overflow", {"lib.c": LIB.replace("line 5\n", "line 5 ok\n")})
+        self.cure = repo.commit(
+            "fix parser overflow", {"lib.c": LIB.replace("line 5\n", "line 5 ok\n")}
+        )
         repo.checkout("lts/1.0")
         repo.git("tag", "v1.0.0")
         repo.git("cherry-pick", "-x", self.cure)
@@ -70,8 +74,12 @@ def _cells(data: dict, key: str = "refs") -> dict[str, dict]:  # type: ignore[ty
     return {c[name]: c for c in rec[key]}
 
 
-def test_scope_json_shows_affected_cured_by_pick_and_by_hand_and_clean(history: History, tmp_path: Path) -> None:
-    r = history.repo.poison("scope", "--tags", "--deployments", str(history.inventory(tmp_path)), "--json")
+def test_scope_json_shows_affected_cured_by_pick_and_by_hand_and_clean(
+    history: History, tmp_path: Path
+) -> None:
+    r = history.repo.poison(
+        "scope", "--tags", "--deployments", str(history.inventory(tmp_path)), "--json"
+    )
     assert r.rc == 1, r.err  # something is affected
     data = json.loads(r.out)
     rec = data["records"][0]
@@ -92,7 +100,8 @@ def test_scope_json_shows_affected_cured_by_pick_and_by_hand_and_clean(history: 
     }
     assert refs["refs/heads/lts/1.0"]["cure_evidence"][0]["via"] == "cherry-pick trailer"
     assert refs["refs/heads/lts/2.0"]["cure_evidence"] == [
-        {"commit": history.hand, "recorded": history.cure, "via": "patch-id"}]
+        {"commit": history.hand, "recorded": history.cure, "via": "patch-id"}
+    ]
     assert refs["refs/heads/master"]["cure_evidence"][0]["via"] == "ancestry"
     (missing,) = refs["refs/heads/lts/3.0"]["missing_cures"]
     assert missing["cherry_pick"] == f"git cherry-pick -x {history.cure}"
@@ -103,9 +112,17 @@ def test_scope_json_shows_affected_cured_by_pick_and_by_hand_and_clean(history: 
     # A clean cell is its name and status; its kind and commit are in `targets`, once.
     assert refs["refs/heads/lts/0.9"] == {"ref": "refs/heads/lts/0.9", "status": "clean"}
     listed = {t.get("ref") or t["name"]: t for t in data["targets"]}
-    assert listed["refs/heads/lts/0.9"] == {"ref": "refs/heads/lts/0.9", "kind": "branch",
-                                            "commit": history.repo.rev("lts/0.9")}
-    assert listed["legacy"] == {"name": "legacy", "revision": "v9.9.9", "kind": "deployment", "commit": None}
+    assert listed["refs/heads/lts/0.9"] == {
+        "ref": "refs/heads/lts/0.9",
+        "kind": "branch",
+        "commit": history.repo.rev("lts/0.9"),
+    }
+    assert listed["legacy"] == {
+        "name": "legacy",
+        "revision": "v9.9.9",
+        "kind": "deployment",
+        "commit": None,
+    }
     assert data["version"] == 2
     deployed = _cells(data, "deployments")
     assert {n: c["status"] for n, c in deployed.items()} == {
@@ -120,8 +137,13 @@ def test_scope_json_shows_affected_cured_by_pick_and_by_hand_and_clean(history: 
 def test_scope_text_names_the_evidence_and_the_cherry_pick_line(history: History) -> None:
     r = history.repo.poison("scope", history.id[:5], "--branches", "lts/*")
     assert r.rc == 1, r.err
-    lines = {ln.split()[1]: ln for ln in r.out.splitlines()[1:] if ln.startswith("  ") and len(ln.split()) > 1
-             and ln.split()[0] in ("affected", "cured", "clean")}
+    lines = {
+        ln.split()[1]: ln
+        for ln in r.out.splitlines()[1:]
+        if ln.startswith("  ")
+        and len(ln.split()) > 1
+        and ln.split()[0] in ("affected", "cured", "clean")
+    }
     assert set(lines) == {"lts/0.9", "lts/1.0", "lts/2.0", "lts/3.0"}
     assert "by cherry-pick trailer" in lines["lts/1.0"]
     assert "by patch-id" in lines["lts/2.0"]
@@ -136,8 +158,12 @@ def test_backports_lists_only_the_branch_still_missing_the_cure(history: History
     assert r.rc == 1, r.err
     data = json.loads(r.out)
     missing = {b["ref"]: [m["id"] for m in b["missing"]] for b in data["branches"]}
-    assert missing == {"refs/heads/lts/0.9": [], "refs/heads/lts/1.0": [],
-                       "refs/heads/lts/2.0": [], "refs/heads/lts/3.0": [history.id]}
+    assert missing == {
+        "refs/heads/lts/0.9": [],
+        "refs/heads/lts/1.0": [],
+        "refs/heads/lts/2.0": [],
+        "refs/heads/lts/3.0": [history.id],
+    }
     text = history.repo.poison("backports", "--branches", "lts/*")
     assert "lts/3.0: 1 missing backport" in text.out
     assert f"git cherry-pick -x {history.cure}" in text.out
@@ -149,10 +175,20 @@ def test_backports_lists_only_the_branch_still_missing_the_cure(history: History
     assert "missing backport" not in done.out
 
 
-def test_scope_html_is_one_self_contained_page_with_the_same_matrix(history: History, tmp_path: Path) -> None:
+def test_scope_html_is_one_self_contained_page_with_the_same_matrix(
+    history: History, tmp_path: Path
+) -> None:
     out = tmp_path / "scope.html"
-    r = history.repo.poison("scope", "--tags", "--deployments", str(history.inventory(tmp_path)),
-                            "--format", "html", "-o", str(out))
+    r = history.repo.poison(
+        "scope",
+        "--tags",
+        "--deployments",
+        str(history.inventory(tmp_path)),
+        "--format",
+        "html",
+        "-o",
+        str(out),
+    )
     assert r.rc == 1, r.err
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>")
@@ -170,7 +206,9 @@ def test_scope_html_is_one_self_contained_page_with_the_same_matrix(history: His
 def test_conflicting_backport_is_flagged_as_not_applying_cleanly(history: History) -> None:
     repo = history.repo
     repo.checkout("lts/3.0")
-    repo.commit("lts 3 rewrote the line", {"lib.c": LIB.replace("line 5\n", "line 5 BUG rewritten\n")})
+    repo.commit(
+        "lts 3 rewrote the line", {"lib.c": LIB.replace("line 5\n", "line 5 BUG rewritten\n")}
+    )
     repo.checkout("master")
     before = repo.git("count-objects", "-v")
     r = repo.poison("scope", "--branches", "lts/3.0", "--json")
@@ -199,8 +237,9 @@ def test_scope_with_a_broken_inventory_says_why(history: History, tmp_path: Path
 
 
 def test_shallow_clone_scope_is_undecided_not_clean(history: History, tmp_path: Path) -> None:
-    clone = Repo.clone(f"file://{history.repo.path}", tmp_path / "shallow", "--depth", "1",
-                       "--no-single-branch")
+    clone = Repo.clone(
+        f"file://{history.repo.path}", tmp_path / "shallow", "--depth", "1", "--no-single-branch"
+    )
     # The poison commit itself is here, but not the history linking it to the tips.
     clone.git("fetch", "-q", "--depth", "1", "origin", history.poison)
     clone.add_poison(history.poison, "bug")
@@ -217,14 +256,21 @@ def test_same_subject_on_an_affected_branch_is_a_hint_never_a_cure(history: Hist
     repo = history.repo
     repo.checkout("lts/3.0")
     # The fix redone by hand under the same subject, but a different change: no evidence.
-    guess = repo.commit("Fix parser  overflow (#4242)", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")})
+    guess = repo.commit(
+        "Fix parser  overflow (#4242)", {"lib.c": LIB.replace("line 5\n", "line 5 guarded\n")}
+    )
     repo.checkout("master")
     r = repo.poison("scope", history.id, "--branches", "lts/3.0", "--json")
     assert r.rc == 1, r.err
     cell = _cells(json.loads(r.out))["refs/heads/lts/3.0"]
     assert cell["status"] == "affected"
-    assert cell["probable_cures"] == [{"commit": guess, "same_subject_as": history.cure,
-                                       "confirm": f"git poison cure {history.id} {guess}"}]
+    assert cell["probable_cures"] == [
+        {
+            "commit": guess,
+            "same_subject_as": history.cure,
+            "confirm": f"git poison cure {history.id} {guess}",
+        }
+    ]
     text = repo.poison("scope", history.id, "--branches", "lts/3.0").out
     assert f"probable cure {guess[:12]} (same subject as {history.cure[:12]}), confirm?" in text
     # Confirmed by hand, it becomes a recorded cure and the branch is cured.
@@ -259,8 +305,9 @@ def test_whole_matrix_agrees_with_check_on_every_ref_for_every_record(history: H
     for target in data["targets"]:
         ref = target["ref"]
         check = json.loads(repo.poison("check", ref, "--json").out)
-        judged = {f["id"]: word[key]
-                  for key in ("poisoned", "cured", "undecided") for f in check[key]}
+        judged = {
+            f["id"]: word[key] for key in ("poisoned", "cured", "undecided") for f in check[key]
+        }
         for rid in ids:
             assert scoped[(rid, ref)] == judged.get(rid, "clean"), (rid, ref)
     assert scoped[(only_lts2, "refs/heads/lts/2.0")] == "affected"
@@ -268,11 +315,15 @@ def test_whole_matrix_agrees_with_check_on_every_ref_for_every_record(history: H
     assert scoped[(leak_id, "refs/heads/master")] == "affected"
 
 
-def test_whole_matrix_into_a_file_counts_records_on_a_terminal(history: History, tmp_path: Path) -> None:
+def test_whole_matrix_into_a_file_counts_records_on_a_terminal(
+    history: History, tmp_path: Path
+) -> None:
     from tests.test_equivalence import _on_terminal
 
     out = tmp_path / "scope.json"
-    rc, err = _on_terminal(history.repo, "git", "poison", "scope", "--tags", "--json", "-o", str(out))
+    rc, err = _on_terminal(
+        history.repo, "git", "poison", "scope", "--tags", "--json", "-o", str(out)
+    )
     assert rc == 1, err
     assert "records x 10 targets: 100% (1/1)" in err
     assert json.loads(out.read_text())["records"][0]["id"] == history.id
@@ -296,7 +347,9 @@ def test_streamed_json_equals_the_report_held_in_memory(history: History, tmp_pa
     repo.checkout("master")
     src = SourceRepo.discover(str(repo.path))
     snapshot = PoisonStore(src, fetch=False).load()
-    targets = ref_targets(reachability(src), tags=True) + deployment_targets(src, str(history.inventory(tmp_path)))
+    targets = ref_targets(reachability(src), tags=True) + deployment_targets(
+        src, str(history.inventory(tmp_path))
+    )
 
     def scope() -> Scope:
         checker = open_checker(src, snapshot)
@@ -308,4 +361,6 @@ def test_streamed_json_equals_the_report_held_in_memory(history: History, tmp_pa
     cells = [c for rec in held["records"] for c in rec["refs"] + rec["deployments"]]
     # Every kind of cell went through it: shared evidence, missing cures, hints, unknown.
     assert {c["status"] for c in cells} == {"affected", "cured", "clean", "unknown-revision"}
-    assert any(c.get("probable_cures") for c in cells) and any(c.get("missing_cures") for c in cells)
+    assert any(c.get("probable_cures") for c in cells) and any(
+        c.get("missing_cures") for c in cells
+    )

@@ -176,7 +176,13 @@ def test_a_fifo_in_place_of_a_cache_file_does_not_hang_a_read(tmp_path: Path, re
     state.unlink(missing_ok=True)
     os.mkfifo(state)
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(["git", "poison", "check"], cwd=repo.path, capture_output=True,
-                          text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        ["git", "poison", "check"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 2 and f"record {rid} vanished" in proc.stdout, proc.stderr
     assert state.is_file() and not state.is_symlink()  # replaced by a regular file

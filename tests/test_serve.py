@@ -28,8 +28,14 @@ class Served:
         # `git poison` is git running `git-poison`: git dies of a signal it passes on, so a
         # supervisor runs `git-poison serve` itself (`direct`) to see our exit code.
         cmd = [str(BIN / "git-poison")] if direct else ["git", "poison"]
-        self.proc = subprocess.Popen([*cmd, "serve", "--port", "0", *args], cwd=repo.path,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.proc = subprocess.Popen(
+            [*cmd, "serve", "--port", "0", *args],
+            cwd=repo.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         assert line.startswith("serving http://"), line + self.proc.stderr.read()
@@ -46,8 +52,13 @@ class Served:
             body, status, kind = e.read(), e.code, e.headers["Content-Type"]
         return status, json.loads(body) if kind.startswith("application/json") else body.decode()
 
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None,
-                body: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             conn.request(method, path, body=body, headers=headers or {})
@@ -74,7 +85,9 @@ def served(releases: Releases) -> Iterator[Served]:
     s.stop()
 
 
-def test_serve_answers_the_api_and_the_page_over_real_http(releases: Releases, served: Served) -> None:
+def test_serve_answers_the_api_and_the_page_over_real_http(
+    releases: Releases, served: Served
+) -> None:
     status, records = served.get("/api/v1/records")
     assert status == 200
     assert {r["id"] for r in records["records"]} == {releases.a, releases.c}
@@ -85,7 +98,9 @@ def test_serve_answers_the_api_and_the_page_over_real_http(releases: Releases, s
     assert kinds == {"branch", "tag", "deployment"}
     # By default the release lines and the main line, not every branch.
     assert {t["ref"] for t in scope["targets"] if t["kind"] == "branch"} == {
-        "refs/heads/master", "refs/heads/release/4.1"}
+        "refs/heads/master",
+        "refs/heads/release/4.1",
+    }
     prod = scope["environments"][0]
     assert prod["name"] == "production" and prod["severities"] == {"critical": 1, "high": 1}
     # The same judgement as the command line.
@@ -98,14 +113,17 @@ def test_serve_answers_the_api_and_the_page_over_real_http(releases: Releases, s
     assert status == 200 and version["key"] == scope["key"] and version["tool"] == "git-poison"
 
 
-def test_a_new_record_or_cure_is_served_on_the_next_request(releases: Releases, served: Served) -> None:
+def test_a_new_record_or_cure_is_served_on_the_next_request(
+    releases: Releases, served: Served
+) -> None:
     _, before = served.get("/api/v1/version")
     _, summary = served.get("/api/v1/summary")
     assert summary["environments"][0]["uncured"] == 2
     _, again = served.get("/api/v1/version")
     assert again["key"] == before["key"]  # nothing changed: the same answers
-    late = releases.repo.add_poison(releases.bug_a, "another bug there", "--severity", "medium",
-                                    "--no-deployments")
+    late = releases.repo.add_poison(
+        releases.bug_a, "another bug there", "--severity", "medium", "--no-deployments"
+    )
     _, after = served.get("/api/v1/version")
     assert after["key"] != before["key"]
     _, records = served.get("/api/v1/records")
@@ -123,8 +141,9 @@ def test_serve_is_read_only_and_refuses_what_it_does_not_serve(served: Served) -
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         status, data = served.request(method, "/api/v1/records", body=b"{}")
         assert status == 405 and "no write endpoint" in data["error"], method
-    status, data = served.request("GET", "/api/v1/records", body=b"x" * 10,
-                                  headers={"Content-Length": "10"})
+    status, data = served.request(
+        "GET", "/api/v1/records", body=b"x" * 10, headers={"Content-Length": "10"}
+    )
     assert status == 413
     status, data = served.request("GET", "/api/v1/records", headers={"Host": "evil.example:80"})
     assert status == 403 and "evil.example" in data["error"]
@@ -132,7 +151,9 @@ def test_serve_is_read_only_and_refuses_what_it_does_not_serve(served: Served) -
     assert status == 404 and "/api/v1/scope" in data["endpoints"]
     status, _ = served.request("GET", "/" + "a" * 2000)
     assert status == 414
-    status, _ = served.request("GET", "/api/v1/version", headers={"Host": f"localhost:{served.port}"})
+    status, _ = served.request(
+        "GET", "/api/v1/version", headers={"Host": f"localhost:{served.port}"}
+    )
     assert status == 200
 
 
@@ -166,10 +187,14 @@ def test_a_busy_port_is_a_one_line_error(releases: Releases) -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         r = releases.repo.poison("serve", "--port", str(port))
-    assert r.rc == 2 and "cannot listen on 127.0.0.1" in r.err and len(r.err.strip().splitlines()) == 1
+    assert (
+        r.rc == 2 and "cannot listen on 127.0.0.1" in r.err and len(r.err.strip().splitlines()) == 1
+    )
 
 
-def test_served_page_reloads_itself_when_a_record_is_added(releases: Releases, served: Served) -> None:
+def test_served_page_reloads_itself_when_a_record_is_added(
+    releases: Releases, served: Served
+) -> None:
     from playwright.sync_api import sync_playwright
 
     from tests.test_html_browser import ARGS, CHROMIUM

@@ -18,8 +18,14 @@ from tests.gitrepo import Repo, git
 
 
 def _record(poison: str, comment: str) -> Record:
-    return Record(id=new_id(), poisons=(poison,), comment=comment, editor="T <t@x>",
-                  created=now_iso(), updated=now_iso())
+    return Record(
+        id=new_id(),
+        poisons=(poison,),
+        comment=comment,
+        editor="T <t@x>",
+        created=now_iso(),
+        updated=now_iso(),
+    )
 
 
 def _add(repo: Repo, *records: Record) -> str:
@@ -76,8 +82,12 @@ def test_new_record_moves_the_tip_and_the_cache_is_not_believed(repo: Repo) -> N
 def test_damaged_cache_files_are_ignored_and_replaced(repo: Repo) -> None:
     bug = repo.commit("bug")
     tip = _add(repo, _record(bug, "real"))
-    for damage in (b"{not json", b"[]", b'{"rules": "1/1/65536", "commit": "%s", "items": [{"id": 3}]}'
-                   % tip.encode(), b'{"rules": "999", "commit": "%s", "items": []}' % tip.encode()):
+    for damage in (
+        b"{not json",
+        b"[]",
+        b'{"rules": "1/1/65536", "commit": "%s", "items": [{"id": 3}]}' % tip.encode(),
+        b'{"rules": "999", "commit": "%s", "items": []}' % tip.encode(),
+    ):
         _cache_file(repo).write_bytes(damage)
         snap = _load(repo)
         assert [r.comment for r in snap.records.values()] == ["real"], damage
@@ -182,8 +192,9 @@ def _fifo(repo: Repo, bug: str) -> None:
 
 
 @pytest.mark.parametrize("env", [{}, NO_INDEX], ids=["index", "no-index"])
-@pytest.mark.parametrize("damage", [_change_one_character_of_the_poison, _empty_the_poisons_list,
-                                    _truncate, _fifo])
+@pytest.mark.parametrize(
+    "damage", [_change_one_character_of_the_poison, _empty_the_poisons_list, _truncate, _fifo]
+)
 def test_damaged_records_cache_still_finds_the_poison_with_a_notice(
     repo: Repo, damage: Any, env: dict[str, str]
 ) -> None:

@@ -80,14 +80,22 @@ def test_deep_record_in_the_shared_repository_does_not_stop_the_push(tmp_path: P
     assert blocked.rc == 1 and "1 unreadable record(s)" in blocked.err, blocked.err
 
 
-def test_paths_through_dotdot_or_dotgit_are_never_records_and_never_break_writes(repo: Repo) -> None:
+def test_paths_through_dotdot_or_dotgit_are_never_records_and_never_break_writes(
+    repo: Repo,
+) -> None:
     bug = repo.commit("bug")
     fix = repo.commit("fix")
     rid = repo.add_poison(bug, "real")
     impostor = legacy(bug, "impostor")
-    plant(store_of(repo), project(repo), {b"x/../evil01.json": impostor,
-                                          b"x/.git/evil02.json": impostor,
-                                          b"x/.GIT/evil03.json": impostor})
+    plant(
+        store_of(repo),
+        project(repo),
+        {
+            b"x/../evil01.json": impostor,
+            b"x/.git/evil02.json": impostor,
+            b"x/.GIT/evil03.json": impostor,
+        },
+    )
     listed = repo.poison("list")
     assert "impostor" not in listed.out
     for path in ("x/../evil01.json", "x/.git/evil02.json", "x/.GIT/evil03.json"):
@@ -145,12 +153,26 @@ def test_records_cache_from_before_names_were_vetted_cannot_bring_back_an_impost
     tip = git(store_of(repo), "rev-parse", f"refs/heads/{project(repo)}")
     # What git-poison 90c5d05 (cache format 1, before names were vetted) cached for this
     # tip: the file read as a record.
-    impostor = {"schema": 1, "id": "evil01", "poisons": [bug], "cures": [],
-                "comment": "impostor", "bug": None, "severity": None,
-                "editor": "Old <o@x>", "created": "", "updated": "",
-                "withdrawn": None, "path": "x/../evil01.json", "legacy": True}
-    records_cache(repo).write_text(json.dumps(
-        {"rules": "1/1/65536", "commit": tip, "items": [impostor]}, separators=(",", ":")))
+    impostor = {
+        "schema": 1,
+        "id": "evil01",
+        "poisons": [bug],
+        "cures": [],
+        "comment": "impostor",
+        "bug": None,
+        "severity": None,
+        "editor": "Old <o@x>",
+        "created": "",
+        "updated": "",
+        "withdrawn": None,
+        "path": "x/../evil01.json",
+        "legacy": True,
+    }
+    records_cache(repo).write_text(
+        json.dumps(
+            {"rules": "1/1/65536", "commit": tip, "items": [impostor]}, separators=(",", ":")
+        )
+    )
     listed = repo.poison("list")
     assert "impostor" not in listed.out
     assert "unreadable record x/../evil01.json" in listed.out
@@ -162,8 +184,15 @@ def test_curing_an_original_record_in_a_subfolder_moves_it_and_keeps_its_neighbo
     bug = repo.commit("bug")
     fix = repo.commit("fix")
     repo.add_poison(bug, "current one")
-    plant(store_of(repo), project(repo), {f"old/{bug}.json".encode(): legacy(bug, "from before"),
-                                          b"old/README": b"kept\n", b"notes/x.txt": b"kept\n"})
+    plant(
+        store_of(repo),
+        project(repo),
+        {
+            f"old/{bug}.json".encode(): legacy(bug, "from before"),
+            b"old/README": b"kept\n",
+            b"notes/x.txt": b"kept\n",
+        },
+    )
     cured = repo.poison("cure", bug[:12], fix)
     assert cured.rc == 0, cured.err
     tip = f"refs/heads/{project(repo)}"

@@ -87,7 +87,9 @@ def test_remote_that_does_not_exist_keeps_the_record_locally_without_retrying(
     start = time.monotonic()
     r = repo.poison("add", bug, "-m", "offline")
     assert time.monotonic() - start < 15
-    assert r.rc == 0 and "locally only" in r.err and "does not appear to be a git repository" in r.err
+    assert (
+        r.rc == 0 and "locally only" in r.err and "does not appear to be a git repository" in r.err
+    )
     assert repo.poison("--no-fetch", "check").rc == 1
 
 
@@ -135,7 +137,9 @@ def test_remote_whose_object_store_is_read_only_is_refused_not_too_busy(
 
     # No skip: a machine where root cannot set the attribute fails here, saying so.
     made = subprocess.run(["chattr", "+i", str(remote / "objects")], capture_output=True, text=True)
-    assert made.returncode == 0, f"chattr +i is needed to make a directory read-only for root: {made.stderr}"
+    assert made.returncode == 0, (
+        f"chattr +i is needed to make a directory read-only for root: {made.stderr}"
+    )
     try:
         start = time.monotonic()
         r = repo.poison("add", bug, "-m", "read-only")
@@ -143,7 +147,9 @@ def test_remote_whose_object_store_is_read_only_is_refused_not_too_busy(
     finally:
         subprocess.run(["chattr", "-i", str(remote / "objects")], check=True)
     assert r.rc == 2 and "too busy" not in r.err, r.err
-    assert "unpacker error: remote unpack failed: unable to create temporary object directory" in r.err
+    assert (
+        "unpacker error: remote unpack failed: unable to create temporary object directory" in r.err
+    )
     rid = r.err.split("kept locally: ")[1].split()[0].strip(",;")
     _kept_locally_and_shared_later(repo, remote, rid, r.err)
 

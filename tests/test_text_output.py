@@ -18,7 +18,9 @@ def history(tmp_path: Path) -> History:
     return History(Repo(tmp_path / "svc"))
 
 
-def test_fixed_on_names_the_main_line_and_release_branches_before_feature_branches(repo: Repo) -> None:
+def test_fixed_on_names_the_main_line_and_release_branches_before_feature_branches(
+    repo: Repo,
+) -> None:
     bug = repo.commit("bug", {"a.c": "bug\n"})
     repo.branch("lts/1.0")
     fix = repo.commit("fix", {"a.c": "ok\n"})
@@ -44,9 +46,18 @@ def test_no_cure_recorded_yet_is_said_once_per_record(history: History) -> None:
     assert r.out.count("affected ") >= 5  # many affected rows, one sentence
 
 
-def test_a_tag_or_deployment_is_told_to_take_a_release_not_a_cherry_pick(history: History, tmp_path: Path) -> None:
-    r = history.repo.poison("scope", history.id, "--tags", "--branches", "lts/3.0",
-                            "--deployments", str(history.inventory(tmp_path)))
+def test_a_tag_or_deployment_is_told_to_take_a_release_not_a_cherry_pick(
+    history: History, tmp_path: Path
+) -> None:
+    r = history.repo.poison(
+        "scope",
+        history.id,
+        "--tags",
+        "--branches",
+        "lts/3.0",
+        "--deployments",
+        str(history.inventory(tmp_path)),
+    )
     rows = r.out.splitlines()
     v3 = rows.index(next(ln for ln in rows if ln.split()[:2] == ["affected", "v3.0.0"]))
     assert rows[v3 + 1].strip() == f"needs a release with cure {history.cure[:12]} (on master)"
@@ -68,6 +79,8 @@ def test_list_says_where_a_cured_record_is_still_uncured(history: History) -> No
     data = json.loads(repo.poison("list", "--json", "--where").out)
     where = data["where_uncured"]
     assert where["refs"][0] == "HEAD" and "refs/heads/lts/3.0" in where["refs"]
-    assert where["records"] == {history.id: ["refs/heads/lts/3.0"],
-                                open_bug: ["HEAD", "refs/heads/master"]}
+    assert where["records"] == {
+        history.id: ["refs/heads/lts/3.0"],
+        open_bug: ["HEAD", "refs/heads/master"],
+    }
     assert "still uncured" not in repo.poison("list", "--no-where").out

@@ -12,8 +12,12 @@ def test_cherry_pick_x_trailer_names_its_source() -> None:
 
 
 def test_kernel_stable_backport_lines_name_upstream() -> None:
-    assert trailers.copied_from(f"net: fix\n\ncommit {A} upstream.\n\nbody") == [(A, trailers.BACKPORT)]
-    assert trailers.copied_from(f"net: fix\n\n[ Upstream commit {A} ]\n") == [(A, trailers.BACKPORT)]
+    assert trailers.copied_from(f"net: fix\n\ncommit {A} upstream.\n\nbody") == [
+        (A, trailers.BACKPORT)
+    ]
+    assert trailers.copied_from(f"net: fix\n\n[ Upstream commit {A} ]\n") == [
+        (A, trailers.BACKPORT)
+    ]
     assert trailers.copied_from(f"x\n\n(backported from commit {B})\n") == [(B, trailers.BACKPORT)]
 
 
@@ -41,8 +45,10 @@ def test_fixes_trailers_with_and_without_subject() -> None:
 
 def test_git_revert_line_names_the_reverted_commit_and_is_no_copy() -> None:
     full = "a" * 40
-    message = (f'Revert "fix io hang"\n\nThis reverts commit {full}.\n\n'
-               f"This reverts commit 1234567, reversing\nchanges made to 89abcde.\n")
+    message = (
+        f'Revert "fix io hang"\n\nThis reverts commit {full}.\n\n'
+        f"This reverts commit 1234567, reversing\nchanges made to 89abcde.\n"
+    )
     facts = trailers.facts(message)
     assert facts.reverts == (full, "1234567")
     assert facts.copied_from == ()

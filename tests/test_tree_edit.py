@@ -34,8 +34,10 @@ class Poisons:
     def tree(self, *entries: tuple[str, str, bytes]) -> str:
         """A tree of (mode, oid, name) entries, as they are: duplicates and `..` too."""
         kind = {"040000": "tree", "160000": "commit"}
-        text = b"".join(f"{mode} {kind.get(mode, 'blob')} {oid}\t".encode() + name + b"\0"
-                        for mode, oid, name in entries)
+        text = b"".join(
+            f"{mode} {kind.get(mode, 'blob')} {oid}\t".encode() + name + b"\0"
+            for mode, oid, name in entries
+        )
         return self(["mktree", "-z", "--missing"], input=text).stdout.decode().strip()
 
     def entries(self, tree: str) -> list[tuple[str, str, str, bytes]]:
@@ -69,8 +71,10 @@ def test_the_first_record_makes_the_records_folder(poisons: Poisons) -> None:
 
 def test_a_record_written_next_to_others_leaves_them_as_they_are(poisons: Poisons) -> None:
     a, b = poisons.blob("a"), poisons.blob("b")
-    base = poisons.tree(("040000", poisons.tree(("100644", a, b"a.json")), b"records"),
-                        ("100644", poisons.blob("readme"), b"README"))
+    base = poisons.tree(
+        ("040000", poisons.tree(("100644", a, b"a.json")), b"records"),
+        ("100644", poisons.blob("readme"), b"README"),
+    )
     tree = edit_tree(poisons, base, {(b"records", b"b.json"): b}, top=True)
     assert tree is not None
     assert poisons.files(tree) == {"README": "readme", "records/a.json": "a", "records/b.json": "b"}
@@ -90,8 +94,9 @@ def test_hostile_entries_elsewhere_are_carried_over_byte_for_byte(poisons: Poiso
         ("100644", poisons.blob("odd"), b"na\xffme\x1b[2J"),
     ]
     base = poisons.tree(*others)
-    index = subprocess.run(["git", "--git-dir", str(poisons.path), "read-tree", base],
-                           capture_output=True)
+    index = subprocess.run(
+        ["git", "--git-dir", str(poisons.path), "read-tree", base], capture_output=True
+    )
     assert index.returncode != 0  # what an index-based write would have met
 
     tree = edit_tree(poisons, base, {(b"records", b"a.json"): poisons.blob("a")}, top=True)
@@ -117,8 +122,10 @@ def test_an_edit_that_changes_nothing_gives_the_same_tree(poisons: Poisons) -> N
 
 def test_removing_the_last_file_of_a_folder_removes_the_folder(poisons: Poisons) -> None:
     a = poisons.blob("a")
-    base = poisons.tree(("040000", poisons.tree(("100644", a, b"a.json")), b"records"),
-                        ("100644", poisons.blob("readme"), b"README"))
+    base = poisons.tree(
+        ("040000", poisons.tree(("100644", a, b"a.json")), b"records"),
+        ("100644", poisons.blob("readme"), b"README"),
+    )
     tree = edit_tree(poisons, base, {(b"records", b"a.json"): None}, top=True)
     assert tree is not None and poisons.files(tree) == {"README": "readme"}
 
@@ -133,16 +140,27 @@ def test_the_top_tree_exists_even_when_empty(poisons: Poisons) -> None:
 def test_several_paths_in_one_edit(poisons: Poisons) -> None:
     a, b, c = poisons.blob("a"), poisons.blob("b"), poisons.blob("c")
     base = poisons.tree(("040000", poisons.tree(("100644", a, b"a.json")), b"records"))
-    tree = edit_tree(poisons, base, {(b"records", b"a.json"): None, (b"records", b"b.json"): b,
-                                     (b"seen", b"deep", b"c.json"): c}, top=True)
+    tree = edit_tree(
+        poisons,
+        base,
+        {
+            (b"records", b"a.json"): None,
+            (b"records", b"b.json"): b,
+            (b"seen", b"deep", b"c.json"): c,
+        },
+        top=True,
+    )
     assert tree is not None
     assert poisons.files(tree) == {"records/b.json": "b", "seen/deep/c.json": "c"}
 
 
 def test_a_file_where_the_folder_belongs_is_refused(poisons: Poisons) -> None:
     base = poisons.tree(("100644", poisons.blob("not a folder"), b"records"))
-    with pytest.raises(FatalError, match=r"cannot write into records/: .* has a file there, "
-                                         r"not a folder; nothing was recorded"):
+    with pytest.raises(
+        FatalError,
+        match=r"cannot write into records/: .* has a file there, "
+        r"not a folder; nothing was recorded",
+    ):
         edit_tree(poisons, base, {(b"records", b"a.json"): poisons.blob("a")}, top=True)
 
 

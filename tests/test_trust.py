@@ -16,7 +16,11 @@ from tests.hostile import project
 from tests.poisons_work import PoisonsWork
 from tests.signers import Signer, make_signer, publish_policy
 
-UNSIGNED = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "poison.sign", "GIT_CONFIG_VALUE_0": "false"}
+UNSIGNED = {
+    "GIT_CONFIG_COUNT": "1",
+    "GIT_CONFIG_KEY_0": "poison.sign",
+    "GIT_CONFIG_VALUE_0": "false",
+}
 FORGED = {**UNSIGNED, "GIT_AUTHOR_NAME": "Release Manager", "GIT_AUTHOR_EMAIL": "rm@example.com"}
 
 
@@ -75,7 +79,9 @@ def test_a_forged_unsigned_cure_of_the_release_tip_does_not_pass_a_verifying_che
     assert u["author"] == "Release Manager <rm@example.com>"
 
 
-def test_poison_verify_turns_verification_on_and_no_verify_off(tmp_path: Path, remote: Path) -> None:
+def test_poison_verify_turns_verification_on_and_no_verify_off(
+    tmp_path: Path, remote: Path
+) -> None:
     g = _gate(tmp_path, remote)
     assert g.repo.poison("cure", g.record, "master", env=FORGED).rc == 0
     g.repo.git("config", "poison.verify", "true")
@@ -206,9 +212,19 @@ def test_a_baseline_vouches_for_records_made_before_signing_began(
     publish_policy(remote, [alice])
     assert _verify(repo)["rc"] == 2  # an unsigned cure, like any other
     tip = git(remote, "rev-parse", f"refs/heads/{project(repo)}")
-    publish_policy(remote, [alice], policy_text=json.dumps(
-        {"version": 1, "add": ["*"], "cure": ["alice@example.com"],
-         "withdraw": ["alice@example.com"], "baseline": [tip]}))
+    publish_policy(
+        remote,
+        [alice],
+        policy_text=json.dumps(
+            {
+                "version": 1,
+                "add": ["*"],
+                "cure": ["alice@example.com"],
+                "withdraw": ["alice@example.com"],
+                "baseline": [tip],
+            }
+        ),
+    )
     data = _verify(repo)
     assert data["rc"] == 0 and data["trust"]["untrusted"] == []  # type: ignore[index]
     # What comes after the baseline is judged as before.
@@ -246,7 +262,8 @@ def test_a_merge_of_records_made_offline_keeps_each_sides_signatures(
     # Alice's cure keeps her signature through Carol's merge; Carol's stays hers.
     assert data["rc"] == 0, data
     assert [(u["item"], u["signature"]["signer"]) for u in data["trust"]["untrusted"]] == [  # type: ignore[index]
-        (carols, "carol@example.com")]
+        (carols, "carol@example.com")
+    ]
 
 
 def test_verify_without_a_policy_is_one_line_and_undecided(repo: Repo) -> None:
@@ -260,15 +277,27 @@ def test_verify_without_a_policy_is_one_line_and_undecided(repo: Repo) -> None:
     ("policy_text", "signers_text", "message"),
     [
         ("{not json", None, "policy.json is not valid JSON"),
-        ('{"version": 1, "add": [], "cure": [], "withdraw": [], "admins": []}', None,
-         "unknown field 'admins'"),
+        (
+            '{"version": 1, "add": [], "cure": [], "withdraw": [], "admins": []}',
+            None,
+            "unknown field 'admins'",
+        ),
         ('{"version": 2, "add": [], "cure": [], "withdraw": []}', None, "'version' must be 1"),
-        ('{"version": 1, "add": [], "cure": "alice@example.com", "withdraw": []}', None,
-         "field 'cure' must be a list of principals"),
-        ('{"version": 1, "add": [], "cure": ["alice example"], "withdraw": []}', None,
-         "not a principal"),
-        ('{"version": 1, "add": [], "cure": [], "withdraw": [], "baseline": ["HEAD"]}', None,
-         "'baseline' must be a list of full commit SHAs"),
+        (
+            '{"version": 1, "add": [], "cure": "alice@example.com", "withdraw": []}',
+            None,
+            "field 'cure' must be a list of principals",
+        ),
+        (
+            '{"version": 1, "add": [], "cure": ["alice example"], "withdraw": []}',
+            None,
+            "not a principal",
+        ),
+        (
+            '{"version": 1, "add": [], "cure": [], "withdraw": [], "baseline": ["HEAD"]}',
+            None,
+            "'baseline' must be a list of full commit SHAs",
+        ),
         (None, "alice@example.com \udcff\n", "allowed_signers is not UTF-8 text"),
     ],
 )
@@ -289,7 +318,8 @@ def test_restoring_a_deleted_record_signed_does_not_vouch_for_its_forged_cure(
     g = _gate(tmp_path, remote)
     assert g.repo.poison("cure", g.record, "master", env=FORGED).rc == 0
     PoisonsWork(remote, project(g.repo), tmp_path / "poisons-work").delete(
-        f"records/{g.record}.json")
+        f"records/{g.record}.json"
+    )
     assert g.repo.poison("check").rc == 2  # vanished
     assert g.repo.poison("restore", g.record).rc == 0  # by Alice, signed
     data = _verify(g.repo)
@@ -335,20 +365,24 @@ def test_a_record_withdrawn_unsigned_then_deleted_still_counts_with_verify(
     g = _gate(tmp_path, remote)
     assert g.repo.poison("withdraw", g.record, "-m", "gone", env=FORGED).rc == 0
     PoisonsWork(remote, project(g.repo), tmp_path / "poisons-work").delete(
-        f"records/{g.record}.json")
+        f"records/{g.record}.json"
+    )
     assert g.repo.poison("check").rc == 0  # withdrawn before it was deleted: not "vanished"
     data = _verify(g.repo)
     assert data["rc"] == 2 and [f["id"] for f in data["undecided"]] == [g.record], data  # type: ignore[attr-defined]
     whats = {u["what"]: u["author"] for u in data["trust"]["untrusted"]}  # type: ignore[index]
-    assert whats == {"withdrew it": "Release Manager <rm@example.com>",
-                     "deleted its file": "Mallory <mallory@example.com>"}
+    assert whats == {
+        "withdrew it": "Release Manager <rm@example.com>",
+        "deleted its file": "Mallory <mallory@example.com>",
+    }
     assert _verify(g.repo) == data  # the same from what was kept between runs
 
 
 def test_a_deleted_record_is_judged_with_verify(tmp_path: Path, remote: Path) -> None:
     g = _gate(tmp_path, remote)
     PoisonsWork(remote, project(g.repo), tmp_path / "poisons-work").delete(
-        f"records/{g.record}.json")
+        f"records/{g.record}.json"
+    )
     assert g.repo.poison("check").rc == 2  # vanished: undecided
     data = _verify(g.repo)
     assert data["rc"] == 1 and [f["id"] for f in data["poisoned"]] == [g.record]  # type: ignore[attr-defined]
@@ -368,19 +402,36 @@ def test_an_openpgp_signature_names_nobody_the_policy_trusts(tmp_path: Path, rem
     gpg = shutil.which("gpg")
     assert gpg, "gpg is needed (scripts/test.sh installs gnupg)"
     try:
-        subprocess.run([gpg, "--batch", "--passphrase", "", "--quick-gen-key",
-                        "alice@example.com", "ed25519", "sign", "never"],
-                       env=env, check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                gpg,
+                "--batch",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                "alice@example.com",
+                "ed25519",
+                "sign",
+                "never",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         g.repo.git("config", "--unset", "gpg.format")
         g.repo.git("config", "user.signingKey", "alice@example.com")
         r = g.repo.poison("cure", g.record, "master", env={"GNUPGHOME": str(gnupg)})
         assert r.rc == 0, r.err
-        logged = json.loads(g.repo.poison("log", g.record, "--json",
-                                          env={"GNUPGHOME": str(gnupg)}).out)
+        logged = json.loads(
+            g.repo.poison("log", g.record, "--json", env={"GNUPGHOME": str(gnupg)}).out
+        )
         assert logged["changes"][-1]["signature"]["signer"] == "alice@example.com"  # gpg's word
-        data = json.loads(g.repo.poison("check", "--verify", "--json",
-                                        env={"GNUPGHOME": str(gnupg)}).out)
+        data = json.loads(
+            g.repo.poison("check", "--verify", "--json", env={"GNUPGHOME": str(gnupg)}).out
+        )
         assert data["verdict"] == "undecided", data
     finally:
-        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False,
-                       capture_output=True)
+        subprocess.run(
+            ["gpgconf", "--kill", "gpg-agent"], env=env, check=False, capture_output=True
+        )

@@ -20,9 +20,19 @@ def _adopted(tmp_path: Path) -> Service:
     svc = make_service(tmp_path)
     alice = make_signer(tmp_path / "keys", "alice@example.com")
     tip = git(svc.poisons, "rev-parse", f"refs/heads/{project(svc.repo)}")
-    publish_policy(svc.poisons, [alice], policy_text=json.dumps(
-        {"version": 1, "add": ["*"], "cure": ["alice@example.com"],
-         "withdraw": ["alice@example.com"], "baseline": [tip]}))
+    publish_policy(
+        svc.poisons,
+        [alice],
+        policy_text=json.dumps(
+            {
+                "version": 1,
+                "add": ["*"],
+                "cure": ["alice@example.com"],
+                "withdraw": ["alice@example.com"],
+                "baseline": [tip],
+            }
+        ),
+    )
     svc.repo.git("config", "poison.protect", "lts/*")
     return svc
 

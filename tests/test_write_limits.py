@@ -60,19 +60,29 @@ def test_withdrawal_reason_over_the_limit_is_refused_and_the_record_can_still_be
 def test_comment_that_is_not_utf8_is_refused_with_one_line(repo: Repo) -> None:
     bug = repo.commit("bug")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([b"git", b"poison", b"add", bug.encode(), b"-m", b"caf\xe9 hangs"],
-                          cwd=repo.path, capture_output=True, env=env)
+    proc = subprocess.run(
+        [b"git", b"poison", b"add", bug.encode(), b"-m", b"caf\xe9 hangs"],
+        cwd=repo.path,
+        capture_output=True,
+        env=env,
+    )
     err = proc.stderr.decode(errors="replace")
     assert proc.returncode == 2, err
     assert "field 'comment' is not valid UTF-8" in err and "internal error" not in err
-    assert _tip(repo) is None or git(store_of(repo), "ls-tree", "-r", "--name-only",
-                                      f"refs/heads/{project(repo)}") == ""
+    assert (
+        _tip(repo) is None
+        or git(store_of(repo), "ls-tree", "-r", "--name-only", f"refs/heads/{project(repo)}") == ""
+    )
 
 
 def test_author_name_that_is_not_utf8_is_refused_with_one_line(repo: Repo) -> None:
     bug = repo.commit("bug")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([b"git", b"-c", b"user.name=Caf\xe9", b"poison", b"add", bug.encode(),
-                           b"-m", b"hangs"], cwd=repo.path, capture_output=True, env=env)
+    proc = subprocess.run(
+        [b"git", b"-c", b"user.name=Caf\xe9", b"poison", b"add", bug.encode(), b"-m", b"hangs"],
+        cwd=repo.path,
+        capture_output=True,
+        env=env,
+    )
     err = proc.stderr.decode(errors="replace")
     assert proc.returncode == 2 and "field 'editor' is not valid UTF-8" in err, err

@@ -48,8 +48,13 @@ def cherry_pick_cure(state: RepoState, record_id: str, cure: str) -> Result:
     if cure not in record.cures:
         return fail(f"{cure[:12]} is not a cure of record {record.id}")
     result = cherry_pick(state.repo, cure)
-    return {"ok": result.ok, "message": result.message, "status": result.status,
-            "commit": result.commit, "paths": list(result.paths)}
+    return {
+        "ok": result.ok,
+        "message": result.message,
+        "status": result.status,
+        "commit": result.commit,
+        "paths": list(result.paths),
+    }
 
 
 def sync(state: RepoState) -> Result:
@@ -63,8 +68,11 @@ def sync(state: RepoState) -> Result:
     n = len(PoisonStore(state.repo, fetch=False).load().records)
     if result.offline is not None:
         return fail(unreachable_line(result.offline), records=n)
-    return {"ok": True, "records": n,
-            "message": synced_line(result.pushed, n, store.project, store.remote)}
+    return {
+        "ok": True,
+        "records": n,
+        "message": synced_line(result.pushed, n, store.project, store.remote),
+    }
 
 
 def check_branch(state: RepoState) -> Result:
@@ -75,22 +83,30 @@ def check_branch(state: RepoState) -> Result:
     # The same report as `git poison check --json`, its metadata included.
     meta = check_meta(store.project, len(report.findings))
     # The verdict in `check`'s words, and the finished labels the extension shows.
-    return {"ok": True, "message": headline(report), "report": {**report.to_json(), **meta},
-            **check_items(report)}
+    return {
+        "ok": True,
+        "message": headline(report),
+        "report": {**report.to_json(), **meta},
+        **check_items(report),
+    }
 
 
 def list_records(state: RepoState) -> Result:
     store = PoisonStore(state.repo)
     snap = store.load()
     records = sorted(snap.active, key=lambda r: (r.created, r.id))
-    return {"ok": True, "message": f"{len(records)} records for {store.project}",
-            "items": [record_item(r) for r in records], "records": {
-        "project": store.project,
-        "records": [r.to_json() for r in records],
-        "problems": [p.to_json() for p in snap.problems],
-        "stale": None if snap.stale is None else snap.stale.describe(),
-        "warnings": _warnings(store, snap),
-    }}
+    return {
+        "ok": True,
+        "message": f"{len(records)} records for {store.project}",
+        "items": [record_item(r) for r in records],
+        "records": {
+            "project": store.project,
+            "records": [r.to_json() for r in records],
+            "problems": [p.to_json() for p in snap.problems],
+            "stale": None if snap.stale is None else snap.stale.describe(),
+            "warnings": _warnings(store, snap),
+        },
+    }
 
 
 def _warnings(store: PoisonStore, snap: Snapshot) -> list[str]:
@@ -110,8 +126,15 @@ def _text_arg(value: Any, name: str, limit: int, *, required: bool) -> str | Non
     return value.strip()
 
 
-def poison_line(state: RepoState, rel: str, text: str, line: Any, comment: Any,
-                bug: Any = None, severity: Any = None) -> Result:
+def poison_line(
+    state: RepoState,
+    rel: str,
+    text: str,
+    line: Any,
+    comment: Any,
+    bug: Any = None,
+    severity: Any = None,
+) -> Result:
     if not isinstance(line, int) or isinstance(line, bool):
         return fail("line must be a 0-based line number")
     comment_text = _text_arg(comment, "comment", MAX_TEXT, required=True)
@@ -125,11 +148,21 @@ def poison_line(state: RepoState, rel: str, text: str, line: Any, comment: Any,
     if poison is None:
         return fail(f"line {line + 1} is not committed yet; commit it before recording a poison")
     state.reload_config()
-    edit = edits.add_poison(state.repo, PoisonStore(state.repo), [poison], comment_text or "",
-                            bug=bug_text, severity=severity)
+    edit = edits.add_poison(
+        state.repo,
+        PoisonStore(state.repo),
+        [poison],
+        comment_text or "",
+        bug=bug_text,
+        severity=severity,
+    )
     state.invalidate()
-    return {"ok": True, "id": edit.record.id, "poison": poison,
-            "message": poisoned_line(edit.record.id, poison) + _offline_note(edit.result, "recorded")}
+    return {
+        "ok": True,
+        "id": edit.record.id,
+        "poison": poison,
+        "message": poisoned_line(edit.record.id, poison) + _offline_note(edit.result, "recorded"),
+    }
 
 
 def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
@@ -140,6 +173,10 @@ def record_cure(state: RepoState, record_id: str, revs: Any) -> Result:
     edit = edits.add_cures(state.repo, PoisonStore(state.repo), record_id, cures)
     state.invalidate()
     # A cure that may not be the fix is recorded all the same, and said so (issue 14).
-    doubts = "".join(f"; warning: {implausible_line(c, why)}" for c, why in edit.implausible.items())
-    return {"ok": True, "message": cure_line(edit, cures) + _offline_note(edit.result, "cure recorded")
-            + doubts}
+    doubts = "".join(
+        f"; warning: {implausible_line(c, why)}" for c, why in edit.implausible.items()
+    )
+    return {
+        "ok": True,
+        "message": cure_line(edit, cures) + _offline_note(edit.result, "cure recorded") + doubts,
+    }

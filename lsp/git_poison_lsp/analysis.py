@@ -53,8 +53,15 @@ def relative_path(state: RepoState, path: str) -> str | None:
     return rel.replace(os.sep, "/")
 
 
-def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None,
-            previous: Analysis | None = None, progress: Progress | None = None) -> Analysis:
+def analyse(
+    repos: Repos,
+    uri: str,
+    path: str,
+    text: str,
+    version: int | None,
+    previous: Analysis | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
     """Annotate `text`. With `previous` (an analysis of an earlier version of the same
     document), follow the edit through its blame if HEAD and records did not move."""
     result = Analysis(uri, version)
@@ -73,10 +80,16 @@ def analyse(repos: Repos, uri: str, path: str, text: str, version: int | None,
         result.report, result.fingerprint = report, fingerprint
         result.copies, result.error = head.copies, head.error
         result.status = head.status(state.toplevel)
-        before = (previous.blame if previous is not None and previous.state is state
-                  and previous.fingerprint == fingerprint else None)
-        annotations = annotate(state.repo, rel, text.encode("utf-8", "surrogatepass"), report,
-                               previous=before)
+        before = (
+            previous.blame
+            if previous is not None
+            and previous.state is state
+            and previous.fingerprint == fingerprint
+            else None
+        )
+        annotations = annotate(
+            state.repo, rel, text.encode("utf-8", "surrogatepass"), report, previous=before
+        )
         result.runs, result.blame = annotations.runs, annotations.blame
     except BlameUnavailable as e:
         result.skipped = e.reason

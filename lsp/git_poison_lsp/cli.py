@@ -20,7 +20,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # Editor clients add --stdio; stdio is the only transport, so it is accepted and ignored.
-    parser.add_argument("--stdio", action="store_true", help="Talk LSP over stdin/stdout (default).")
+    parser.add_argument(
+        "--stdio", action="store_true", help="Talk LSP over stdin/stdout (default)."
+    )
     parser.add_argument("--version", action="version", version=f"git-poison-lsp {__version__}")
     parser.add_argument("--log-file", metavar="PATH", help="Also write the server log to PATH.")
     parser.add_argument("-v", "--verbose", action="store_true", help="Log debug messages.")

@@ -40,7 +40,9 @@ def _utf16_len(text: str) -> int:
 Units = Callable[[str], int]  # length of a string in the negotiated position encoding
 
 
-def line_range(lines: Sequence[str], start: int, end: int, units: Units = _utf16_len) -> types.Range:
+def line_range(
+    lines: Sequence[str], start: int, end: int, units: Units = _utf16_len
+) -> types.Range:
     """Whole lines start..end (inclusive), ending at the last line's end."""
     last = lines[end].rstrip("\r\n") if end < len(lines) else ""
     return types.Range(types.Position(start, 0), types.Position(end, units(last)))
@@ -50,8 +52,13 @@ def cure_data(cure: CureElsewhere) -> dict[str, Any]:
     return {"commit": cure.cure, "refs": list(cure.refs), "cherryPick": cure.cherry_pick}
 
 
-def diagnostic(run: PoisonedRun, lines: Sequence[str], units: Units = _utf16_len,
-               copies: str = KNOWN, error: str | None = None) -> types.Diagnostic:
+def diagnostic(
+    run: PoisonedRun,
+    lines: Sequence[str],
+    units: Units = _utf16_len,
+    copies: str = KNOWN,
+    error: str | None = None,
+) -> types.Diagnostic:
     r = run.finding.record
     return types.Diagnostic(
         range=line_range(lines, run.start, run.end, units),
@@ -84,11 +91,15 @@ def _fenced(lines: Sequence[str]) -> list[str]:
     return [fence + "text", *lines, fence]
 
 
-def hover_markdown(runs: Sequence[PoisonedRun], copies: str = KNOWN, error: str | None = None) -> str:
+def hover_markdown(
+    runs: Sequence[PoisonedRun], copies: str = KNOWN, error: str | None = None
+) -> str:
     parts = []
     for run in runs:
         r = run.finding.record
-        head = f"**git-poison {escape_markdown(r.id)}**" + (f" ({r.severity})" if r.severity else "")
+        head = f"**git-poison {escape_markdown(r.id)}**" + (
+            f" ({r.severity})" if r.severity else ""
+        )
         body = [f"{head}: {escape_markdown(title(r))}", ""]
         if r.bug:
             shown = printable(r.bug)  # no control or bidi character, in text or link
@@ -107,8 +118,9 @@ def hover_markdown(runs: Sequence[PoisonedRun], copies: str = KNOWN, error: str 
     return "\n\n---\n\n".join(parts)
 
 
-def code_actions(uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[types.Diagnostic]
-                 ) -> list[types.CodeAction]:
+def code_actions(
+    uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[types.Diagnostic]
+) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
     seen: set[tuple[str, str]] = set()
     for run in runs:
@@ -119,14 +131,19 @@ def code_actions(uri: str, runs: Sequence[PoisonedRun], diagnostics: Sequence[ty
             if label is None or (rid, cure.cure) in seen:
                 continue  # not in this clone: nothing to pick from
             seen.add((rid, cure.cure))
-            actions.append(types.CodeAction(
-                title=label,
-                kind=types.CodeActionKind.QuickFix,
-                diagnostics=diags or None,
-                is_preferred=len(actions) == 0,
-                command=types.Command(
-                    label, CHERRY_PICK, arguments=[{"uri": uri, "recordId": rid, "cure": cure.cure}]),
-            ))
+            actions.append(
+                types.CodeAction(
+                    title=label,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=diags or None,
+                    is_preferred=len(actions) == 0,
+                    command=types.Command(
+                        label,
+                        CHERRY_PICK,
+                        arguments=[{"uri": uri, "recordId": rid, "cure": cure.cure}],
+                    ),
+                )
+            )
     return actions
 
 
@@ -134,13 +151,21 @@ def code_lens(uri: str, runs: Sequence[PoisonedRun]) -> list[types.CodeLens]:
     label = code_lens_label(runs)
     if label is None:
         return []
-    return [types.CodeLens(
-        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-        command=types.Command(label, CHECK_BRANCH, arguments=[{"uri": uri}]),
-    )]
+    return [
+        types.CodeLens(
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+            command=types.Command(label, CHECK_BRANCH, arguments=[{"uri": uri}]),
+        )
+    ]
 
 
 def status_params(status: Status) -> dict[str, Any]:
-    return {"root": from_fs_path(status.root), "branch": status.branch, "head": status.head,
-            "uncured": status.uncured, "undecided": status.undecided, "copies": status.copies,
-            **status_labels(status.branch, status.head, status.uncured, status.undecided)}
+    return {
+        "root": from_fs_path(status.root),
+        "branch": status.branch,
+        "head": status.head,
+        "uncured": status.uncured,
+        "undecided": status.undecided,
+        "copies": status.copies,
+        **status_labels(status.branch, status.head, status.uncured, status.undecided),
+    }

@@ -55,9 +55,12 @@ class ClientProgress:
         ended = self.total is not None and self.done - n < self.total <= self.done
         if self.enabled and (first or ended or now - self.last >= 0.2):
             self.last = now
-            self._put(types.WorkDoneProgressReport(
-                message=describe(self.label, self.done, self.total, now - self.started),
-                percentage=percentage(self.done, self.total)))
+            self._put(
+                types.WorkDoneProgressReport(
+                    message=describe(self.label, self.done, self.total, now - self.started),
+                    percentage=percentage(self.done, self.total),
+                )
+            )
 
     def finish(self) -> None:
         log.info("%s: %s done in %.1fs", self.where, self.label, time.monotonic() - self.started)
@@ -84,8 +87,10 @@ class ClientProgress:
         except Exception as e:  # the client said no: the log line is enough
             log.debug("work done progress refused: %s", e)
             return
-        progress.begin(token, types.WorkDoneProgressBegin(
-            title="git-poison", message=f"{self.label} ({self.where})"))
+        progress.begin(
+            token,
+            types.WorkDoneProgressBegin(title="git-poison", message=f"{self.label} ({self.where})"),
+        )
         while (item := await queue.get()) is not _END:
             progress.report(token, item)
         progress.end(token, types.WorkDoneProgressEnd(message="done"))

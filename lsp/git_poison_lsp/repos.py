@@ -104,9 +104,14 @@ class RepoState:
         h.update(self.repo.git(["show-ref", "--head"], check=False).stdout)
         # poison.remote, poison.equivalence and friends live in the config.
         paths = [os.path.join(self.repo.common_dir, "config")]
-        paths += [os.path.join(self.store.path, name) for name in (
-            "packed-refs", f"refs/heads/{self.store.project}",
-            f"refs/remotes/origin/{self.store.project}")]
+        paths += [
+            os.path.join(self.store.path, name)
+            for name in (
+                "packed-refs",
+                f"refs/heads/{self.store.project}",
+                f"refs/remotes/origin/{self.store.project}",
+            )
+        ]
         for path in paths:
             try:
                 st = os.stat(path)
@@ -136,8 +141,12 @@ class RepoState:
             snapshot = self.snapshot()
             if self._scan is None or self._scan.fingerprint != fp:
                 self._scan = _Scan(fp)
-                threading.Thread(target=self._run_scan, args=(self._scan, snapshot, progress),
-                                 name="git-poison-copies", daemon=True).start()
+                threading.Thread(
+                    target=self._run_scan,
+                    args=(self._scan, snapshot, progress),
+                    name="git-poison-copies",
+                    daemon=True,
+                ).start()
             scan = self._scan
         try:
             return scan.future.result(timeout=GRACE)  # a warm copies cache answers in time
@@ -149,8 +158,11 @@ class RepoState:
             if scan.future.done() and scan.future.exception() is None:
                 return scan.future.result()  # it ended meanwhile: nobody will be told
             scan.shown = True
-        log.info("%s: copies not known yet; showing what ancestry says at %s", self.toplevel,
-                 report.target[:12])
+        log.info(
+            "%s: copies not known yet; showing what ancestry says at %s",
+            self.toplevel,
+            report.target[:12],
+        )
         return pending
 
     def _run_scan(self, scan: _Scan, snapshot: Snapshot, progress: Progress | None) -> None:
@@ -174,10 +186,17 @@ class RepoState:
                 scan.future.set_exception(again)
                 self._ended(scan)
                 return
-            result = HeadReport(report, self.branch(), scan.fingerprint, FAILED,
-                                str(e) or e.__class__.__name__)
-        log.info("%s: %s at %s in %.2fs (copies %s)", self.toplevel, result.report.verdict,
-                 result.report.target[:12], time.monotonic() - started, result.copies)
+            result = HeadReport(
+                report, self.branch(), scan.fingerprint, FAILED, str(e) or e.__class__.__name__
+            )
+        log.info(
+            "%s: %s at %s in %.2fs (copies %s)",
+            self.toplevel,
+            result.report.verdict,
+            result.report.target[:12],
+            time.monotonic() - started,
+            result.copies,
+        )
         with self._lock:
             if self._scan is scan:
                 self._final = result
@@ -192,7 +211,9 @@ class RepoState:
 
     def reload_config(self) -> None:
         """Read the config again: `git poison init --remote` may have run meanwhile."""
-        self.repo.config = parse_config(self.repo.git(["config", "-z", "--list"], check=False).stdout)
+        self.repo.config = parse_config(
+            self.repo.git(["config", "-z", "--list"], check=False).stdout
+        )
         self.store = PoisonStore(self.repo, fetch=False)
 
     def moved(self) -> bool:

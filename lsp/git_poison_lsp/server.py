@@ -45,8 +45,11 @@ CONFIRM, CANCEL = "Cherry-pick", "Cancel"
 
 class PoisonServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("git-poison-lsp", __version__,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "git-poison-lsp",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
         self.settings = Settings()
         self.repos = Repos(on_copies_known=self.copies_known)
         self.loop: asyncio.AbstractEventLoop | None = None  # the event loop, once serving
@@ -65,13 +68,17 @@ class PoisonServer(LanguageServer):
 
     def log(self, message: str, level: types.MessageType = types.MessageType.Log) -> None:
         log.info(message)
-        self.window_log_message(types.LogMessageParams(type=level, message=f"git-poison: {message}"))
+        self.window_log_message(
+            types.LogMessageParams(type=level, message=f"git-poison: {message}")
+        )
 
     def notify_user(self, ok: bool, message: str) -> None:
         self.log(message, types.MessageType.Info if ok else types.MessageType.Warning)
         if self.settings.shows(ok):
             kind = types.MessageType.Info if ok else types.MessageType.Error
-            self.window_show_message(types.ShowMessageParams(type=kind, message=f"git-poison: {message}"))
+            self.window_show_message(
+                types.ShowMessageParams(type=kind, message=f"git-poison: {message}")
+            )
 
     # -- annotations ------------------------------------------------------------------
 
@@ -98,8 +105,9 @@ class PoisonServer(LanguageServer):
         try:
             previous = self.results.get(uri) if edit else None
             progress = ClientProgress(self, asyncio.get_running_loop(), os.path.basename(path))
-            result = await self.in_thread(analyse, self.repos, uri, path, doc.source, doc.version,
-                                          previous, progress)
+            result = await self.in_thread(
+                analyse, self.repos, uri, path, doc.source, doc.version, previous, progress
+            )
         except Exception:  # a bug must cost one annotation, not the server
             log.exception("annotating %s failed", uri)
             return
@@ -108,19 +116,28 @@ class PoisonServer(LanguageServer):
             return
         before = self.results.get(uri)
         self.results[uri] = result
-        if before is None or {r.record_id for r in before.runs} != {r.record_id for r in result.runs}:
+        if before is None or {r.record_id for r in before.runs} != {
+            r.record_id for r in result.runs
+        }:
             self.refresh_code_lens()
         lines = doc.lines
         units = doc.position_codec.client_num_units
-        diagnostics = [lsp_utils.diagnostic(run, lines, units, result.copies, result.error)
-                       for run in result.runs]
+        diagnostics = [
+            lsp_utils.diagnostic(run, lines, units, result.copies, result.error)
+            for run in result.runs
+        ]
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=result.version))
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=result.version)
+        )
         if result.status is not None:
             self.protocol.notify(lsp_utils.STATUS, lsp_utils.status_params(result.status))
         log.debug("%s: %d diagnostics in %.3fs", uri, len(diagnostics), time.monotonic() - started)
-        if (result.copies == PENDING and result.state is not None and result.fingerprint is not None
-                and result.state.ready(result.fingerprint)):
+        if (
+            result.copies == PENDING
+            and result.state is not None
+            and result.fingerprint is not None
+            and result.state.ready(result.fingerprint)
+        ):
             self.schedule(uri)  # the scan ended while this was blamed: its call came too early
 
     def copies_known(self, state: RepoState) -> None:
@@ -131,7 +148,9 @@ class PoisonServer(LanguageServer):
     def reannotate(self, state: RepoState) -> None:
         """Annotate the repository's open documents again from the report now at hand."""
         uris = self.uris_of(state)
-        self.log(f"{state.toplevel}: copies known; refining the annotations of {len(uris)} documents")
+        self.log(
+            f"{state.toplevel}: copies known; refining the annotations of {len(uris)} documents"
+        )
         for uri in uris:
             self.schedule(uri)
 
@@ -141,7 +160,9 @@ class PoisonServer(LanguageServer):
         if task is not None:
             task.cancel()
         self.results.pop(uri, None)
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
 
     def uris_of(self, state: RepoState) -> list[str]:
         return [u for u, a in self.results.items() if a.state is state]
@@ -194,17 +215,22 @@ class PoisonServer(LanguageServer):
         finally:
             self.fetching.discard(state.toplevel)
         if error:
-            self.log(f"poisons remote unreachable ({error}); using the records fetched last",
-                     types.MessageType.Warning)
+            self.log(
+                f"poisons remote unreachable ({error}); using the records fetched last",
+                types.MessageType.Warning,
+            )
 
     # -- commands ---------------------------------------------------------------------
 
-    async def run_command(self, args: tuple[Any, ...], run: Callable[[dict[str, Any], RepoState, str],
-                      Awaitable[actions.Result]]) -> actions.Result:
+    async def run_command(
+        self,
+        args: tuple[Any, ...],
+        run: Callable[[dict[str, Any], RepoState, str], Awaitable[actions.Result]],
+    ) -> actions.Result:
         """Parse `{uri, ...}`, find the repository, run, turn any failure into ok=false."""
         arg = args[0] if args else None
         if not isinstance(arg, dict) or not isinstance(arg.get("uri"), str):
-            return actions.fail("expected one argument object with a \"uri\"")
+            return actions.fail('expected one argument object with a "uri"')
         path = to_fs_path(arg["uri"])
         state = await self.in_thread(self.repos.for_path, path) if path else None
         if state is None or path is None:
@@ -224,9 +250,16 @@ class PoisonServer(LanguageServer):
         return result
 
     async def confirm(self, message: str) -> bool:
-        answer = await self.window_show_message_request_async(types.ShowMessageRequestParams(
-            type=types.MessageType.Warning, message=message,
-            actions=[types.MessageActionItem(title=CONFIRM), types.MessageActionItem(title=CANCEL)]))
+        answer = await self.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=message,
+                actions=[
+                    types.MessageActionItem(title=CONFIRM),
+                    types.MessageActionItem(title=CANCEL),
+                ],
+            )
+        )
         return answer is not None and answer.title == CONFIRM
 
     def text_of(self, uri: str) -> str:
@@ -279,8 +312,9 @@ def register(ls: PoisonServer) -> None:
         else:
             caps = ls.client_capabilities.workspace
             if caps and caps.configuration:
-                got = await ls.workspace_configuration_async(types.ConfigurationParams(
-                    items=[types.ConfigurationItem(section="gitPoison")]))
+                got = await ls.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="gitPoison")])
+                )
                 ls.settings.update(got[0] if got else None)
         ls.refresh_code_lens()
 
@@ -290,12 +324,17 @@ def register(ls: PoisonServer) -> None:
         runs = result.runs_at(params.position.line) if result else []
         if result is None or not runs:
             return None
-        return types.Hover(contents=types.MarkupContent(
-            kind=types.MarkupKind.Markdown,
-            value=lsp_utils.hover_markdown(runs, result.copies, result.error)))
+        return types.Hover(
+            contents=types.MarkupContent(
+                kind=types.MarkupKind.Markdown,
+                value=lsp_utils.hover_markdown(runs, result.copies, result.error),
+            )
+        )
 
-    @ls.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    @ls.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
     def code_action(ls: PoisonServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         result = ls.results.get(params.text_document.uri)
         if result is None:
@@ -317,14 +356,17 @@ def register(ls: PoisonServer) -> None:
             rid, cure = arg.get("recordId"), arg.get("cure")
             if not isinstance(rid, str) or not isinstance(cure, str):
                 return actions.fail("recordId and cure are required")
-            question = (f"Cherry-pick cure {cure[:12]} of poison {rid} onto "
-                        f"{(await ls.in_thread(state.branch)) or 'the detached HEAD'} "
-                        f"in {state.toplevel}? ({cherry_pick_line(cure)})")
+            question = (
+                f"Cherry-pick cure {cure[:12]} of poison {rid} onto "
+                f"{(await ls.in_thread(state.branch)) or 'the detached HEAD'} "
+                f"in {state.toplevel}? ({cherry_pick_line(cure)})"
+            )
             if not await ls.confirm(question):
                 return {"ok": False, "status": "cancelled", "message": "cherry-pick cancelled"}
             result = await ls.in_thread(actions.cherry_pick_cure, state, rid, cure)
             await ls.refresh(state)
             return result
+
         return await ls.run_command(args, run)
 
     @ls.command("gitPoison.sync")
@@ -333,12 +375,14 @@ def register(ls: PoisonServer) -> None:
             result = await ls.in_thread(actions.sync, state)
             await ls.refresh(state)
             return result
+
         return await ls.run_command(args, run)
 
     @ls.command(lsp_utils.CHECK_BRANCH)
     async def check_branch(ls: PoisonServer, *args: Any) -> actions.Result:
         async def run(arg: dict[str, Any], state: RepoState, path: str) -> actions.Result:
             return await ls.in_thread(actions.check_branch, state)
+
         return await ls.run_command(args, run)
 
     @ls.command("gitPoison.poisonLine")
@@ -348,10 +392,19 @@ def register(ls: PoisonServer) -> None:
             if rel is None:
                 return actions.fail("the file is outside the work tree")
             text = await ls.in_thread(ls.text_of, arg["uri"])
-            result = await ls.in_thread(actions.poison_line, state, rel, text, arg.get("line"),
-                                        arg.get("comment"), arg.get("bug"), arg.get("severity"))
+            result = await ls.in_thread(
+                actions.poison_line,
+                state,
+                rel,
+                text,
+                arg.get("line"),
+                arg.get("comment"),
+                arg.get("bug"),
+                arg.get("severity"),
+            )
             await ls.refresh(state)
             return result
+
         return await ls.run_command(args, run)
 
     @ls.command("gitPoison.recordCure")
@@ -363,10 +416,12 @@ def register(ls: PoisonServer) -> None:
             result = await ls.in_thread(actions.record_cure, state, rid, arg.get("revs"))
             await ls.refresh(state)
             return result
+
         return await ls.run_command(args, run)
 
     @ls.command("gitPoison.listRecords")
     async def list_records(ls: PoisonServer, *args: Any) -> actions.Result:
         async def run(arg: dict[str, Any], state: RepoState, path: str) -> actions.Result:
             return await ls.in_thread(actions.list_records, state)
+
         return await ls.run_command(args, run)

@@ -24,8 +24,11 @@ the new poison are listed on stderr after it is recorded."""
 @click.option("--bug", default=None, help="Bug tracker reference, e.g. JIRA-1234.")
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the new record as JSON.")
-@click.option("--no-deployments", is_flag=True,
-              help="Do not list the deployments that carry it (docs/scope.md).")
+@click.option(
+    "--no-deployments",
+    is_flag=True,
+    help="Do not list the deployments that carry it (docs/scope.md).",
+)
 @pass_app
 def add(
     app: App,

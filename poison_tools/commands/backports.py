@@ -28,9 +28,14 @@ Examples:
 \b
 Exit codes: 0 nothing to backport, 1 backports missing, 2 error."""
 )
-@click.option("--branches", "patterns", multiple=True, metavar="PATTERN",
-              help="Maintained branches to list, as globs (repeatable); default: the release "
-                   "branches (poison.releaseBranches; '*' for every branch).")
+@click.option(
+    "--branches",
+    "patterns",
+    multiple=True,
+    metavar="PATTERN",
+    help="Maintained branches to list, as globs (repeatable); default: the release "
+    "branches (poison.releaseBranches; '*' for every branch).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/scope.md).")
 @click.option("--no-apply-check", is_flag=True, help="Do not test whether cures apply cleanly.")
 @pass_app
@@ -46,26 +51,42 @@ def backports_cmd(app: App, patterns: tuple[str, ...], as_json: bool, no_apply_c
         release = release_patterns(app.repo)
         targets = release_branch_targets(reach, release)
         if not targets:
-            app.warn(f"no release branch here ({', '.join(release)}); name them with "
-                     "`git config --add poison.releaseBranches PATTERN` or use --branches")
+            app.warn(
+                f"no release branch here ({', '.join(release)}); name them with "
+                "`git config --add poison.releaseBranches PATTERN` or use --branches"
+            )
     checker = open_checker(app.repo, snapshot, reach=reach, progress=progress)
-    run = Scope(app.repo, checker, probe_applies=not no_apply_check,
-                hints=checker.equivalence.probable).stream(
-        select_records(snapshot, ()), targets)
+    run = Scope(
+        app.repo, checker, probe_applies=not no_apply_check, hints=checker.equivalence.probable
+    ).stream(select_records(snapshot, ()), targets)
     todo = backports(targets, run)  # keeps only the backports, not the matrix
     if as_json:
-        app.echo_json({
-            "branches": [
-                {"ref": ref, "missing": [
-                    {"id": b.record.id, "bug": b.record.bug, "comment": b.record.comment,
-                     "poison_evidence": [e.to_json() for e in (b.cell.finding.poison_evidence
-                                                               if b.cell.finding else [])],
-                     "cures": [m.to_json() for m in b.cell.missing]}
-                    for b in items]}
-                for ref, items in todo.items()
-            ],
-            "problems": [p.to_json() for p in run.problems],
-        })
+        app.echo_json(
+            {
+                "branches": [
+                    {
+                        "ref": ref,
+                        "missing": [
+                            {
+                                "id": b.record.id,
+                                "bug": b.record.bug,
+                                "comment": b.record.comment,
+                                "poison_evidence": [
+                                    e.to_json()
+                                    for e in (
+                                        b.cell.finding.poison_evidence if b.cell.finding else []
+                                    )
+                                ],
+                                "cures": [m.to_json() for m in b.cell.missing],
+                            }
+                            for b in items
+                        ],
+                    }
+                    for ref, items in todo.items()
+                ],
+                "problems": [p.to_json() for p in run.problems],
+            }
+        )
     else:
         for line in backport_lines(todo, app.out):
             app.echo(line)

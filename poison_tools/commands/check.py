@@ -42,15 +42,25 @@ missing objects, unknown commit, unreadable records) or error. With --fail-on,
     help="Last release: also list the bugfixes and poisons that arrived since.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
-@click.option("--fail-on", "fail_on", type=click.Choice(SEVERITIES), default=None,
-              help="Exit 1 only for poisons of this severity or worse (or none set); "
-                   "list the lower ones without failing.")
-@click.option("--verify/--no-verify", "verify", default=None,
-              help="Count only what the trust policy vouches for (docs/trust.md); "
-                   "default: git config poison.verify.")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Exit 1 only for poisons of this severity or worse (or none set); "
+    "list the lower ones without failing.",
+)
+@click.option(
+    "--verify/--no-verify",
+    "verify",
+    default=None,
+    help="Count only what the trust policy vouches for (docs/trust.md); "
+    "default: git config poison.verify.",
+)
 @pass_app
-def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | None,
-          verify: bool | None) -> int:
+def check(
+    app: App, rev: str, since: str | None, as_json: bool, fail_on: str | None, verify: bool | None
+) -> int:
     """Does REV (default HEAD) carry an uncured poison?"""
     # A first check on a large repository builds the reachability index and scans
     # for copies (patch-ids): show both (on a terminal only).
@@ -78,18 +88,32 @@ def check(app: App, rev: str, since: str | None, as_json: bool, fail_on: str | N
         app.warn(notice)
     judged = gate(current, fail_on) if fail_on else None
     if as_json:
-        app.echo_json(_with_trust(
-            {**report.to_json(), **check_meta(app.store.project, len(current.findings)),
-             **({"fail_on": judged.to_json()} if judged else {})}, verification))
+        app.echo_json(
+            _with_trust(
+                {
+                    **report.to_json(),
+                    **check_meta(app.store.project, len(current.findings)),
+                    **({"fail_on": judged.to_json()} if judged else {}),
+                },
+                verification,
+            )
+        )
     else:
-        lines = (release_lines(report, app.out) if isinstance(report, ReleaseReport)
-                 else check_lines(report, app.out))
-        app.echo_lines(lines + (gate_lines(judged, app.out) if judged else [])
-                       + _trust_lines(app, verification))
+        lines = (
+            release_lines(report, app.out)
+            if isinstance(report, ReleaseReport)
+            else check_lines(report, app.out)
+        )
+        app.echo_lines(
+            lines
+            + (gate_lines(judged, app.out) if judged else [])
+            + _trust_lines(app, verification)
+        )
     return judged.exit_code if judged else report.exit_code
 
 
 # --verify (issue 14): the trust policy's view of the records; see poison_tools/trust/verify.py.
+
 
 def _verification(app: App, snapshot: Snapshot, flag: bool | None) -> Verification | None:
     if not (flag if flag is not None else app.repo.config_bool("poison.verify", False)):
@@ -98,8 +122,9 @@ def _verification(app: App, snapshot: Snapshot, flag: bool | None) -> Verificati
 
     verification = verify_snapshot(app.store, snapshot)
     if verification.policy_stale is not None:
-        app.warn(f"trust policy not refreshed ({verification.policy_stale}); "
-                 "using the last fetched copy")
+        app.warn(
+            f"trust policy not refreshed ({verification.policy_stale}); using the last fetched copy"
+        )
     return verification
 
 

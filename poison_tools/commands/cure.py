@@ -20,8 +20,11 @@ carry the poison are listed on stderr after the cure is recorded."""
 )
 @click.argument("record_id", metavar="ID")
 @click.argument("revs", nargs=-1, required=True, metavar="REV...")
-@click.option("--no-deployments", is_flag=True,
-              help="Do not list the deployments that still carry it (docs/scope.md).")
+@click.option(
+    "--no-deployments",
+    is_flag=True,
+    help="Do not list the deployments that still carry it (docs/scope.md).",
+)
 @pass_app
 def cure(app: App, record_id: str, revs: tuple[str, ...], no_deployments: bool) -> int:
     """Record the commit(s) that fix a poison, one per branch the fix landed on."""

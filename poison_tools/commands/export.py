@@ -24,7 +24,9 @@ The mapping to OSV 1.7 is documented in docs/osv.md. Exit codes: 0 done, 2 error
 )
 @click.option("--osv", "osv", is_flag=True, required=True, help="Export as OSV (schema 1.7).")
 @click.option("-o", "--output", metavar="DIR", help="Write one OSV file per record into DIR.")
-@click.option("--no-versions", is_flag=True, help="Leave out affected[].versions (the affected tags).")
+@click.option(
+    "--no-versions", is_flag=True, help="Leave out affected[].versions (the affected tags)."
+)
 @pass_app
 def export(app: App, osv: bool, output: str | None, no_versions: bool) -> int:
     """Export the records for the wider security ecosystem."""

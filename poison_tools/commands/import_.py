@@ -17,15 +17,23 @@ Examples:
   git poison import --osv GIT-POISON-k3v7x2m9d0.json
 
 \b
-Running an import twice adds nothing. Exit codes: 0 done, 2 error."""
+Running an import twice adds nothing. Exit codes: 0 done, 2 error.""",
 )
-@click.option("--fixes", "fixes", is_flag=True,
-              help="Turn `Fixes: <sha>` trailers into poisons (the fixed commit) and cures (the fixing one).")
-@click.option("--osv", "osv_path", metavar="FILE|DIR", help="Import OSV records (schema 1.7, GIT ranges).")
+@click.option(
+    "--fixes",
+    "fixes",
+    is_flag=True,
+    help="Turn `Fixes: <sha>` trailers into poisons (the fixed commit) and cures (the fixing one).",
+)
+@click.option(
+    "--osv", "osv_path", metavar="FILE|DIR", help="Import OSV records (schema 1.7, GIT ranges)."
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be recorded; record nothing.")
 @click.argument("rev_range", required=False, metavar="[RANGE]")
 @pass_app
-def import_cmd(app: App, fixes: bool, osv_path: str | None, dry_run: bool, rev_range: str | None) -> int:
+def import_cmd(
+    app: App, fixes: bool, osv_path: str | None, dry_run: bool, rev_range: str | None
+) -> int:
     """Import records projects already keep: Fixes: trailers or OSV files."""
     if fixes == (osv_path is not None):
         raise click.UsageError("say what to import: --fixes [RANGE] or --osv FILE|DIR")
@@ -48,19 +56,29 @@ def _fixes(app: App, rev_range: str | None, dry_run: bool) -> int:
     plan = scan_fixes(app.repo, rev_range)
     outcome = ImportOutcome()
     if plan.cures_of:
-        _write(app, fixes_change(plan, app.editor(), outcome),
-               f"import Fixes: trailers of {rev_range or 'HEAD'}", dry_run)
+        _write(
+            app,
+            fixes_change(plan, app.editor(), outcome),
+            f"import Fixes: trailers of {rev_range or 'HEAD'}",
+            dry_run,
+        )
     would = "would import" if dry_run else "imported"
-    app.echo(f"{would} {len(outcome.created)} new records and added cures to "
-             f"{len(outcome.extended)} existing ones, from {plan.trailers} Fixes: trailers "
-             f"in {plan.scanned} commits")
+    app.echo(
+        f"{would} {len(outcome.created)} new records and added cures to "
+        f"{len(outcome.extended)} existing ones, from {plan.trailers} Fixes: trailers "
+        f"in {plan.scanned} commits"
+    )
     if outcome.withdrawn_skipped:
-        app.echo(f"left alone {len(outcome.withdrawn_skipped)} poisons whose records were withdrawn")
+        app.echo(
+            f"left alone {len(outcome.withdrawn_skipped)} poisons whose records were withdrawn"
+        )
     if plan.unresolved:
         sample = ", ".join(f"{w} (in {s[:12]})" for s, w in plan.unresolved[:3])
         more = "…" if len(plan.unresolved) > 3 else ""
-        app.warn(f"skipped {len(plan.unresolved)} Fixes: trailers whose SHA does not resolve "
-                 f"to another commit here: {sample}{more}")
+        app.warn(
+            f"skipped {len(plan.unresolved)} Fixes: trailers whose SHA does not resolve "
+            f"to another commit here: {sample}{more}"
+        )
     return 0
 
 
@@ -74,9 +92,11 @@ def _osv(app: App, path: str, dry_run: bool) -> int:
     elif not plan.entries:
         raise FatalError(f"{path}: no OSV entries")
     would = "would import" if dry_run else "imported"
-    app.echo(f"{would} {len(outcome.get('created', []))} new records, extended "
-             f"{len(outcome.get('extended', []))}, {len(outcome.get('unchanged', []))} already "
-             f"recorded, from {plan.entries} OSV entries")
+    app.echo(
+        f"{would} {len(outcome.get('created', []))} new records, extended "
+        f"{len(outcome.get('extended', []))}, {len(outcome.get('unchanged', []))} already "
+        f"recorded, from {plan.entries} OSV entries"
+    )
     if outcome.get("withdrawn"):
         app.echo(f"left alone {len(outcome['withdrawn'])} records that were withdrawn here")
     for reason, n in sorted(plan.skipped.items()):

@@ -28,8 +28,11 @@ GIT_POISON_INDEX=0 makes every command ask git directly instead.
 Exit codes: 0 done, 2 error."""
 )
 @click.option("--rebuild", is_flag=True, help="Discard the index and build it from scratch.")
-@click.option("--write-commit-graph", is_flag=True,
-              help="First have git write its commit-graph (git commit-graph write --reachable).")
+@click.option(
+    "--write-commit-graph",
+    is_flag=True,
+    help="First have git write its commit-graph (git commit-graph write --reachable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) -> int:
@@ -67,14 +70,24 @@ def index_cmd(app: App, rebuild: bool, write_commit_graph: bool, as_json: bool) 
     if as_json:
         app.echo_json(data)
     else:
-        how = {"commit-graph": ", built from git's commit-graph",
-               "rev-list": ", built from git rev-list"}.get(reach.built_from or "", "")
-        app.echo(f"{data['commits']:,} commits on {data['chains']:,} chains "
-                 f"({data['jumps']:,} jumps) in {reach.path} "
-                 f"({size / 1e6:.1f} MB, {data['seconds']} s{how})")
+        how = {
+            "commit-graph": ", built from git's commit-graph",
+            "rev-list": ", built from git rev-list",
+        }.get(reach.built_from or "", "")
+        app.echo(
+            f"{data['commits']:,} commits on {data['chains']:,} chains "
+            f"({data['jumps']:,} jumps) in {reach.path} "
+            f"({size / 1e6:.1f} MB, {data['seconds']} s{how})"
+        )
         # Worth a line only where a build takes seconds.
-        if reach.built_from == "rev-list" and graph.size >= HINT_COMMITS and not commit_graph.exists(
-                os.path.join(app.repo.common_dir, "objects")):
-            click.echo("hint: `git poison index --write-commit-graph --rebuild` makes builds "
-                       "faster; `git maintenance start` keeps git's commit-graph fresh", err=True)
+        if (
+            reach.built_from == "rev-list"
+            and graph.size >= HINT_COMMITS
+            and not commit_graph.exists(os.path.join(app.repo.common_dir, "objects"))
+        ):
+            click.echo(
+                "hint: `git poison index --write-commit-graph --rebuild` makes builds "
+                "faster; `git maintenance start` keeps git's commit-graph fresh",
+                err=True,
+            )
     return 0

@@ -26,8 +26,12 @@ In text, each active record says where it is still uncured: on HEAD, the
 main line and the release branches (poison.releaseBranches).""",
 )
 @click.option("--all", "show_all", is_flag=True, help="Include withdrawn records.")
-@click.option("--where/--no-where", "where_asked", default=None,
-              help="Look up where each record is still uncured (default: in text, not in JSON).")
+@click.option(
+    "--where/--no-where",
+    "where_asked",
+    default=None,
+    help="Look up where each record is still uncured (default: in text, not in JSON).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")
 @pass_app
 def list_records(app: App, show_all: bool, where_asked: bool | None, as_json: bool) -> int:
@@ -60,11 +64,17 @@ def list_records(app: App, show_all: bool, where_asked: bool | None, as_json: bo
         state = "withdrawn" if r.withdrawn else ("cured" if r.cures else "uncured")
         on = where[1].get(r.id, []) if where is not None and not r.withdrawn else []
         more = f" +{len(on) - 4} more" if len(on) > 4 else ""
-        tail = (f"  (still uncured on {', '.join(short_ref(x) for x in on[:4])}{more})"
-                if on and r.cures else
-                f"  (on {', '.join(short_ref(x) for x in on[:4])}{more})" if on else "")
-        app.echo(f"{app.out(r.id, 'bold')}  {short(r.poisons[0])}  {state:<9}  {title(r)}"
-                 + (app.out(tail, "yellow") if tail else ""))
+        tail = (
+            f"  (still uncured on {', '.join(short_ref(x) for x in on[:4])}{more})"
+            if on and r.cures
+            else f"  (on {', '.join(short_ref(x) for x in on[:4])}{more})"
+            if on
+            else ""
+        )
+        app.echo(
+            f"{app.out(r.id, 'bold')}  {short(r.poisons[0])}  {state:<9}  {title(r)}"
+            + (app.out(tail, "yellow") if tail else "")
+        )
     for line in problem_lines(snap.problems, app.out):
         app.echo(line)
     if not records and not snap.problems:
@@ -91,6 +101,8 @@ def _where(app: App, snap: Snapshot) -> tuple[list[str], dict[str, list[str]]]:
         targets.insert(0, Target("branch", "HEAD", head))
     checker = open_checker(app.repo, snap, reach=reach, progress=progress)
     report = Scope(app.repo, checker, probe_applies=False).run(select_records(snap, ()), targets)
-    found = {rs.record.id: [c.target.ref for c in rs.cells if c.status == AFFECTED]
-             for rs in report.records}
+    found = {
+        rs.record.id: [c.target.ref for c in rs.cells if c.status == AFFECTED]
+        for rs in report.records
+    }
     return [t.ref for t in targets], {i: refs for i, refs in found.items() if refs}

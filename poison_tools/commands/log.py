@@ -15,7 +15,7 @@ Examples:
 \b
 Oldest change first. Author names and dates are what each commit says; only a
 good signature by a principal of the trust policy (docs/trust.md) says who made
-a change. Exit codes: 0 done, 2 error."""
+a change. Exit codes: 0 done, 2 error.""",
 )
 @click.argument("record_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/json.md).")

@@ -43,32 +43,64 @@ Exit codes: 0 nothing affected, 1 some branch/tag/deployment affected,
 2 something could not be decided (missing history, unknown revision) or error."""
 )
 @click.argument("ids", nargs=-1, metavar="[ID]...")
-@click.option("--branches", "patterns", multiple=True, metavar="PATTERN",
-              help="Only branches matching this glob (repeatable), e.g. 'lts/*'.")
+@click.option(
+    "--branches",
+    "patterns",
+    multiple=True,
+    metavar="PATTERN",
+    help="Only branches matching this glob (repeatable), e.g. 'lts/*'.",
+)
 @click.option("--tags", is_flag=True, help="Also every tag.")
-@click.option("--deployments", "inventory", metavar="FILE",
-              help="YAML or JSON inventory: deployment name -> revision (docs/scope.md).")
-@click.option("--deployments-only", is_flag=True,
-              help="Only the deployments (no branch or tag columns).")
+@click.option(
+    "--deployments",
+    "inventory",
+    metavar="FILE",
+    help="YAML or JSON inventory: deployment name -> revision (docs/scope.md).",
+)
+@click.option(
+    "--deployments-only", is_flag=True, help="Only the deployments (no branch or tag columns)."
+)
 @click.option("--no-deployments", is_flag=True, help="Leave the default inventory out.")
-@click.option("--summary", is_flag=True,
-              help="Only the per-environment summary of the deployments (text or --json).")
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Only the per-environment summary of the deployments (text or --json).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (docs/scope.md).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
-              help="Output format; html is one self-contained page.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    help="Output format; html is one self-contained page.",
+)
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
-@click.option("--no-apply-check", is_flag=True, help="Do not test whether missing cures apply cleanly.")
+@click.option(
+    "--no-apply-check", is_flag=True, help="Do not test whether missing cures apply cleanly."
+)
 @pass_app
-def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
-          inventory: str | None, deployments_only: bool, no_deployments: bool, summary: bool,
-          as_json: bool, fmt: str, output: str | None, no_apply_check: bool) -> int:
+def scope(
+    app: App,
+    ids: tuple[str, ...],
+    patterns: tuple[str, ...],
+    tags: bool,
+    inventory: str | None,
+    deployments_only: bool,
+    no_deployments: bool,
+    summary: bool,
+    as_json: bool,
+    fmt: str,
+    output: str | None,
+    no_apply_check: bool,
+) -> int:
     """Which branches, tags and deployments carry each poison, which are cured (by which
     commit, found how), and the cherry-pick that would cure the rest."""
     if as_json:
         fmt = "json"
     if (deployments_only or summary) and (patterns or tags or no_deployments):
-        raise click.UsageError("--deployments-only and --summary take no --branches, --tags "
-                               "or --no-deployments")
+        raise click.UsageError(
+            "--deployments-only and --summary take no --branches, --tags or --no-deployments"
+        )
     if summary and fmt == "html":
         raise click.UsageError("--summary is text or --json; the html page has it on top")
     deployments_only = deployments_only or summary
@@ -83,12 +115,19 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         targets += _deployments(app, inventory, snapshot.tip, required=deployments_only)
     if ids:
         # Only the records asked about: their copies are all the matrix needs.
-        snapshot = Snapshot({r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale)
+        snapshot = Snapshot(
+            {r.id: r for r in records}, snapshot.problems, snapshot.tip, snapshot.stale
+        )
     checker = open_checker(app.repo, snapshot, reach=reach, progress=progress)
     # Counting records on stderr would tear text written to the same terminal.
     judging = progress if output not in (None, "-") or not sys.stdout.isatty() else Silent()
-    judge = Scope(app.repo, checker, probe_applies=not no_apply_check,
-                  hints=checker.equivalence.probable, progress=judging)
+    judge = Scope(
+        app.repo,
+        checker,
+        probe_applies=not no_apply_check,
+        hints=checker.equivalence.probable,
+        progress=judging,
+    )
     run = judge.stream(records, targets)
     environments = _environments(run, judge, reach, targets)
     if summary:
@@ -99,8 +138,11 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
     if fmt == "json":
         from poison_tools.scope import json_chunks
 
-        tail = None if environments is None else (
-            lambda: {"environments": [e.to_json() for e in environments()]})
+        tail = (
+            None
+            if environments is None
+            else (lambda: {"environments": [e.to_json() for e in environments()]})
+        )
         chunks = json_chunks(run, tail)
     elif fmt == "html":
         import time
@@ -108,8 +150,10 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         from poison_tools.html_report import PageInfo, html_chunks, records_note
         from poison_tools.records.record import now_iso
 
-        info = PageInfo(now_iso(), records_note(snapshot.tip, bool(app.store.remote),
-                                                app.store.last_fetch(), time.time()))
+        info = PageInfo(
+            now_iso(),
+            records_note(snapshot.tip, bool(app.store.remote), app.store.last_fetch(), time.time()),
+        )
         chunks = html_chunks(run, app.store.project, environments=environments, info=info)
     else:
         from poison_tools.scope_render import environment_lines, scope_lines
@@ -117,16 +161,27 @@ def scope(app: App, ids: tuple[str, ...], patterns: tuple[str, ...], tags: bool,
         style = app.out if output is None else (lambda t, *_n: t)
         chunks = _blocks(scope_lines(run, style))
         if environments is not None:
-            chunks = itertools.chain(chunks, _later(lambda: _blocks(
-                ["", style("per environment:", "bold"), *environment_lines(environments(), style)])))
+            chunks = itertools.chain(
+                chunks,
+                _later(
+                    lambda: _blocks(
+                        [
+                            "",
+                            style("per environment:", "bold"),
+                            *environment_lines(environments(), style),
+                        ]
+                    )
+                ),
+            )
         if not records:
             app.warn("no active records (record one with `git poison add`)")
     _emit(app, chunks, output)
     return run.exit_code
 
 
-def _environments(run: ScopeRun, judge: Scope, reach: Reachability,
-                  targets: list[Target]) -> Callable[[], list[EnvironmentSummary]] | None:
+def _environments(
+    run: ScopeRun, judge: Scope, reach: Reachability, targets: list[Target]
+) -> Callable[[], list[EnvironmentSummary]] | None:
     """With deployments among the targets: the per-environment summary (`watch`)."""
     if not any(t.kind == "deployment" for t in targets):
         return None
@@ -140,8 +195,13 @@ def _later(make: Callable[[], Iterable[str]]) -> Iterator[str]:
     yield from make()
 
 
-def _summary(app: App, run: ScopeRun, environments: Callable[[], list[EnvironmentSummary]] | None,
-             fmt: str, output: str | None) -> int:
+def _summary(
+    app: App,
+    run: ScopeRun,
+    environments: Callable[[], list[EnvironmentSummary]] | None,
+    fmt: str,
+    output: str | None,
+) -> int:
     for _row in run:  # only the deployments' cells are kept, by the summary's observer
         pass
     envs = environments() if environments is not None else []
@@ -151,10 +211,14 @@ def _summary(app: App, run: ScopeRun, environments: Callable[[], list[Environmen
         from poison_tools.records.record import now_iso
         from poison_tools.scope import JSON_VERSION
 
-        data = {"version": JSON_VERSION, "project": app.store.project, "generated": now_iso(),
-                "environments": [e.to_json() for e in envs],
-                "problems": [p.to_json() for p in run.problems],
-                "stale": None if run.stale is None else run.stale.describe()}
+        data = {
+            "version": JSON_VERSION,
+            "project": app.store.project,
+            "generated": now_iso(),
+            "environments": [e.to_json() for e in envs],
+            "problems": [p.to_json() for p in run.problems],
+            "stale": None if run.stale is None else run.stale.describe(),
+        }
         chunks: Iterable[str] = [json.dumps(data, indent=2, ensure_ascii=False) + "\n"]
     else:
         from poison_tools.render import problem_lines
@@ -174,8 +238,10 @@ def _deployments(app: App, path: str | None, tip: str | None, required: bool) ->
     found = default_inventory(app.repo, app.store, tip)
     if found is None:
         if required:
-            raise FatalError("no deployments inventory: pass --deployments FILE, or "
-                             "`git config poison.deployments FILE` (docs/scope.md)")
+            raise FatalError(
+                "no deployments inventory: pass --deployments FILE, or "
+                "`git config poison.deployments FILE` (docs/scope.md)"
+            )
         return []
     return resolve(app.repo, found.pairs)
 

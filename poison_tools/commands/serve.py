@@ -26,27 +26,69 @@ Endpoints (GET, read-only; no write endpoint exists):
 \b
 Exit codes: 0 stopped (Ctrl-C, SIGTERM), 2 cannot listen or error."""
 )
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but loopback makes the records readable "
-                   "by whoever reaches it.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
-              help="0: any free port.")
-@click.option("--branches", "patterns", multiple=True, metavar="PATTERN",
-              help="Branches to show (repeatable); default: release branches and main line.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback makes the records readable "
+    "by whoever reaches it.",
+)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0: any free port.",
+)
+@click.option(
+    "--branches",
+    "patterns",
+    multiple=True,
+    metavar="PATTERN",
+    help="Branches to show (repeatable); default: release branches and main line.",
+)
 @click.option("--no-tags", is_flag=True, help="Leave tags out (they also give upgrade advice).")
-@click.option("--deployments", "inventory", metavar="FILE",
-              help="Inventory; default: poison.deployments or the poisons repository's.")
-@click.option("--fetch-interval", default=30.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds between fetches of the poisons remote.")
-@click.option("--allow-host", "allowed", multiple=True, metavar="NAME",
-              help="Also answer requests for this Host name (behind a proxy).")
+@click.option(
+    "--deployments",
+    "inventory",
+    metavar="FILE",
+    help="Inventory; default: poison.deployments or the poisons repository's.",
+)
+@click.option(
+    "--fetch-interval",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds between fetches of the poisons remote.",
+)
+@click.option(
+    "--allow-host",
+    "allowed",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this Host name (behind a proxy).",
+)
 @click.option("--max-connections", default=8, show_default=True, type=click.IntRange(1, 256))
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1),
-              help="Seconds an idle or slow client may hold a connection.")
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds an idle or slow client may hold a connection.",
+)
 @pass_app
-def serve(app: App, host: str, port: int, patterns: tuple[str, ...], no_tags: bool,
-          inventory: str | None, fetch_interval: float, allowed: tuple[str, ...],
-          max_connections: int, timeout: float) -> int:
+def serve(
+    app: App,
+    host: str,
+    port: int,
+    patterns: tuple[str, ...],
+    no_tags: bool,
+    inventory: str | None,
+    fetch_interval: float,
+    allowed: tuple[str, ...],
+    max_connections: int,
+    timeout: float,
+) -> int:
     """Serve the risk view: read-only HTTP JSON API and the live scope page."""
     import signal
 
@@ -62,6 +104,7 @@ def serve(app: App, host: str, port: int, patterns: tuple[str, ...], no_tags: bo
     shown = f"[{bound}]" if ":" in bound else bound
     # stdout, flushed: a supervisor (or a test) reads the address from the first line.
     click.echo(f"serving http://{shown}:{bound_port}/ (read-only; Ctrl-C stops)")
+
     def stop(*_: object) -> None:
         raise KeyboardInterrupt  # a supervisor's SIGTERM stops it like Ctrl-C: exit 0
 

@@ -32,16 +32,28 @@ def show(app: App, record_id: str, as_json: bool) -> int:
     snapshot = app.snapshot()
     record = snapshot.find(record_id)
     row = _where(app, snapshot, record)
-    cure_refs = {c: [cell.target.ref for cell in row.of(CURED)
-                     if cell.finding and any(e.recorded == c for e in cell.finding.cure_evidence)]
-                 for c in record.cures}
+    cure_refs = {
+        c: [
+            cell.target.ref
+            for cell in row.of(CURED)
+            if cell.finding and any(e.recorded == c for e in cell.finding.cure_evidence)
+        ]
+        for c in record.cures
+    }
     affected = [cell.target.ref for cell in row.of(AFFECTED)]
     undecided = [cell.target.ref for cell in row.of(UNDECIDED)]
     doubts = _implausible(app, record)
     if as_json:
-        app.echo_json({**record.to_json(), "cure_refs": cure_refs, "affected_refs": affected,
-                       "undecided_refs": undecided, "warnings": list(app.warnings),
-                       "implausible_cures": doubts})
+        app.echo_json(
+            {
+                **record.to_json(),
+                "cure_refs": cure_refs,
+                "affected_refs": affected,
+                "undecided_refs": undecided,
+                "warnings": list(app.warnings),
+                "implausible_cures": doubts,
+            }
+        )
         return 0
     for line in record_lines(record, app.out):
         if line.startswith("cure:   ") and line[8:] in cure_refs:
@@ -61,8 +73,9 @@ def _where(app: App, snapshot: Snapshot, record: Record) -> RecordScope:
     carried by a cherry-pick cures there as it does in `check`."""
     rec = replace(record, withdrawn=None)  # a withdrawn record is shown where it would be
     reach = app.reach()
-    checker = open_checker(app.repo, Snapshot({rec.id: rec}, [], snapshot.tip, snapshot.stale),
-                           reach=reach)
+    checker = open_checker(
+        app.repo, Snapshot({rec.id: rec}, [], snapshot.tip, snapshot.stale), reach=reach
+    )
     targets = ref_targets(reach, tags=True)
     order = {ref: i for i, ref in enumerate(release_first(t.ref for t in targets))}
     targets.sort(key=lambda t: order[t.ref])

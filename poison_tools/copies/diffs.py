@@ -35,11 +35,30 @@ from poison_tools.git import SourceRepo
 
 # Diff settings that a user's config must not change: a patch-id computed under
 # diff.renames=copies would not match one computed without it. And no lazy fetch.
-DIFF_CONFIG = ("-c", "log.showSignature=false", "-c", "diff.noprefix=false",
-               "-c", "diff.mnemonicPrefix=false", "-c", "diff.renames=false",
-               "-c", "core.quotePath=true", "-c", "protocol.allow=never")
-_LOG_P = ("log", "--no-merges", "-p", "--format=%H", "--no-color", "--no-ext-diff",
-          "--no-textconv", "--no-renames")
+DIFF_CONFIG = (
+    "-c",
+    "log.showSignature=false",
+    "-c",
+    "diff.noprefix=false",
+    "-c",
+    "diff.mnemonicPrefix=false",
+    "-c",
+    "diff.renames=false",
+    "-c",
+    "core.quotePath=true",
+    "-c",
+    "protocol.allow=never",
+)
+_LOG_P = (
+    "log",
+    "--no-merges",
+    "-p",
+    "--format=%H",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-renames",
+)
 # Commits sorted per round of `resolve`: bounds what is held in memory at once.
 RESOLVE_CHUNK = 5_000
 # Failed git runs one `resolve` may spend narrowing down which commits fail when the
@@ -75,8 +94,10 @@ def patch_ids(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
     held: tuple[str, str] | None = None
     try:
         # A reader that stops early closes this generator: both gits are killed.
-        with (git.stream(log_args, input=stdin) as log,
-              git.stream([*base, "patch-id", "--stable"], stdin=log) as pid):
+        with (
+            git.stream(log_args, input=stdin) as log,
+            git.stream([*base, "patch-id", "--stable"], stdin=log) as pid,
+        ):
             for line in pid:
                 parts = line.decode().split()
                 if len(parts) != 2:
@@ -97,16 +118,31 @@ _PATH_LOG = ("log", "--no-merges", "--name-only", "-z", "--format=%x01%H", "--no
 # Bytes git's C-style quoting escapes (core.quotePath=true): a path holding one is
 # written quoted in the `diff --git` line that patch-id hashes.
 _NEEDS_QUOTE = re.compile(rb'[\x00-\x1f"\\\x7f-\xff]')
-_ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r",
-            34: b'\\"', 92: b"\\\\"}
+_ESCAPES = {
+    7: b"\\a",
+    8: b"\\b",
+    9: b"\\t",
+    10: b"\\n",
+    11: b"\\v",
+    12: b"\\f",
+    13: b"\\r",
+    34: b'\\"',
+    92: b"\\\\",
+}
 
 
 def _quoted(path: bytes) -> bytes:
     """`path` as git writes it in a diff header (quote_c_style), without the spaces that
     patch-id drops."""
     if _NEEDS_QUOTE.search(path):
-        path = b'"' + b"".join(_ESCAPES.get(c) or (b"\\%03o" % c if c < 32 or c >= 127 else bytes((c,)))
-                               for c in path) + b'"'
+        path = (
+            b'"'
+            + b"".join(
+                _ESCAPES.get(c) or (b"\\%03o" % c if c < 32 or c >= 127 else bytes((c,)))
+                for c in path
+            )
+            + b'"'
+        )
     return path.replace(b" ", b"")
 
 
@@ -122,7 +158,9 @@ def path_key(paths: Sequence[bytes]) -> str | None:
     return hashlib.sha1(b"\0".join(sorted({_quoted(p) for p in paths}))).hexdigest()[:16]
 
 
-def path_keys(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[tuple[str, str | None]]:
+def path_keys(
+    repo: SourceRepo, stdin: bytes, args: Sequence[str]
+) -> Iterator[tuple[str, str | None]]:
     """(commit, `path_key`) for each non-merge commit `git log --stdin <args>` walks, read
     from trees only (no blob is read: about a tenth of `git log -p`). Raises `LogFailed`
     (after the records that are certainly whole) if git log fails."""
@@ -130,8 +168,9 @@ def path_keys(repo: SourceRepo, stdin: bytes, args: Sequence[str]) -> Iterator[t
     paths: list[bytes] = []
     rest = b""
     try:
-        with git.stream(["--git-dir", repo.git_dir, *DIFF_CONFIG, *_PATH_LOG, "--stdin", *args],
-                        input=stdin) as log:
+        with git.stream(
+            ["--git-dir", repo.git_dir, *DIFF_CONFIG, *_PATH_LOG, "--stdin", *args], input=stdin
+        ) as log:
             while chunk := log.read(1 << 20):
                 tokens = (rest + chunk).split(b"\0")
                 rest = tokens.pop()
@@ -176,8 +215,9 @@ class _Budget:
         self.left = PROBES
 
 
-def changed_files(repo: SourceRepo, commits: Sequence[str],
-                  budget: _Budget | None = None) -> dict[str, list[tuple[str, str, bytes]] | None]:
+def changed_files(
+    repo: SourceRepo, commits: Sequence[str], budget: _Budget | None = None
+) -> dict[str, list[tuple[str, str, bytes]] | None]:
     """For each commit: (blob before, blob after, path) of each file its diff changes,
     read from trees only; None for a commit whose trees cannot be read either."""
     budget = budget or _Budget()
@@ -185,10 +225,24 @@ def changed_files(repo: SourceRepo, commits: Sequence[str],
     todo = [list(commits)] if commits else []
     while todo:
         part = todo.pop()
-        proc = git.run(["--git-dir", repo.git_dir, *DIFF_CONFIG, "log", "--no-walk=unsorted",
-                        "--stdin", "--no-merges", "--raw", "--no-abbrev", "--no-renames", "-z",
-                        "--format=%x01%H"], input="".join(c + "\n" for c in part).encode(),
-                       check=False)
+        proc = git.run(
+            [
+                "--git-dir",
+                repo.git_dir,
+                *DIFF_CONFIG,
+                "log",
+                "--no-walk=unsorted",
+                "--stdin",
+                "--no-merges",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                "-z",
+                "--format=%x01%H",
+            ],
+            input="".join(c + "\n" for c in part).encode(),
+            check=False,
+        )
         if proc.returncode == 0:
             out.update(_parse_raw(proc.stdout))
             for c in part:
@@ -198,7 +252,7 @@ def changed_files(repo: SourceRepo, commits: Sequence[str],
         if len(part) == 1 or budget.left <= 0:
             out.update(dict.fromkeys(part))
         else:
-            todo += [part[:len(part) // 2], part[len(part) // 2:]]
+            todo += [part[: len(part) // 2], part[len(part) // 2 :]]
     return out
 
 
@@ -227,24 +281,46 @@ def present(repo: SourceRepo, oids: Sequence[str]) -> set[str] | None:
     could not tell. `rev-list --missing` never fetches, where `cat-file` would."""
     if not oids:
         return set()
-    proc = git.run(["--git-dir", repo.git_dir, "-c", "protocol.allow=never", "rev-list",
-                    "--objects", "--no-walk", "--ignore-missing", "--missing=allow-any", "--stdin"],
-                   input="".join(o + "\n" for o in oids).encode(), check=False)
+    proc = git.run(
+        [
+            "--git-dir",
+            repo.git_dir,
+            "-c",
+            "protocol.allow=never",
+            "rev-list",
+            "--objects",
+            "--no-walk",
+            "--ignore-missing",
+            "--missing=allow-any",
+            "--stdin",
+        ],
+        input="".join(o + "\n" for o in oids).encode(),
+        check=False,
+    )
     if proc.returncode != 0:
         return None
     return {line.split()[0] for line in proc.stdout.decode().splitlines() if line.strip()}
 
 
-def resolve(repo: SourceRepo, commits: Sequence[str],
-            advance: Callable[[], None] | None = None) -> Iterator[tuple[str, str] | Unreadable]:
+def resolve(
+    repo: SourceRepo, commits: Sequence[str], advance: Callable[[], None] | None = None
+) -> Iterator[tuple[str, str] | Unreadable]:
     """The patch-id of each of `commits` that can be read, and an `Unreadable` for each
     that cannot (module docstring). Commits with no change yield nothing."""
     budget = _Budget()
     for i in range(0, len(commits), RESOLVE_CHUNK):
-        chunk = commits[i:i + RESOLVE_CHUNK]
+        chunk = commits[i : i + RESOLVE_CHUNK]
         changes = changed_files(repo, chunk, budget)
-        blobs = sorted({b for ch in changes.values() if ch for c in ch for b in c[:2]
-                        if b and b not in NULL_OID})
+        blobs = sorted(
+            {
+                b
+                for ch in changes.values()
+                if ch
+                for c in ch
+                for b in c[:2]
+                if b and b not in NULL_OID
+            }
+        )
         here = present(repo, blobs)
         readable: list[str] = []
         paths: dict[str, str] = {}
@@ -266,8 +342,9 @@ def resolve(repo: SourceRepo, commits: Sequence[str],
             yield item
 
 
-def _bisect(repo: SourceRepo, commits: list[str], paths: dict[str, str],
-            budget: _Budget) -> Iterator[tuple[str, str] | Unreadable]:
+def _bisect(
+    repo: SourceRepo, commits: list[str], paths: dict[str, str], budget: _Budget
+) -> Iterator[tuple[str, str] | Unreadable]:
     """Patch-ids of `commits`, narrowing a failing `git log -p` down to its culprits."""
     todo = [commits] if commits else []
     while todo:
@@ -275,19 +352,20 @@ def _bisect(repo: SourceRepo, commits: list[str], paths: dict[str, str],
         last = -1
         position = {c: i for i, c in enumerate(part)}
         try:
-            for sha, pid in patch_ids(repo, "".join(c + "\n" for c in part).encode(),
-                                      ["--no-walk=unsorted"]):
+            for sha, pid in patch_ids(
+                repo, "".join(c + "\n" for c in part).encode(), ["--no-walk=unsorted"]
+            ):
                 last = max(last, position.get(sha, last))
                 yield sha, pid
             continue
         except LogFailed:
             budget.left -= 1
         # Every commit up to the last whole pair was diffed (in the order given).
-        rest = part[last + 1:]
+        rest = part[last + 1 :]
         if len(rest) == 1 or budget.left <= 0:
             yield from (Unreadable(c, paths.get(c), None) for c in rest)
         elif rest:
-            todo += [rest[len(rest) // 2:], rest[:len(rest) // 2]]
+            todo += [rest[len(rest) // 2 :], rest[: len(rest) // 2]]
 
 
 def promisor(repo: SourceRepo) -> str | None:
@@ -297,7 +375,7 @@ def promisor(repo: SourceRepo) -> str | None:
         return name
     for key, values in sorted(repo.config.items()):
         if key.startswith("remote.") and key.endswith(".promisor") and values[-1] == "true":
-            return key[len("remote."):-len(".promisor")]
+            return key[len("remote.") : -len(".promisor")]
     return None
 
 
@@ -306,10 +384,23 @@ def fetch_blobs(repo: SourceRepo, remote: str, oids: Sequence[str], timeout: flo
     them (but once, not once per blob); None when done, else why not. Raises
     `subprocess.TimeoutExpired` after `timeout` seconds (git and its helpers killed)."""
     try:
-        git.run(["--git-dir", repo.git_dir, "-c", "fetch.negotiationAlgorithm=noop", "fetch",
-                 remote, "--no-tags", "--no-write-fetch-head", "--recurse-submodules=no",
-                 "--filter=blob:none", "--stdin"],
-                input="".join(o + "\n" for o in oids).encode(), timeout=timeout)
+        git.run(
+            [
+                "--git-dir",
+                repo.git_dir,
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                remote,
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+            ],
+            input="".join(o + "\n" for o in oids).encode(),
+            timeout=timeout,
+        )
     except git.GitError as e:
         # git's first complaint names the cause; the last one is often advice.
         lines = [ln.strip() for ln in e.stderr.splitlines() if ln.strip()]

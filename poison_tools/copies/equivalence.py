@@ -67,9 +67,16 @@ Graph = dict[str, dict[str, str]]
 class Copies:
     """Equivalence by cherry-pick/backport lines, patch-id and Change-Id."""
 
-    def __init__(self, repo: SourceRepo, *, patch_ids: bool = True,
-                 progress: Progress | None = None, cache: PatchIdCache | None = None,
-                 reach: Reachability | None = None, fetch: bool = True) -> None:
+    def __init__(
+        self,
+        repo: SourceRepo,
+        *,
+        patch_ids: bool = True,
+        progress: Progress | None = None,
+        cache: PatchIdCache | None = None,
+        reach: Reachability | None = None,
+        fetch: bool = True,
+    ) -> None:
         self.repo = repo
         self.reach = reach
         self.patch_ids = patch_ids
@@ -82,12 +89,12 @@ class Copies:
         self._last: tuple[frozenset[str], Graph, set[frozenset[str]], set[str]] | None = None
         self._facts: PairFacts | None = None
 
-
     @property
     def cache(self) -> PatchIdCache:
         if self._cache is None:
-            self._cache = PatchIdCache(self.repo, patch_ids=self.patch_ids, progress=self.progress,
-                                       reach=self.reach)
+            self._cache = PatchIdCache(
+                self.repo, patch_ids=self.patch_ids, progress=self.progress, reach=self.reach
+            )
         return self._cache
 
     def expand(self, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
@@ -106,7 +113,9 @@ class Copies:
             result = self._settle(cache, commits, result)
         return result
 
-    def _expand(self, cache: PatchIdCache, commits: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+    def _expand(
+        self, cache: PatchIdCache, commits: Collection[str]
+    ) -> dict[str, list[tuple[str, str]]]:
         graph, _strong, known = self._build(cache, commits)
         result = {}
         for recorded in commits:
@@ -123,16 +132,21 @@ class Copies:
         cache.ensure(commits)
         return self._build(cache, commits)
 
-    def _build(self, cache: PatchIdCache,
-               commits: Collection[str]) -> tuple[Graph, set[frozenset[str]], set[str]]:
+    def _build(
+        self, cache: PatchIdCache, commits: Collection[str]
+    ) -> tuple[Graph, set[frozenset[str]], set[str]]:
         strong: set[frozenset[str]] = set()
         graph = self._graph(cache, set(commits), strong)
         known = cache.known(graph)
         self._last = (frozenset(commits), graph, strong, known)
         return graph, strong, known
 
-    def _settle(self, cache: PatchIdCache, commits: Collection[str],
-                result: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+    def _settle(
+        self,
+        cache: PatchIdCache,
+        commits: Collection[str],
+        result: dict[str, list[tuple[str, str]]],
+    ) -> dict[str, list[tuple[str, str]]]:
         """Fetch what the doubts need (a partial clone), look again; record the rest."""
         from poison_tools.copies.protocol import CopiesGap
 
@@ -165,8 +179,12 @@ class Copies:
             self._gap = CopiesGap(doubts, _remote(self.repo), failed)
         return result
 
-    def _doubts(self, cache: PatchIdCache, commits: Collection[str],
-                result: dict[str, list[tuple[str, str]]]) -> dict[str, Doubt]:
+    def _doubts(
+        self,
+        cache: PatchIdCache,
+        commits: Collection[str],
+        result: dict[str, list[tuple[str, str]]],
+    ) -> dict[str, Doubt]:
         """For each recorded commit, the unreadable commits that could be its copies."""
         from poison_tools.copies.protocol import Doubt
 
@@ -219,9 +237,13 @@ class Copies:
         return graph
 
     @staticmethod
-    def _component(graph: Graph, recorded: str, known: set[str],
-                   shared: dict[tuple[str, str], bool | None] | None = None,
-                   strong: set[frozenset[str]] | None = None) -> list[tuple[str, str]]:
+    def _component(
+        graph: Graph,
+        recorded: str,
+        known: set[str],
+        shared: dict[tuple[str, str], bool | None] | None = None,
+        strong: set[frozenset[str]] | None = None,
+    ) -> list[tuple[str, str]]:
         """The copies connected to `recorded`; with `shared`, only through links that a
         message alone makes if the two commits change a file in common (see `unsure`)."""
         seen: dict[str, str] = {recorded: ""}
@@ -283,8 +305,9 @@ class Copies:
         return result
 
     @staticmethod
-    def _said_links(graph: Graph, start: str, strong: set[frozenset[str]],
-                    known: set[str]) -> set[tuple[str, str]]:
+    def _said_links(
+        graph: Graph, start: str, strong: set[frozenset[str]], known: set[str]
+    ) -> set[tuple[str, str]]:
         """The pairs of commits whose sharing of a file decides links of `start`'s
         copies: each end of a message-only link, or, across a commit at the end of
         such links that is not here (no links of its own), the commits on either side."""
@@ -310,8 +333,9 @@ class Copies:
         return self.cache.same_subject(commit)
 
 
-def default_equivalence(repo: SourceRepo, progress: Progress | None = None,
-                        reach: Reachability | None = None) -> Equivalence:
+def default_equivalence(
+    repo: SourceRepo, progress: Progress | None = None, reach: Reachability | None = None
+) -> Equivalence:
     """`progress` shows the first scan; `reach` (the command's reachability engine)
     spares the scan new refs that point into history already scanned."""
     from poison_tools.copies.protocol import Identity
@@ -321,8 +345,13 @@ def default_equivalence(repo: SourceRepo, progress: Progress | None = None,
         raise FatalError(f"poison.equivalence must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "none":
         return Identity()
-    return Copies(repo, patch_ids=mode != "trailers", progress=progress, reach=reach,
-                  fetch=os.environ.get("GIT_POISON_NO_FETCH") != "1")
+    return Copies(
+        repo,
+        patch_ids=mode != "trailers",
+        progress=progress,
+        reach=reach,
+        fetch=os.environ.get("GIT_POISON_NO_FETCH") != "1",
+    )
 
 
 def _remote(repo: SourceRepo) -> str:
@@ -330,8 +359,13 @@ def _remote(repo: SourceRepo) -> str:
     promisor = diffs.promisor(repo)
     if promisor:
         return promisor
-    remotes = sorted({k.split(".")[1] for k in repo.config if k.startswith("remote.") and k.endswith(".url")
-                      and k.count(".") == 2})
+    remotes = sorted(
+        {
+            k.split(".")[1]
+            for k in repo.config
+            if k.startswith("remote.") and k.endswith(".url") and k.count(".") == 2
+        }
+    )
     if "origin" in remotes:
         return "origin"
     return remotes[0] if len(remotes) == 1 else "<remote>"

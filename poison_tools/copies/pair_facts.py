@@ -130,8 +130,11 @@ class PairFacts:
             table = data.get(name)
             if isinstance(table, dict):
                 # Only well-formed entries: the file is a cache, not something to trust.
-                facts[name] = {k: v for k, v in table.items()
-                               if isinstance(v, bool) and isinstance(k, str) and len(k) <= 129}
+                facts[name] = {
+                    k: v
+                    for k, v in table.items()
+                    if isinstance(v, bool) and isinstance(k, str) and len(k) <= 129
+                }
         return facts
 
     def save(self) -> None:
@@ -162,9 +165,22 @@ def changed_paths(repo: SourceRepo, commits: Collection[str]) -> dict[str, froze
     wanted = sorted(c for c in set(commits) if is_sha(c))
     if not wanted:
         return {}
-    out = repo.git(["diff-tree", "--stdin", "-r", "-z", "--name-only", "--root", "--no-renames",
-                    "-m", "--first-parent", "--always", "--format=%x01%H"],
-                   input="".join(c + "\n" for c in wanted).encode()).stdout
+    out = repo.git(
+        [
+            "diff-tree",
+            "--stdin",
+            "-r",
+            "-z",
+            "--name-only",
+            "--root",
+            "--no-renames",
+            "-m",
+            "--first-parent",
+            "--always",
+            "--format=%x01%H",
+        ],
+        input="".join(c + "\n" for c in wanted).encode(),
+    ).stdout
     # Each commit: "\x01<sha>\0", then "\n" and its NUL-terminated paths (none for an
     # empty commit). git says nothing at all for a commit it does not have.
     result: dict[str, frozenset[bytes]] = {}

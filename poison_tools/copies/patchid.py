@@ -150,6 +150,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _guarded(method: _F) -> _F:
     """Run `method`; if the cache turns out damaged, rebuild it and run it again."""
+
     @functools.wraps(method)
     def run(self: PatchIdCache, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -157,14 +158,22 @@ def _guarded(method: _F) -> _F:
         except sqlite3.Error as e:
             self._recover(e)
             return method(self, *args, **kwargs)
+
     return run  # type: ignore[return-value]
 
 
 class PatchIdCache:
     """Copy-identifying facts of every commit on a ref, kept up to date incrementally."""
 
-    def __init__(self, repo: SourceRepo, *, patch_ids: bool = True, progress: Progress | None = None,
-                 path: str | None = "", reach: Reachability | None = None) -> None:
+    def __init__(
+        self,
+        repo: SourceRepo,
+        *,
+        patch_ids: bool = True,
+        progress: Progress | None = None,
+        path: str | None = "",
+        reach: Reachability | None = None,
+    ) -> None:
         self.repo = repo
         self.reach = reach
         self.patch_ids = patch_ids
@@ -200,19 +209,27 @@ class PatchIdCache:
         assert self.path is not None
         aside = sqlite_file.set_aside(self.path)
         if aside is None:
-            self.notices.append(f"the copies cache {self.path} is unusable ({why}) and cannot be "
-                                "moved aside: working in memory this time")
+            self.notices.append(
+                f"the copies cache {self.path} is unusable ({why}) and cannot be "
+                "moved aside: working in memory this time"
+            )
             self.path = None
             return False
-        self.notices.append(f"the copies cache {self.path} was unusable ({why}): "
-                            f"moved it to {os.path.basename(aside)} and built it again")
+        self.notices.append(
+            f"the copies cache {self.path} was unusable ({why}): "
+            f"moved it to {os.path.basename(aside)} and built it again"
+        )
         return True
 
     def _recover(self, error: sqlite3.Error) -> None:
         """Replace a cache that failed a query, and bring the new one to where the old
         one was; raise `error` again when that is not the cure (twice in one run)."""
         self._recoveries += 1
-        if getattr(error, "sqlite_errorcode", None) is None or self.path is None or self._recoveries > 2:
+        if (
+            getattr(error, "sqlite_errorcode", None) is None
+            or self.path is None
+            or self._recoveries > 2
+        ):
             raise error  # a misuse of the module (a bug here), or no cure in sight
         with suppress(sqlite3.Error):
             self.db.close()
@@ -221,8 +238,9 @@ class PatchIdCache:
         else:
             # A lock held past the timeout, a full disk: not damage, but no answer
             # either; the same scan in memory gives one.
-            self.notices.append(f"cannot use the copies cache {self.path} ({error}): "
-                                "working in memory this time")
+            self.notices.append(
+                f"cannot use the copies cache {self.path} ({error}): working in memory this time"
+            )
             self.db = _memory()
         self._fresh = False
         self.ensure(sorted(self._ensured))
@@ -253,8 +271,12 @@ class PatchIdCache:
         # Two processes starting at once (the first check and the editor, a push and a
         # check) would each scan the same commits: the second waits, then scans only
         # what the first left.
-        with FileLock(self.path + ".lock", self.progress, "another git-poison scanning this repository",
-                      LOCK_WAIT) as held:
+        with FileLock(
+            self.path + ".lock",
+            self.progress,
+            "another git-poison scanning this repository",
+            LOCK_WAIT,
+        ) as held:
             if held:
                 plan = self._plan(now)
                 if plan is None:
@@ -393,21 +415,30 @@ class PatchIdCache:
             self.progress.finish()
         if not scanned:
             return 0
-        full = resolve_commits(self.repo, {source for _, source, _ in copies}
-                               | {reverted for _, reverted in undone})
+        full = resolve_commits(
+            self.repo, {source for _, source, _ in copies} | {reverted for _, reverted in undone}
+        )
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO commits SELECT m.sha, NULL, m.change_id, "
-                            "m.subject, p.paths FROM scan_messages m LEFT JOIN scan_paths p USING (sha)")
+            self.db.execute(
+                "INSERT OR REPLACE INTO commits SELECT m.sha, NULL, m.change_id, "
+                "m.subject, p.paths FROM scan_messages m LEFT JOIN scan_paths p USING (sha)"
+            )
             # Guarded: with the table empty, SQLite still gathered the 200,000 SHAs (0.35 s).
             if self.db.execute("SELECT 1 FROM unreadable LIMIT 1").fetchone() is not None:
-                self.db.execute("DELETE FROM unreadable WHERE sha IN (SELECT sha FROM scan_messages)")
+                self.db.execute(
+                    "DELETE FROM unreadable WHERE sha IN (SELECT sha FROM scan_messages)"
+                )
             self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
             if fingerprint is not None:
                 self._set_meta("objects", fingerprint)
-            self.db.executemany("INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
-                                ((sha, full.get(s, s), how) for sha, s, how in copies))
-            self.db.executemany("INSERT OR IGNORE INTO reverts VALUES (?, ?)",
-                                ((sha, full.get(r, r)) for sha, r in undone))
+            self.db.executemany(
+                "INSERT OR IGNORE INTO copies VALUES (?, ?, ?)",
+                ((sha, full.get(s, s), how) for sha, s, how in copies),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO reverts VALUES (?, ?)",
+                ((sha, full.get(r, r)) for sha, r in undone),
+            )
             self.db.execute("DELETE FROM scan_paths")
             self.db.execute("DELETE FROM scan_unreadable")
         # New commits that change the files of a group already diffed join it now:
@@ -424,16 +455,20 @@ class PatchIdCache:
             return scanned + self._scan(unscanned, walk=False)
         return scanned
 
-    def _parts(self, stdin: bytes, no_walk: list[str],
-               walk: bool) -> tuple[list[tuple[bytes, list[str]]], int | None]:
+    def _parts(
+        self, stdin: bytes, no_walk: list[str], walk: bool
+    ) -> tuple[list[tuple[bytes, list[str]]], int | None]:
         """The `git log` runs that read the changed files of a scan, and how many commits
         they read (the total its progress shows). A first scan of more than PARALLEL
         commits lists them (`git rev-list`, 0.3 s on 200,000 commits, beside the message
         walk) and reads them in two halves side by side: 3.0 s -> 1.7 s of git there."""
         if not walk or b"^" in stdin:
             return [(stdin, no_walk)], None  # an update: a few new commits
-        proc = git.run(["--git-dir", self.repo.git_dir, "rev-list", "--no-merges", "--stdin"],
-                       input=stdin, check=False)
+        proc = git.run(
+            ["--git-dir", self.repo.git_dir, "rev-list", "--no-merges", "--stdin"],
+            input=stdin,
+            check=False,
+        )
         if proc.returncode != 0:
             return [(stdin, no_walk)], None  # the walk itself will say what is wrong
         listed = proc.stdout
@@ -444,8 +479,9 @@ class PatchIdCache:
         each = ["--no-walk=unsorted"]
         return [(listed[:middle], each), (listed[middle:], each)], total
 
-    def _read_paths(self, parts: list[tuple[bytes, list[str]]],
-                    stop: Any) -> Iterator[list[tuple[str, str | None]] | str]:
+    def _read_paths(
+        self, parts: list[tuple[bytes, list[str]]], stop: Any
+    ) -> Iterator[list[tuple[str, str | None]] | str]:
         """Batches of (commit, path key) from `git log` runs side by side (`_parts`), and
         the message of each run that failed."""
         import queue
@@ -513,9 +549,13 @@ class PatchIdCache:
         """The commits of this scan whose group of files was diffed before."""
         if self.db.execute("SELECT 1 FROM resolved LIMIT 1").fetchone() is None:
             return []  # a first scan: nothing diffed yet
-        return [r[0] for r in self.db.execute(
-            "SELECT m.sha FROM scan_messages m JOIN commits c USING (sha) "
-            "WHERE c.paths IN (SELECT paths FROM resolved) AND c.patch_id IS NULL")]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT m.sha FROM scan_messages m JOIN commits c USING (sha) "
+                "WHERE c.paths IN (SELECT paths FROM resolved) AND c.patch_id IS NULL"
+            )
+        ]
 
     def _resolve(self, shas: Iterable[str]) -> None:
         """Give patch-ids to every commit that changes the same files as one of `shas`.
@@ -526,9 +566,15 @@ class PatchIdCache:
         `resolved` remembers it, and later scans diff its newcomers."""
         if not self.patch_ids:
             return
-        keys = {r[0] for r in _rows_in(
-            self.db, "SELECT DISTINCT paths FROM commits WHERE sha IN ({marks}) "
-            "AND paths IS NOT NULL AND paths NOT IN (SELECT paths FROM resolved)", shas)}
+        keys = {
+            r[0]
+            for r in _rows_in(
+                self.db,
+                "SELECT DISTINCT paths FROM commits WHERE sha IN ({marks}) "
+                "AND paths IS NOT NULL AND paths NOT IN (SELECT paths FROM resolved)",
+                shas,
+            )
+        }
         if not keys:
             return
         todo: list[tuple[int, str]] = []
@@ -536,7 +582,9 @@ class PatchIdCache:
             marks = ",".join("?" * len(kchunk))
             todo += self.db.execute(
                 f"SELECT rowid, sha FROM commits WHERE paths IN ({marks}) AND patch_id IS NULL "
-                "AND sha NOT IN (SELECT sha FROM unreadable)", kchunk).fetchall()
+                "AND sha NOT IN (SELECT sha FROM unreadable)",
+                kchunk,
+            ).fetchall()
         # In the order git log listed them (rows are stored so): a commit's blobs are the
         # next one's, still in git's delta cache; in SHA order this took 1.6 times longer.
         self._compute([sha for _, sha in sorted(todo)])
@@ -552,14 +600,18 @@ class PatchIdCache:
         long = len(todo) > 2000
         if long:
             self.progress.start("computing patch-ids", len(todo))
-        self._stage_resolved(diffs.resolve(self.repo, todo, self.progress.advance if long else None),
-                             "scan_unreadable")
+        self._stage_resolved(
+            diffs.resolve(self.repo, todo, self.progress.advance if long else None),
+            "scan_unreadable",
+        )
         if long:
             self.progress.finish()
         lost = self.db.execute("SELECT 1 FROM scan_unreadable LIMIT 1").fetchone() is not None
         with self.db:
-            self.db.execute("UPDATE commits SET patch_id = (SELECT patch_id FROM scan_patch_ids p "
-                            "WHERE p.sha = commits.sha) WHERE sha IN (SELECT sha FROM scan_patch_ids)")
+            self.db.execute(
+                "UPDATE commits SET patch_id = (SELECT patch_id FROM scan_patch_ids p "
+                "WHERE p.sha = commits.sha) WHERE sha IN (SELECT sha FROM scan_patch_ids)"
+            )
             self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
             if lost:
                 self._set_meta("objects", diffs.objects_fingerprint(self.repo))
@@ -579,8 +631,19 @@ class PatchIdCache:
         """(sha, message) of each commit, read from git as it writes them."""
         rest = b""
         # A reader that stops early closes this generator: git is killed, no error.
-        with git.stream(["--git-dir", self.repo.git_dir, "-c", "log.showSignature=false", "log",
-                         "--stdin", *no_walk, "--format=%x01%H%x00%B"], input=stdin) as out:
+        with git.stream(
+            [
+                "--git-dir",
+                self.repo.git_dir,
+                "-c",
+                "log.showSignature=false",
+                "log",
+                "--stdin",
+                *no_walk,
+                "--format=%x01%H%x00%B",
+            ],
+            input=stdin,
+        ) as out:
             while chunk := out.read(1 << 20):
                 records = (rest + chunk).split(b"\x01")
                 rest = records.pop()
@@ -601,23 +664,35 @@ class PatchIdCache:
         todo: list[str] = []
         for chunk in _chunks(commits):
             marks = ",".join("?" * len(chunk))
-            done = {r[0] for r in self.db.execute(
-                f"SELECT sha FROM scan_paths WHERE sha IN ({marks})", chunk)}
+            done = {
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT sha FROM scan_paths WHERE sha IN ({marks})", chunk
+                )
+            }
             todo += [c for c in chunk if c not in done]
         changes = diffs.changed_files(self.repo, todo)
         lost = [(sha, None, None) for sha, ch in changes.items() if ch is None]
-        self._stage_paths([(sha, diffs.path_key([c[2] for c in ch]))
-                           for sha, ch in changes.items() if ch is not None])
+        self._stage_paths(
+            [
+                (sha, diffs.path_key([c[2] for c in ch]))
+                for sha, ch in changes.items()
+                if ch is not None
+            ]
+        )
         self.db.executemany("INSERT OR REPLACE INTO scan_unreadable VALUES (?, ?, ?)", lost)
         self.db.commit()
 
-    def _stage_resolved(self, items: Iterable[tuple[str, str] | diffs.Unreadable], table: str) -> None:
+    def _stage_resolved(
+        self, items: Iterable[tuple[str, str] | diffs.Unreadable], table: str
+    ) -> None:
         pairs: list[tuple[str, str]] = []
         lost: list[tuple[str, str | None, str | None]] = []
         for item in items:
             if isinstance(item, diffs.Unreadable):
-                lost.append((item.sha, item.paths,
-                             None if item.missing is None else " ".join(item.missing)))
+                lost.append(
+                    (item.sha, item.paths, None if item.missing is None else " ".join(item.missing))
+                )
             else:
                 pairs.append(item)
             if len(pairs) + len(lost) >= SCAN_BATCH:
@@ -625,8 +700,12 @@ class PatchIdCache:
                 pairs, lost = [], []
         self._stage(pairs, lost, table)
 
-    def _stage(self, pairs: list[tuple[str, str]], lost: list[tuple[str, str | None, str | None]],
-               table: str) -> None:
+    def _stage(
+        self,
+        pairs: list[tuple[str, str]],
+        lost: list[tuple[str, str | None, str | None]],
+        table: str,
+    ) -> None:
         self._stage_patch_ids(pairs)
         self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", lost)
         self.db.commit()
@@ -646,8 +725,11 @@ class PatchIdCache:
         if everything and arrived:
             rows = self.db.execute("SELECT sha, missing FROM unreadable").fetchall()
         else:
-            rows = list(_rows_in(self.db, "SELECT sha, missing FROM unreadable "
-                                 "WHERE sha IN ({marks})", shas))
+            rows = list(
+                _rows_in(
+                    self.db, "SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", shas
+                )
+            )
         if not rows:
             return set()
         # Cheap first: are the blobs they lacked here now?
@@ -662,8 +744,10 @@ class PatchIdCache:
         read = {r[0] for r in self.db.execute("SELECT sha FROM scan_patch_ids")}
         still = {r[0] for r in self.db.execute("SELECT sha FROM scan_unreadable")}
         with self.db:
-            self.db.execute("UPDATE commits SET patch_id = (SELECT patch_id FROM scan_patch_ids p "
-                            "WHERE p.sha = commits.sha) WHERE sha IN (SELECT sha FROM scan_patch_ids)")
+            self.db.execute(
+                "UPDATE commits SET patch_id = (SELECT patch_id FROM scan_patch_ids p "
+                "WHERE p.sha = commits.sha) WHERE sha IN (SELECT sha FROM scan_patch_ids)"
+            )
             self.db.executemany("DELETE FROM unreadable WHERE sha=?", ((t,) for t in todo))
             self.db.execute("INSERT OR REPLACE INTO unreadable SELECT * FROM scan_unreadable")
             self.db.execute("DELETE FROM scan_patch_ids")
@@ -695,33 +779,45 @@ class PatchIdCache:
         """Those of `shas` whose patch-id could not be computed here (their groups of
         files diffed first: so are the unreadable commits `unreadable_changing` names)."""
         self._resolve(shas)
-        return {r[0] for r in _rows_in(self.db, "SELECT sha FROM unreadable WHERE sha IN ({marks})",
-                                       shas)}
+        return {
+            r[0]
+            for r in _rows_in(self.db, "SELECT sha FROM unreadable WHERE sha IN ({marks})", shas)
+        }
 
     @_guarded
     def changed_files(self, shas: Collection[str]) -> dict[str, str | None]:
         """`diffs.signature` of the files each commit changes (None: unknown). Read from
         the table for unreadable commits, from git (trees only) for the others."""
-        out: dict[str, str | None] = dict(_rows_in(
-            self.db, "SELECT sha, paths FROM unreadable WHERE sha IN ({marks})", shas))
+        out: dict[str, str | None] = dict(
+            _rows_in(self.db, "SELECT sha, paths FROM unreadable WHERE sha IN ({marks})", shas)
+        )
         rest = [s for s in shas if s not in out]
         for sha, changes in diffs.changed_files(self.repo, rest).items():
             out[sha] = None if changes is None else diffs.signature([c[2] for c in changes])
         return out
 
     @_guarded
-    def unreadable_changing(self, signatures: Collection[str],
-                            limit: int) -> dict[str | None, list[str]]:
+    def unreadable_changing(
+        self, signatures: Collection[str], limit: int
+    ) -> dict[str | None, list[str]]:
         """The unreadable commits that change exactly each of these sets of files (a
         copy by patch-id changes the same files), and under None those whose files are
         not known either: copies of anything, for all anyone knows. At most `limit` + 1
         per key: more than `limit` is "too many to name"."""
         out: dict[str | None, list[str]] = {}
         for key in sorted(set(signatures)):
-            out[key] = [r[0] for r in self.db.execute(
-                "SELECT sha FROM unreadable WHERE paths=? LIMIT ?", (key, limit + 1))]
-        out[None] = [r[0] for r in self.db.execute(
-            "SELECT sha FROM unreadable WHERE paths IS NULL LIMIT ?", (limit + 1,))]
+            out[key] = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT sha FROM unreadable WHERE paths=? LIMIT ?", (key, limit + 1)
+                )
+            ]
+        out[None] = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT sha FROM unreadable WHERE paths IS NULL LIMIT ?", (limit + 1,)
+            )
+        ]
         return out
 
     @_guarded
@@ -734,8 +830,9 @@ class PatchIdCache:
             return "objects are missing and this is no partial clone"
         blobs: set[str] = set()
         unknown = 0  # commits whose trees are missing too: what they lack is not known
-        for _sha, missing in _rows_in(self.db, "SELECT sha, missing FROM unreadable "
-                                      "WHERE sha IN ({marks})", shas):
+        for _sha, missing in _rows_in(
+            self.db, "SELECT sha, missing FROM unreadable WHERE sha IN ({marks})", shas
+        ):
             if missing is None:
                 unknown += 1
             else:
@@ -760,8 +857,9 @@ class PatchIdCache:
     # -- asking -----------------------------------------------------------------------
 
     @_guarded
-    def links(self, shas: Collection[str], *, patch_ids: bool = True,
-              max_group: int = 200) -> dict[str, list[tuple[str, str]]]:
+    def links(
+        self, shas: Collection[str], *, patch_ids: bool = True, max_group: int = 200
+    ) -> dict[str, list[tuple[str, str]]]:
         """Every direct copy link of these commits, in a few batched queries.
 
         A patch-id or Change-Id shared by more than `max_group` commits (an empty
@@ -773,23 +871,28 @@ class PatchIdCache:
         for chunk in _chunks(sorted(shas)):
             marks = ",".join("?" * len(chunk))
             for sha, src, how in self.db.execute(
-                    f"SELECT sha, source, how FROM copies WHERE sha IN ({marks})", chunk):
+                f"SELECT sha, source, how FROM copies WHERE sha IN ({marks})", chunk
+            ):
                 out[sha].append((src, how))
             for sha, src, how in self.db.execute(
-                    f"SELECT sha, source, how FROM copies WHERE source IN ({marks})", chunk):
+                f"SELECT sha, source, how FROM copies WHERE source IN ({marks})", chunk
+            ):
                 out[src].append((sha, how))
             columns = (("patch_id", trailers.PATCH_ID),) if patch_ids else ()
             for column, how in (*columns, ("change_id", trailers.CHANGE_ID)):
                 keys: dict[str, list[str]] = {}
                 for sha, key in self.db.execute(
-                        f"SELECT sha, {column} FROM commits WHERE sha IN ({marks}) "
-                        f"AND {column} IS NOT NULL", chunk):
+                    f"SELECT sha, {column} FROM commits WHERE sha IN ({marks}) "
+                    f"AND {column} IS NOT NULL",
+                    chunk,
+                ):
                     keys.setdefault(key, []).append(sha)
                 for kchunk in _chunks(sorted(keys)):
                     kmarks = ",".join("?" * len(kchunk))
                     groups: dict[str, list[str]] = {}
                     for sha, key in self.db.execute(
-                            f"SELECT sha, {column} FROM commits WHERE {column} IN ({kmarks})", kchunk):
+                        f"SELECT sha, {column} FROM commits WHERE {column} IN ({kmarks})", kchunk
+                    ):
                         groups.setdefault(key, []).append(sha)
                     for key, members in groups.items():
                         if len(members) > max_group:
@@ -802,8 +905,9 @@ class PatchIdCache:
     def reverts_of(self, shas: Collection[str]) -> dict[str, list[str]]:
         """For each commit, the commits whose message says they revert it."""
         out: dict[str, list[str]] = {}
-        for sha, reverted in _rows_in(self.db, "SELECT sha, reverted FROM reverts "
-                                      "WHERE reverted IN ({marks})", shas):
+        for sha, reverted in _rows_in(
+            self.db, "SELECT sha, reverted FROM reverts WHERE reverted IN ({marks})", shas
+        ):
             out.setdefault(reverted, []).append(sha)
         return out
 
@@ -815,8 +919,12 @@ class PatchIdCache:
         row = self.db.execute("SELECT subject FROM commits WHERE sha=?", (sha,)).fetchone()
         if not row or not row[0]:
             return []
-        found = [r[0] for r in self.db.execute(
-            "SELECT sha FROM commits WHERE subject=? LIMIT ?", (row[0], limit + 1))]
+        found = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT sha FROM commits WHERE subject=? LIMIT ?", (row[0], limit + 1)
+            )
+        ]
         return [] if len(found) > limit else [f for f in found if f != sha]
 
     @_guarded
@@ -834,8 +942,9 @@ class PatchIdCache:
 
     @_guarded
     def known(self, shas: Iterable[str]) -> set[str]:
-        return {r[0] for r in _rows_in(self.db, "SELECT sha FROM commits WHERE sha IN ({marks})",
-                                       shas)}
+        return {
+            r[0] for r in _rows_in(self.db, "SELECT sha FROM commits WHERE sha IN ({marks})", shas)
+        }
 
 
 _PR_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
@@ -854,7 +963,7 @@ def _subject(message: str) -> str | None:
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
     # SQLite before 3.32 allows 999 parameters per statement.
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _rows_in(db: sqlite3.Connection, query: str, keys: Iterable[str]) -> Iterator[Any]:
@@ -873,8 +982,14 @@ def resolve_commits(repo: SourceRepo, names: Iterable[str]) -> dict[str, str]:
     todo = sorted(set(names))
     if not todo:
         return {}
-    out = repo.git(["cat-file", "--batch-check=%(objectname) %(objecttype)"],
-                   input="".join(n + "\n" for n in todo).encode()).stdout.decode().splitlines()
+    out = (
+        repo.git(
+            ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+            input="".join(n + "\n" for n in todo).encode(),
+        )
+        .stdout.decode()
+        .splitlines()
+    )
     result = {}
     for name, line in zip(todo, out, strict=False):
         parts = line.split()

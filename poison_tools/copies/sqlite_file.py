@@ -26,12 +26,14 @@ from contextlib import suppress
 _MAGIC = b"SQLite format 3\x00"
 # SQLite's error codes (primary, the low byte) that say the file is not a sound
 # database; locks, full disks and read-only places are not damage.
-_DAMAGE = frozenset({
-    1,   # SQLITE_ERROR: a table or column that is not ours ("no such table", ...)
-    11,  # SQLITE_CORRUPT
-    24,  # SQLITE_FORMAT
-    26,  # SQLITE_NOTADB
-})
+_DAMAGE = frozenset(
+    {
+        1,  # SQLITE_ERROR: a table or column that is not ours ("no such table", ...)
+        11,  # SQLITE_CORRUPT
+        24,  # SQLITE_FORMAT
+        26,  # SQLITE_NOTADB
+    }
+)
 
 
 def problem(path: str) -> str | None:

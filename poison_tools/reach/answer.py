@@ -33,8 +33,14 @@ class Answer:
             return None
         return False
 
-    def settle(self, not_reached: Iterable[str], present: Collection[str], *,
-               crossed_boundary: bool, partial: bool) -> None:
+    def settle(
+        self,
+        not_reached: Iterable[str],
+        present: Collection[str],
+        *,
+        crossed_boundary: bool,
+        partial: bool,
+    ) -> None:
         """File the candidates the walk from target did not reach.
 
         A commit that is here but was not reached is no ancestor, unless the walk was cut
@@ -74,7 +80,9 @@ class Reachability(Protocol):
 
     def present(self, candidates: Collection[str]) -> set[str]: ...
 
-    def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:
+    def ancestors_many(
+        self, targets: Collection[str], candidates: Collection[str]
+    ) -> dict[str, Answer]:
         """The records x refs matrix: one Answer per target."""
         ...
 

@@ -109,7 +109,8 @@ def _chain_dir(objects_dir: str) -> str:
 def exists(objects_dir: str) -> bool:
     """Whether git has written a commit-graph here (a single file or a split chain)."""
     return os.path.exists(_single_path(objects_dir)) or os.path.exists(
-        os.path.join(_chain_dir(objects_dir), "commit-graph-chain"))
+        os.path.join(_chain_dir(objects_dir), "commit-graph-chain")
+    )
 
 
 def read(objects_dir: str, hash_len: int, *, checksum: bool = False) -> Parents | None:

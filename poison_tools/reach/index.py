@@ -46,8 +46,13 @@ else:
 INDEX_DIR = "poison-index"
 INDEX_FILE = "graph"
 # Where the default branch is most likely; laid out first so it becomes one chain.
-_PREFERRED = ("refs/heads/main", "refs/heads/master", "refs/heads/trunk",
-              "refs/remotes/origin/main", "refs/remotes/origin/master")
+_PREFERRED = (
+    "refs/heads/main",
+    "refs/heads/master",
+    "refs/heads/trunk",
+    "refs/remotes/origin/main",
+    "refs/remotes/origin/master",
+)
 # Incremental updates lay new commits out less well than a build (a mainline commit
 # may start a chain of its own); past this many chains, the next update rebuilds.
 REBUILD_GROWTH = 1.5
@@ -72,8 +77,12 @@ def index_path(repo: SourceRepo) -> str:
 def fingerprint(repo: SourceRepo) -> str:
     """What, besides the commits themselves, decides a commit's parents for git."""
     h = hashlib.sha256()
-    for var in ("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE",
-                "GIT_SHALLOW_FILE"):
+    for var in (
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_GRAFT_FILE",
+        "GIT_SHALLOW_FILE",
+    ):
         h.update(f"{var}={os.environ.get(var)}\n".encode())
     h.update(f"usereplacerefs={repo.config_get('core.usereplacerefs')}\n".encode())
     base = os.environ.get("GIT_REPLACE_REF_BASE", "refs/replace/").rstrip("/") + "/"
@@ -94,9 +103,17 @@ def write_commit_graph(repo: SourceRepo, *, show_progress: bool) -> None:
     behind their back: `git maintenance start` or fetch.writeCommitGraph keep it fresh.
     """
     # The progress meter is shown as git draws it, and kept for the error if git fails.
-    with git.stream(["--git-dir", repo.git_dir, "commit-graph", "write", "--reachable",
-                     "--progress" if show_progress else "--no-progress"],
-                    echo_stderr=show_progress) as out:
+    with git.stream(
+        [
+            "--git-dir",
+            repo.git_dir,
+            "commit-graph",
+            "write",
+            "--reachable",
+            "--progress" if show_progress else "--no-progress",
+        ],
+        echo_stderr=show_progress,
+    ) as out:
         out.read()
 
 
@@ -104,13 +121,15 @@ def commit_graph_usable(repo: SourceRepo) -> bool:
     """Whether git itself would read parents from the commit-graph file here."""
     if not repo.config_bool("core.commitgraph", True):
         return False
-    if os.environ.get("GIT_GRAFT_FILE") or os.path.exists(os.path.join(repo.common_dir, "info",
-                                                                         "grafts")):
+    if os.environ.get("GIT_GRAFT_FILE") or os.path.exists(
+        os.path.join(repo.common_dir, "info", "grafts")
+    ):
         return False
     if os.environ.get("GIT_SHALLOW_FILE") or repo.shallow_commits():
         return False
     replace_off = os.environ.get("GIT_NO_REPLACE_OBJECTS") or not repo.config_bool(
-        "core.usereplacerefs", True)
+        "core.usereplacerefs", True
+    )
     if not replace_off:
         base = os.environ.get("GIT_REPLACE_REF_BASE", "refs/replace/").rstrip("/") + "/"
         if _refs_under(repo.common_dir, base):
@@ -142,8 +161,9 @@ def _refs_under(common_dir: str, prefix: str) -> dict[str, str]:
 class IndexedReach:
     """`Reachability` from the index; same answers as `GitWalk`, without walking."""
 
-    def __init__(self, repo: SourceRepo, progress: Progress | None = None, *,
-                 prefetch_refs: bool = False) -> None:
+    def __init__(
+        self, repo: SourceRepo, progress: Progress | None = None, *, prefetch_refs: bool = False
+    ) -> None:
         self.repo = repo
         self.progress = progress or Silent()
         self.path = index_path(repo)
@@ -158,8 +178,9 @@ class IndexedReach:
         self._peeled_new: dict[str, str] = {}  # tags peeled since the index was last written
         # One line each about a damaged index that was rebuilt (`Reachability.notices`).
         self.notices: list[str] = []
-        self._tips: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray,
-                                                index_graph.Graph]] = {}
+        self._tips: dict[
+            tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray, index_graph.Graph]
+        ] = {}
         self._locked = False  # this process holds the build lock
 
     # -- the index itself -------------------------------------------------------------
@@ -183,7 +204,11 @@ class IndexedReach:
                 # Rebuilt, never believed (issue 11); the caller shows the notice.
                 self.notices.append(f"reachability index damaged ({e}), rebuilt: {self.path}")
                 stored = None
-            if stored is None or stored.fingerprint != fp or stored.graph.hash_len != self._hash_len():
+            if (
+                stored is None
+                or stored.fingerprint != fp
+                or stored.graph.hash_len != self._hash_len()
+            ):
                 stored = self._build(fp, None)
             self._stored = stored
         return self._stored
@@ -212,8 +237,12 @@ class IndexedReach:
         stored = self._load()
         if not stored.delta:
             return 0
-        with FileLock(self.path + ".lock", self.progress, "another git-poison indexing this repository",
-                      LOCK_WAIT):
+        with FileLock(
+            self.path + ".lock",
+            self.progress,
+            "another git-poison indexing this repository",
+            LOCK_WAIT,
+        ):
             # What is on disk now: another process may have added to the delta meanwhile.
             newer = self._read_written(stored.fingerprint)
             if newer is not None and newer.delta:
@@ -225,7 +254,10 @@ class IndexedReach:
     def _update(self, extra: Sequence[str] = ()) -> index_file.Stored:
         # Within one question the refs are those listed at its start.
         stored = self._load()
-        if stored.graph.chain_len.shape[0] > REBUILD_GROWTH * stored.chains_at_build + REBUILD_SLACK:
+        if (
+            stored.graph.chain_len.shape[0]
+            > REBUILD_GROWTH * stored.chains_at_build + REBUILD_SLACK
+        ):
             # Many small updates fragment the chains; a fresh layout keeps queries fast.
             self._stored = self._build(stored.fingerprint, None, extra, reuse=False)
         else:
@@ -233,7 +265,11 @@ class IndexedReach:
         return self._stored
 
     def _build(
-        self, fp: str, base: index_file.Stored | None, extra: Sequence[str] = (), *,
+        self,
+        fp: str,
+        base: index_file.Stored | None,
+        extra: Sequence[str] = (),
+        *,
         reuse: bool = True,
     ) -> index_file.Stored:
         """The index of `base` and every new tip, written to disk. With `reuse`, an index
@@ -244,8 +280,10 @@ class IndexedReach:
         peeled = dict(base.peeled) if base else {}
         head = self._listing.head()
         # Laid out first, so that the default branch becomes one long chain.
-        first = [*([head] if head else []),
-                 *(r.object for r in self._listing.refs() if r.name in _PREFERRED)]
+        first = [
+            *([head] if head else []),
+            *(r.object for r in self._listing.refs() if r.name in _PREFERRED),
+        ]
         if base is None:
             from_file = self._from_commit_graph(first)
             self.built_from = "rev-list" if from_file is None else "commit-graph"
@@ -280,13 +318,15 @@ class IndexedReach:
             except ValueError as e:
                 raise IndexUnavailable(str(e)) from None
         stored = index_file.Stored(
-            graph, fp, [t for t in tips if t],
-            base.chains_at_build if base else int(graph.chain_len.shape[0]), peeled,
+            graph,
+            fp,
+            [t for t in tips if t],
+            base.chains_at_build if base else int(graph.chain_len.shape[0]),
+            peeled,
         )
         if base is not None:
             # An update: its commits join the delta while it is small (issue 12).
-            payload = index_delta.block(out, first, self.repo.shallow_commits(),
-                                        self._peeled_new)
+            payload = index_delta.block(out, first, self.repo.shallow_commits(), self._peeled_new)
             if index_delta.fits(base, payload):
                 return self._write_delta(stored, base, payload)
         return self._write_whole(stored)
@@ -307,29 +347,38 @@ class IndexedReach:
             pass
         return stored
 
-    def _write_delta(self, stored: index_file.Stored, base: index_file.Stored,
-                     payload: bytes) -> index_file.Stored:
+    def _write_delta(
+        self, stored: index_file.Stored, base: index_file.Stored, payload: bytes
+    ) -> index_file.Stored:
         """`stored`, written as the delta of `base`'s graph file with one block more."""
         self._peeled_changed = False
         self._peeled_new = {}
         payloads = [*base.delta, payload]
         stored.file_id = base.file_id
-        stored.delta, stored.delta_commits = payloads, base.delta_commits + index_delta.commits_in(payload)
+        stored.delta, stored.delta_commits = (
+            payloads,
+            base.delta_commits + index_delta.commits_in(payload),
+        )
         try:
             index_delta.write(index_delta.delta_path(self.path), base.file_id, payloads)
         except OSError:
             pass  # a read-only repository: answer from memory this time
         return stored
 
-    def _build_locked(self, fp: str, base: index_file.Stored | None,
-                      extra: Sequence[str], reuse: bool) -> index_file.Stored:
+    def _build_locked(
+        self, fp: str, base: index_file.Stored | None, extra: Sequence[str], reuse: bool
+    ) -> index_file.Stored:
         """`_build`, holding the build lock: two processes that need the same new commits
         indexed (the first check and the editor, a push and a check) share one build.
         The one that waited reads what the other wrote and adds only what is left."""
         from poison_tools.filelock import FileLock
 
-        with FileLock(self.path + ".lock", self.progress, "another git-poison indexing this repository",
-                      LOCK_WAIT) as held:
+        with FileLock(
+            self.path + ".lock",
+            self.progress,
+            "another git-poison indexing this repository",
+            LOCK_WAIT,
+        ) as held:
             self._locked = True
             try:
                 if held and reuse:
@@ -365,15 +414,21 @@ class IndexedReach:
         try:
             # The checksum costs ~0.15 s on a million commits: paid, because what the
             # index takes from the file it keeps (git, which does not check, re-reads).
-            parents = commit_graph.read(os.path.join(self.repo.common_dir, "objects"),
-                                        self._hash_len(), checksum=True)
+            parents = commit_graph.read(
+                os.path.join(self.repo.common_dir, "objects"), self._hash_len(), checksum=True
+            )
         except commit_graph.CorruptGraph:
             return None  # git rev-list, which reads the commits themselves, will do
         if parents is None:
             return None
         try:
-            return index_graph.extend_parsed(index_graph.Graph.empty(self._hash_len()),
-                                             *parents.rev_list, first, frozenset(), self.progress)
+            return index_graph.extend_parsed(
+                index_graph.Graph.empty(self._hash_len()),
+                *parents.rev_list,
+                first,
+                frozenset(),
+                self.progress,
+            )
         except ValueError:
             return None
 
@@ -392,8 +447,12 @@ class IndexedReach:
         if self._locked:  # a second flock of our own would wait for ourselves
             self._append_if_unchanged(stored, payload)
             return
-        with FileLock(self.path + ".lock", self.progress, "another git-poison indexing this repository",
-                      LOCK_WAIT) as held:
+        with FileLock(
+            self.path + ".lock",
+            self.progress,
+            "another git-poison indexing this repository",
+            LOCK_WAIT,
+        ) as held:
             if held:
                 self._append_if_unchanged(stored, payload)
 
@@ -421,20 +480,27 @@ class IndexedReach:
             if not frontier:
                 return b"".join(found.values())
             limit = NEW_COMMIT_BATCH << (2 * step)
-            out = self._rev_list("".join(f"{c}\n" for c in frontier).encode(),
-                                 [f"--max-count={limit}"])
+            out = self._rev_list(
+                "".join(f"{c}\n" for c in frontier).encode(), [f"--max-count={limit}"]
+            )
             lines = out.splitlines(keepends=True)
             names = [ln.split(b" ", 1)[0].strip().decode() for ln in lines]
-            fresh = {n: ln for n, ln, i in zip(names, lines, graph.lookup(names).tolist(),
-                                               strict=True) if i < 0 and n not in found}
+            fresh = {
+                n: ln
+                for n, ln, i in zip(names, lines, graph.lookup(names).tolist(), strict=True)
+                if i < 0 and n not in found
+            }
             found.update(fresh)
             listed = set(names)
             parents = [p.decode() for ln in fresh.values() for p in ln.split()[1:]]
             unseen = [p for p in dict.fromkeys(parents) if p not in listed and p not in found]
             # Tips the count cut off are still to do (they are not indexed: they are tips).
             left = [c for c in frontier if c not in listed]
-            frontier = left + [p for p, i in zip(unseen, graph.lookup(unseen).tolist(),
-                                                 strict=True) if i < 0 and p not in left]
+            frontier = left + [
+                p
+                for p, i in zip(unseen, graph.lookup(unseen).tolist(), strict=True)
+                if i < 0 and p not in left
+            ]
         return b"".join(found.values()) if not frontier else None
 
     def _rev_list(self, stdin: bytes, args: Sequence[str] = ()) -> bytes:
@@ -444,8 +510,10 @@ class IndexedReach:
         alone cost seconds.) rev-list reads all of stdin before it writes anything.
         """
         try:
-            with git.stream(["--git-dir", self.repo.git_dir, "rev-list", "--parents", *args,
-                             "--stdin"], input=stdin) as out:
+            with git.stream(
+                ["--git-dir", self.repo.git_dir, "rev-list", "--parents", *args, "--stdin"],
+                input=stdin,
+            ) as out:
                 return out.read()
         except git.GitError as e:
             raise IndexUnavailable(str(e)) from None
@@ -478,10 +546,15 @@ class IndexedReach:
         commits = {o for o, i in zip(objs, graph.lookup(objs).tolist(), strict=True) if i >= 0}
         unknown = [o for o in objs if o not in commits and o not in peeled]
         if unknown:
-            lines = self.repo.git(
-                ["cat-file", "--batch-check=%(objecttype) %(objectname)"],
-                input="".join(f"{o}^{{commit}}\n" for o in unknown).encode(), check=False,
-            ).stdout.decode(errors="replace").splitlines()
+            lines = (
+                self.repo.git(
+                    ["cat-file", "--batch-check=%(objecttype) %(objectname)"],
+                    input="".join(f"{o}^{{commit}}\n" for o in unknown).encode(),
+                    check=False,
+                )
+                .stdout.decode(errors="replace")
+                .splitlines()
+            )
             for o, line in zip(unknown, lines, strict=False):
                 kind, _, sha = line.partition(" ")
                 if kind == "commit" and sha == o:
@@ -540,7 +613,8 @@ class IndexedReach:
         if inside.any():
             reached[inside] = index_query.below(graph, bound, ids[inside])
         crossed = bool(graph.shallow.shape[0]) and bool(
-            index_query.below(graph, bound, graph.shallow).any())
+            index_query.below(graph, bound, graph.shallow).any()
+        )
         answer = Answer(target)
         not_reached = []
         for c, hit in zip(cands, reached.tolist(), strict=True):
@@ -550,17 +624,23 @@ class IndexedReach:
                 not_reached.append(c)
         if not not_reached:
             return answer
-        answer.settle(not_reached, self.present(not_reached),
-                      crossed_boundary=crossed, partial=self.repo.partial)
+        answer.settle(
+            not_reached,
+            self.present(not_reached),
+            crossed_boundary=crossed,
+            partial=self.repo.partial,
+        )
         return answer
 
-    def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:
+    def ancestors_many(
+        self, targets: Collection[str], candidates: Collection[str]
+    ) -> dict[str, Answer]:
         targets = list(dict.fromkeys(targets))
         cands = list(dict.fromkeys(candidates))
         try:
             # One call, so that both sets of ids come from the same index.
             ids = self._ids([*targets, *cands])
-            tids, cids = ids[: len(targets)], ids[len(targets):]
+            tids, cids = ids[: len(targets)], ids[len(targets) :]
         except IndexUnavailable:
             return self._fallback.ancestors_many(targets, cands)
         graph = self.graph
@@ -604,8 +684,11 @@ class IndexedReach:
             cached = self._tips.get(tuple(patterns))
             if cached is None:
                 stored = self._load()
-                tips = [(n, s) for n, s in self._ref_tips(patterns, stored.graph, stored.peeled)
-                        if not n.endswith("/HEAD")]
+                tips = [
+                    (n, s)
+                    for n, s in self._ref_tips(patterns, stored.graph, stored.peeled)
+                    if not n.endswith("/HEAD")
+                ]
                 tip_ids = self._ids([s for _, s in tips])
                 if self._peeled_changed:
                     self._save_peeled()

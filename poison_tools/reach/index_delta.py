@@ -64,8 +64,9 @@ def _frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(8, "little") + zlib.crc32(payload).to_bytes(4, "little") + payload
 
 
-def block(rev_list: bytes, preferred: list[str], shallow: frozenset[str],
-          peeled: dict[str, str]) -> bytes:
+def block(
+    rev_list: bytes, preferred: list[str], shallow: frozenset[str], peeled: dict[str, str]
+) -> bytes:
     """The payload of one update: what `extend` needs to lay its commits out again."""
     meta = {"preferred": preferred, "shallow": sorted(shallow), "peeled": peeled}
     return json.dumps(meta).encode() + b"\n" + rev_list
@@ -77,8 +78,11 @@ def commits_in(payload: bytes) -> int:
 
 def fits(stored: index_file.Stored, payload: bytes) -> bool:
     """Whether `payload` may join the delta of `stored` rather than a whole rewrite."""
-    return (bool(stored.file_id) and len(stored.delta) < MAX_BLOCKS
-            and stored.delta_commits + commits_in(payload) <= MAX_COMMITS)
+    return (
+        bool(stored.file_id)
+        and len(stored.delta) < MAX_BLOCKS
+        and stored.delta_commits + commits_in(payload) <= MAX_COMMITS
+    )
 
 
 def write(path: str, graph_id: str, payloads: list[bytes]) -> None:
@@ -104,8 +108,9 @@ def read(path: str, graph_id: str) -> list[bytes] | None:
     except FileNotFoundError:
         return None
     except OSError as e:  # NotRegular included: a FIFO, a directory, too large
-        raise DamagedDelta(str(e) if isinstance(e, cachefile.NotRegular)
-                           else f"cannot read it: {e.strerror}") from None
+        raise DamagedDelta(
+            str(e) if isinstance(e, cachefile.NotRegular) else f"cannot read it: {e.strerror}"
+        ) from None
     if not data.startswith(MAGIC):
         raise DamagedDelta("not a git-poison index delta")
     payloads = []
@@ -173,15 +178,23 @@ def apply(stored: index_file.Stored, payloads: list[bytes]) -> index_file.Stored
             cells = keep[parent_line]
             names, parent_line = names[keep], renumber[parent_line[cells]]
             parent_names = parent_names[cells]
-        graph = index_graph.extend_parsed(stored.graph, names, parent_line, parent_names,
-                                          preferred, frozenset(shallow))
+        graph = index_graph.extend_parsed(
+            stored.graph, names, parent_line, parent_names, preferred, frozenset(shallow)
+        )
     except DamagedDelta:
         raise
     except (ValueError, KeyError, TypeError) as e:  # a parent neither listed nor indexed
         raise DamagedDelta(f"malformed: {e.__class__.__name__}") from None
-    return index_file.Stored(graph, stored.fingerprint, stored.tips, stored.chains_at_build,
-                             peeled, stored.file_id, list(payloads),
-                             sum(commits_in(p) for p in payloads))
+    return index_file.Stored(
+        graph,
+        stored.fingerprint,
+        stored.tips,
+        stored.chains_at_build,
+        peeled,
+        stored.file_id,
+        list(payloads),
+        sum(commits_in(p) for p in payloads),
+    )
 
 
 def load(graph_path: str, notices: list[str] | None = None) -> index_file.Stored | None:

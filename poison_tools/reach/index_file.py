@@ -122,8 +122,13 @@ def _parse(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | No
         arrays[name] = np.frombuffer(mm, dtype=dt, count=count, offset=offset)
     graph = Graph(hash_len=int(header["hash_len"]), **arrays)
     n, k = graph.size, graph.chain_len.shape[0]
-    if not (graph.by_name.shape[0] == graph.chain.shape[0] == graph.pos.shape[0]
-            == graph.name_keys.shape[0] == n):
+    if not (
+        graph.by_name.shape[0]
+        == graph.chain.shape[0]
+        == graph.pos.shape[0]
+        == graph.name_keys.shape[0]
+        == n
+    ):
         raise CorruptIndex("array lengths disagree")
     if graph.down_key.shape[0] != graph.up_key.shape[0]:
         raise CorruptIndex("jump tables disagree")
@@ -133,9 +138,14 @@ def _parse(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | No
     if not isinstance(peeled, dict):
         raise CorruptIndex("peeled tags are not a mapping")
     crc = int.from_bytes(mm[len(mm) - TRAILER :], "little")
-    return Stored(graph, str(header["fingerprint"]), list(header["tips"]),
-                  int(header["chains_at_build"]), {str(k): str(v) for k, v in peeled.items()},
-                  file_id(len(mm), crc))
+    return Stored(
+        graph,
+        str(header["fingerprint"]),
+        list(header["tips"]),
+        int(header["chains_at_build"]),
+        {str(k): str(v) for k, v in peeled.items()},
+        file_id(len(mm), crc),
+    )
 
 
 def file_id(size: int, crc: int) -> str:
@@ -146,8 +156,10 @@ def file_id(size: int, crc: int) -> str:
 def _verify(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | None) -> None:
     """CorruptIndex unless the checksum holds; skipped for a file verified before."""
     crc = int.from_bytes(mm[len(mm) - TRAILER :], "little")
-    identity = (f"{VERSION} {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} "
-                f"{st.st_ctime_ns} {crc:08x}\n").encode()
+    identity = (
+        f"{VERSION} {st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} "
+        f"{st.st_ctime_ns} {crc:08x}\n"
+    ).encode()
     try:
         if cachefile.read_regular(path + VERIFIED, 256) == identity:
             return
@@ -157,8 +169,9 @@ def _verify(mm: mmap.mmap, path: str, st: os.stat_result, notices: list[str] | N
         except OSError:
             pass
         if notices is not None:
-            notices.append(f"reachability index stamp damaged ({e}), index verified instead: "
-                           f"{path + VERIFIED}")
+            notices.append(
+                f"reachability index stamp damaged ({e}), index verified instead: {path + VERIFIED}"
+            )
     except OSError:
         pass  # none yet: verify
     import zlib  # only when verifying

@@ -61,9 +61,22 @@ class Graph:
     @classmethod
     def empty(cls, hash_len: int) -> Graph:
         i32, i64 = np.zeros(0, np.int32), np.zeros(0, np.int64)
-        return cls(hash_len, np.zeros(0, f"S{hash_len}"), i32, np.zeros(0, np.uint64),
-                   i32, i32, i32,
-                   i64, i32, i32, i64, i32, i32, i32)
+        return cls(
+            hash_len,
+            np.zeros(0, f"S{hash_len}"),
+            i32,
+            np.zeros(0, np.uint64),
+            i32,
+            i32,
+            i32,
+            i64,
+            i32,
+            i32,
+            i64,
+            i32,
+            i32,
+            i32,
+        )
 
     def lookup(self, hexes: Sequence[str]) -> I32:
         """Commit id of each hex object name, -1 where it is not indexed (or not a name)."""
@@ -224,9 +237,18 @@ def extend_parsed(
             return new_chain[i - n0], new_pos[i - n0]
         return int(old_chain[i]), int(old_pos[i])
 
-    pref = [int(i) for i in _search(new_sorted, new_keys, new_by_name, np.array(
-        [r for r in (_raw(t, hl) for t in preferred) if r is not None], dtype=f"S{hl}"))
-        if i >= 0]
+    pref = [
+        int(i)
+        for i in _search(
+            new_sorted,
+            new_keys,
+            new_by_name,
+            np.array(
+                [r for r in (_raw(t, hl) for t in preferred) if r is not None], dtype=f"S{hl}"
+            ),
+        )
+        if i >= 0
+    ]
     walk_order = pref + list(range(n0, n0 + m))
     done = 0
     for start in walk_order:
@@ -270,19 +292,33 @@ def extend_parsed(
     dst = np.concatenate([b[:, 1], merge_parent])
     d_chain, d_pos = chain[dst], pos[dst]
 
-    down = _merge_jumps(graph.down_key, graph.down_chain, graph.down_pos,
-                        key(s_chain, s_pos), d_chain, d_pos)
-    up = _merge_jumps(graph.up_key, graph.up_chain, graph.up_pos,
-                      key(d_chain, d_pos), s_chain, s_pos)
+    down = _merge_jumps(
+        graph.down_key, graph.down_chain, graph.down_pos, key(s_chain, s_pos), d_chain, d_pos
+    )
+    up = _merge_jumps(
+        graph.up_key, graph.up_chain, graph.up_pos, key(d_chain, d_pos), s_chain, s_pos
+    )
 
     sorted_names, by_name, name_keys = _merge_sorted(graph, new_sorted, new_keys, new_by_name)
-    found = _search(new_sorted, new_keys, new_by_name, np.array(
-        [r for r in (_raw(h, hl) for h in shallow) if r is not None], dtype=f"S{hl}"))
+    found = _search(
+        new_sorted,
+        new_keys,
+        new_by_name,
+        np.array([r for r in (_raw(h, hl) for h in shallow) if r is not None], dtype=f"S{hl}"),
+    )
     shallow_ids = found[found >= 0]
     progress.finish()
     return Graph(
-        graph.hash_len, sorted_names, by_name, name_keys, chain, pos, np.array(chain_len, np.int32),
-        *down, *up, np.concatenate([graph.shallow, shallow_ids]).astype(np.int32),
+        graph.hash_len,
+        sorted_names,
+        by_name,
+        name_keys,
+        chain,
+        pos,
+        np.array(chain_len, np.int32),
+        *down,
+        *up,
+        np.concatenate([graph.shallow, shallow_ids]).astype(np.int32),
     )
 
 
@@ -301,6 +337,8 @@ def _merge_sorted(
     if graph.size == 0:
         return new_sorted, new_ids, new_keys
     at = _position(graph.sorted_names, graph.name_keys, new_sorted)
-    return (np.insert(graph.sorted_names, at, new_sorted),
-            np.insert(graph.by_name, at, new_ids).astype(np.int32),
-            np.insert(graph.name_keys, at, new_keys))
+    return (
+        np.insert(graph.sorted_names, at, new_sorted),
+        np.insert(graph.by_name, at, new_ids).astype(np.int32),
+        np.insert(graph.name_keys, at, new_keys),
+    )

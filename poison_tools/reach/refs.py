@@ -36,8 +36,9 @@ class RefListing:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         if background:
-            self._thread = threading.Thread(target=self._read_in_thread, name="ref-listing",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._read_in_thread, name="ref-listing", daemon=True
+            )
             self._thread.start()
 
     def _read_in_thread(self) -> None:
@@ -48,7 +49,8 @@ class RefListing:
 
     def _read(self) -> list[Ref]:
         out = self.repo.git_out(
-            ["for-each-ref", "--format=%(objectname)%00%(symref)%00%(refname)"], check=False)
+            ["for-each-ref", "--format=%(objectname)%00%(symref)%00%(refname)"], check=False
+        )
         refs = []
         for line in out.splitlines():
             parts = line.split("\0")
@@ -80,8 +82,9 @@ class RefListing:
         left to `git rev-parse`.
         """
         try:
-            with open(os.path.join(self.repo.git_dir, "HEAD"), encoding="utf-8",
-                      errors="replace") as f:
+            with open(
+                os.path.join(self.repo.git_dir, "HEAD"), encoding="utf-8", errors="replace"
+            ) as f:
                 content = f.read(4096).strip()
         except OSError:
             content = ""

@@ -33,9 +33,14 @@ class GitWalk:
         roots = [p.rstrip("/") for p in prefixes]
         if not roots:
             return []
-        out = self.repo.git_out(["for-each-ref", "--format=%(objecttype)%00%(objectname)"
-                                 "%00%(*objecttype)%00%(*objectname)%00%(symref)%00%(refname)",
-                                 *roots])
+        out = self.repo.git_out(
+            [
+                "for-each-ref",
+                "--format=%(objecttype)%00%(objectname)"
+                "%00%(*objecttype)%00%(*objectname)%00%(symref)%00%(refname)",
+                *roots,
+            ]
+        )
         pairs = []
         for line in out.splitlines():
             otype, oid, ptype, pid, symref, ref = line.split("\0")
@@ -75,8 +80,9 @@ class GitWalk:
         if wanted or shallow:
             # Stopped early only once nothing more can change the answer; a walk that
             # git could not finish (a missing commit) raises GitError: no answer.
-            with git.stream(["--git-dir", self.repo.git_dir, "rev-list", "--end-of-options",
-                             target]) as out:
+            with git.stream(
+                ["--git-dir", self.repo.git_dir, "rev-list", "--end-of-options", target]
+            ) as out:
                 for raw in out:
                     sha = raw[:-1].decode()
                     if sha in shallow:
@@ -86,11 +92,17 @@ class GitWalk:
                         wanted.discard(sha)
                         if not wanted and (crossed_boundary or not shallow):
                             break
-        answer.settle(cands - answer.reachable, present,
-                      crossed_boundary=crossed_boundary, partial=self.repo.partial)
+        answer.settle(
+            cands - answer.reachable,
+            present,
+            crossed_boundary=crossed_boundary,
+            partial=self.repo.partial,
+        )
         return answer
 
-    def ancestors_many(self, targets: Collection[str], candidates: Collection[str]) -> dict[str, Answer]:
+    def ancestors_many(
+        self, targets: Collection[str], candidates: Collection[str]
+    ) -> dict[str, Answer]:
         return {t: self.ancestors(t, candidates) for t in dict.fromkeys(targets)}
 
     def refs_containing(

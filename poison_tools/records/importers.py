@@ -32,8 +32,19 @@ def scan_fixes(repo: SourceRepo, rev_range: str | None) -> FixesPlan:
     rng = rev_range or "HEAD"
     if rng.startswith("-") or "\n" in rng or "\0" in rng:
         raise FatalError(f"not a revision range: {rng!r}")
-    proc = repo.git(["-c", "log.showSignature=false", "log", "--no-merges",
-                     "--format=%x01%H%x00%s%x00%B", "--end-of-options", rng, "--"], check=False)
+    proc = repo.git(
+        [
+            "-c",
+            "log.showSignature=false",
+            "log",
+            "--no-merges",
+            "--format=%x01%H%x00%s%x00%B",
+            "--end-of-options",
+            rng,
+            "--",
+        ],
+        check=False,
+    )
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         raise FatalError(f"cannot read history {rng}: {err[-1] if err else 'git log failed'}")
@@ -66,7 +77,9 @@ class ImportOutcome:
     withdrawn_skipped: list[str] = field(default_factory=list)
 
 
-def fixes_change(plan: FixesPlan, editor: str, outcome: ImportOutcome) -> Callable[[Snapshot], list[Record]]:
+def fixes_change(
+    plan: FixesPlan, editor: str, outcome: ImportOutcome
+) -> Callable[[Snapshot], list[Record]]:
     def change(snap: Snapshot) -> list[Record]:
         outcome.created.clear()
         outcome.extended.clear()
@@ -99,9 +112,20 @@ def fixes_change(plan: FixesPlan, editor: str, outcome: ImportOutcome) -> Callab
                 rid = new_id()
             taken.add(rid)
             comment = plan.subject.get(cures[0], "") or "imported from a Fixes: trailer"
-            comment = f"{comment}\n\n(imported from the Fixes: trailer of {cures[0][:12]})"[:MAX_TEXT]
-            updates.append(Record(id=rid, poisons=(poison,), cures=tuple(cures[:MAX_COMMITS]),
-                                  comment=comment, editor=editor, created=stamp, updated=stamp))
+            comment = f"{comment}\n\n(imported from the Fixes: trailer of {cures[0][:12]})"[
+                :MAX_TEXT
+            ]
+            updates.append(
+                Record(
+                    id=rid,
+                    poisons=(poison,),
+                    cures=tuple(cures[:MAX_COMMITS]),
+                    comment=comment,
+                    editor=editor,
+                    created=stamp,
+                    updated=stamp,
+                )
+            )
             outcome.created.append(rid)
         return updates
 

@@ -38,8 +38,10 @@ def _misspelt(store: PoisonStore, state: str, *, remote: bool) -> str | None:
         return None  # a first project: nothing to confuse it with
     explicit = store.source.config_get("poison.project") is not None
     named = "" if explicit else " (named after remote.origin.url)"
-    head = (f'poison.project "{store.project}"{named} {state}, but the poisons '
-            f"repository has records of {len(others)} other project{'s' if len(others) != 1 else ''}")
+    head = (
+        f'poison.project "{store.project}"{named} {state}, but the poisons '
+        f"repository has records of {len(others)} other project{'s' if len(others) != 1 else ''}"
+    )
     import difflib
 
     lowered = {o.lower(): o for o in others}
@@ -62,19 +64,35 @@ def _projects(store: PoisonStore, *, remote: bool) -> list[str]:
 
     if remote and store.remote and store.allow_fetch:
         try:
-            proc = git.run(["ls-remote", "--heads", "--end-of-options", store.remote],
-                           check=False, timeout=store.fetch_timeout)
+            proc = git.run(
+                ["ls-remote", "--heads", "--end-of-options", store.remote],
+                check=False,
+                timeout=store.fetch_timeout,
+            )
         except subprocess.TimeoutExpired:  # a hint is not worth waiting or failing for
             proc = None
         if proc is not None and proc.returncode == 0:
-            return [line.partition("\trefs/heads/")[2]
-                    for line in proc.stdout.decode(errors="replace").splitlines()
-                    if "\trefs/heads/" in line]
+            return [
+                line.partition("\trefs/heads/")[2]
+                for line in proc.stdout.decode(errors="replace").splitlines()
+                if "\trefs/heads/" in line
+            ]
     if not store.exists:
         return []
-    proc = git.run(["--git-dir", store.path, "for-each-ref", "--format=%(refname)",
-                    "refs/heads/", "refs/remotes/origin/"], check=False)
+    proc = git.run(
+        [
+            "--git-dir",
+            store.path,
+            "for-each-ref",
+            "--format=%(refname)",
+            "refs/heads/",
+            "refs/remotes/origin/",
+        ],
+        check=False,
+    )
     if proc.returncode != 0:
         return []
-    return [ref.removeprefix("refs/heads/").removeprefix("refs/remotes/origin/")
-            for ref in proc.stdout.decode(errors="replace").splitlines()]
+    return [
+        ref.removeprefix("refs/heads/").removeprefix("refs/remotes/origin/")
+        for ref in proc.stdout.decode(errors="replace").splitlines()
+    ]

@@ -67,9 +67,14 @@ def to_osv(record: Record, repo_url: str, versions: Iterable[str] | None = None)
     entry["summary"] = lines[0][:120] if lines else ""
     entry["details"] = record.comment
     entry["affected"] = [affected]
-    entry["database_specific"] = {"git_poison": {
-        "id": record.id, "bug": record.bug, "severity": record.severity, "editor": record.editor,
-    }}
+    entry["database_specific"] = {
+        "git_poison": {
+            "id": record.id,
+            "bug": record.bug,
+            "severity": record.severity,
+            "editor": record.editor,
+        }
+    }
     return entry
 
 
@@ -89,7 +94,9 @@ class OsvPlan:
 def read_entries(path: str) -> list[tuple[str, Any]]:
     """(source, parsed JSON) for a file, or for every *.json file under a directory."""
     if os.path.isdir(path):
-        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs if f.endswith(".json"))
+        files = sorted(
+            os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs if f.endswith(".json")
+        )
         if not files:
             raise FatalError(f"no .json files under {path}")
     elif os.path.exists(path):
@@ -147,9 +154,9 @@ def _events(entry: dict[str, Any], plan: OsvPlan) -> tuple[list[str], list[str]]
                 if not isinstance(ev, dict) or len(ev) != 1:
                     plan.skip("malformed event")
                     continue
-                (kind, value), = ev.items()
+                ((kind, value),) = ev.items()
                 if kind == "introduced" and value == "0":
-                    plan.skip("introduced at the beginning of history (\"0\")")
+                    plan.skip('introduced at the beginning of history ("0")')
                 elif kind not in ("introduced", "fixed"):
                     plan.skip(f"{kind} events (not a commit that poisons or cures)")
                 elif not isinstance(value, str) or not is_sha(value.lower()):
@@ -187,24 +194,40 @@ def plan_import(repo: SourceRepo, items: list[tuple[str, Any]], editor: str) -> 
     return plan
 
 
-def _record(entry: dict[str, Any], osv_id: str, poisons: tuple[str, ...], cures: tuple[str, ...],
-            editor: str) -> Record:
+def _record(
+    entry: dict[str, Any],
+    osv_id: str,
+    poisons: tuple[str, ...],
+    cures: tuple[str, ...],
+    editor: str,
+) -> Record:
     own = entry.get("database_specific")
     own = own.get("git_poison") if isinstance(own, dict) else None
     own = own if isinstance(own, dict) else {}
     summary = _str(entry.get("summary"), MAX_SHORT) or ""
     details = _str(entry.get("details"), MAX_TEXT) or ""
-    comment = details if details.startswith(summary) and details else "\n\n".join(
-        p for p in (summary, details) if p)
+    comment = (
+        details
+        if details.startswith(summary) and details
+        else "\n\n".join(p for p in (summary, details) if p)
+    )
     bug = _str(own.get("bug"), MAX_SHORT) if own else None
     if not own:
         bug = osv_id.strip()
     severity = own.get("severity") if own.get("severity") in SEVERITIES else None
     stamp = now_iso()
     published = _str(entry.get("published"), MAX_SHORT) or stamp
-    return Record(id=_record_id(entry, osv_id), poisons=poisons, cures=cures,
-                  comment=(comment or osv_id)[:MAX_TEXT], bug=bug, severity=severity,
-                  editor=editor, created=published, updated=stamp)
+    return Record(
+        id=_record_id(entry, osv_id),
+        poisons=poisons,
+        cures=cures,
+        comment=(comment or osv_id)[:MAX_TEXT],
+        bug=bug,
+        severity=severity,
+        editor=editor,
+        created=published,
+        updated=stamp,
+    )
 
 
 def osv_change(plan: OsvPlan, outcome: dict[str, list[str]]) -> Callable[[Snapshot], list[Record]]:
@@ -227,7 +250,9 @@ def osv_change(plan: OsvPlan, outcome: dict[str, list[str]]) -> Callable[[Snapsh
                 if poisons == old.poisons and cures == old.cures:
                     outcome["unchanged"].append(rec.id)
                     continue
-                updates.append(replace(old, poisons=poisons, cures=cures, updated=now_iso(), legacy=False))
+                updates.append(
+                    replace(old, poisons=poisons, cures=cures, updated=now_iso(), legacy=False)
+                )
                 outcome["extended"].append(rec.id)
         return updates
 

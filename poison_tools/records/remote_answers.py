@@ -55,7 +55,9 @@ def push_outcome(out: str, err: str) -> str | PushRefused:
     messages ("unable to create…", "…is at…") are the remote's to choose, and once
     made a refused push look like a race, retried a hundred times ("too busy")."""
     status = [ln.split("\t") for ln in out.splitlines() if ln.startswith("!")]
-    remote = [ln.removeprefix("remote:").strip() for ln in err.splitlines() if ln.startswith("remote:")]
+    remote = [
+        ln.removeprefix("remote:").strip() for ln in err.splitlines() if ln.startswith("remote:")
+    ]
     said = next((ln for ln in remote if ln), "")
     if not status:
         # No ref was even tried (authentication, a read-only URL, the connection): the

@@ -119,8 +119,12 @@ class Snapshot:
     def find(self, prefix: str) -> Record:
         """A record by id or unique id prefix (like a short SHA)."""
         prefix = prefix.strip().lower()
-        ids = [prefix] if prefix in self.records or prefix in self.claimed else sorted(
-            i for i in (*self.records, *self.claimed) if prefix and i.startswith(prefix)
+        ids = (
+            [prefix]
+            if prefix in self.records or prefix in self.claimed
+            else sorted(
+                i for i in (*self.records, *self.claimed) if prefix and i.startswith(prefix)
+            )
         )
         if len(ids) > 1:
             raise FatalError(f"record id {prefix!r} is ambiguous: {', '.join(ids)}")
@@ -270,8 +274,15 @@ class PoisonStore:
         assert self.remote
         try:
             proc = self._git(
-                ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options",
-                 self.remote, f"+{ref}:{tracking}"],
+                [
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",
+                    "--end-of-options",
+                    self.remote,
+                    f"+{ref}:{tracking}",
+                ],
                 check=False,
                 timeout=self.fetch_timeout,
             )
@@ -306,8 +317,9 @@ class PoisonStore:
     def _touch_stamp(self) -> None:
         # Replaced, never opened for writing: a FIFO standing there would block the fetch.
         try:
-            cachefile.replace(os.path.join(self.path, STAMP), f"{time.time():.0f}\n".encode(),
-                              ".stamp-")
+            cachefile.replace(
+                os.path.join(self.path, STAMP), f"{time.time():.0f}\n".encode(), ".stamp-"
+            )
         except OSError:
             pass  # only the age shown when the remote is unreachable depends on it
 
@@ -383,8 +395,9 @@ class PoisonStore:
         if items is None:
             files, parsed = self._parse_tree(commit)
             items = list(parsed.values())
-            store_cache.write(self.path, self.branch, commit, items,
-                              {p: f[1] for p, f in files.items()})
+            store_cache.write(
+                self.path, self.branch, commit, items, {p: f[1] for p, f in files.items()}
+            )
         snap = _collect(items, tip=commit)
         snap.notices.extend([notice] if notice else [])
         return snap
@@ -424,14 +437,16 @@ class PoisonStore:
             # Every *.json file of the tree is either a record or a problem (_parse_tree).
             paths = {r.path for r in snap.records.values()} | {p.path for p in snap.problems}
             paths |= {p for ps in snap.claimed.values() for p in ps}
-            snap.vanished = seen_ids.vanished(self.path, paths, set(snap.records) | set(snap.claimed),
-                                              tips)
+            snap.vanished = seen_ids.vanished(
+                self.path, paths, set(snap.records) | set(snap.claimed), tips
+            )
         except GitError as e:
             # Fail closed: if git cannot say what was deleted, nobody can say "healthy".
             snap.problems.append(Problem("records", f"could not look for deleted records: {e}"))
             return
-        snap.problems = sorted([*snap.problems, *(v.problem() for v in snap.vanished)],
-                               key=lambda p: p.path)
+        snap.problems = sorted(
+            [*snap.problems, *(v.problem() for v in snap.vanished)], key=lambda p: p.path
+        )
 
     def _merged_snapshot(self, a: str, b: str, base: str | None) -> Snapshot:
         _, pa = self._parse_tree(a)
@@ -525,7 +540,9 @@ class PoisonStore:
             return RemoteUnreachable(f"push got no answer within {self.fetch_timeout * 3:g} s")
         if proc.returncode == 0:
             return None
-        return push_outcome(proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+        return push_outcome(
+            proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+        )
 
     def _integrate(self, local: str | None, remote: str | None, env: dict[str, str]) -> str | None:
         """One commit holding everything from both sides."""
@@ -613,7 +630,9 @@ class PoisonStore:
             edits[path] = None
         if not edits and not force:
             return None
-        split = {tuple(p.encode("utf-8", "surrogateescape").split(b"/")): o for p, o in edits.items()}
+        split = {
+            tuple(p.encode("utf-8", "surrogateescape").split(b"/")): o for p, o in edits.items()
+        }
         tree = edit_tree(self._git, base, split, top=True)  # ls-tree reads a commit's tree
         assert tree is not None
         parents = [a for p in (base, extra_parent) if p for a in ("-p", p)]
@@ -703,7 +722,9 @@ def _collect(items: Iterable[Record | Problem], tip: str | None) -> Snapshot:
         snap.claimed[record_id] = paths
         for r in records:
             others = " and ".join(p for p in paths if p != r.path)
-            snap.problems.append(Problem(r.path, f"record id {record_id!r} is also claimed by {others}"))
+            snap.problems.append(
+                Problem(r.path, f"record id {record_id!r} is also claimed by {others}")
+            )
     snap.problems.sort(key=lambda p: p.path)
     return snap
 

@@ -57,8 +57,9 @@ def read(poisons_dir: str, branch: str, commit: str) -> tuple[Parsed | None, str
     except FileNotFoundError:
         return None, None
     except OSError as e:  # NotRegular, no permission, an I/O error
-        return None, _notice(path, str(e) if isinstance(e, cachefile.NotRegular) else
-                             f"unreadable: {e.strerror}")
+        return None, _notice(
+            path, str(e) if isinstance(e, cachefile.NotRegular) else f"unreadable: {e.strerror}"
+        )
     try:
         return _parse(data, branch, commit), None
     except _Foreign:
@@ -87,7 +88,7 @@ def _parse(data: bytes, branch: str, commit: str) -> Parsed:
         if data.startswith(b'{"rules":"1/'):
             raise _Foreign  # the format before checksums
         raise _Damaged("not a records cache")
-    version, _, digest = head[len(_MAGIC):].partition(b" ")
+    version, _, digest = head[len(_MAGIC) :].partition(b" ")
     if not version.isdigit():
         raise _Damaged("not a records cache")
     if version != str(FORMAT).encode():
@@ -100,13 +101,18 @@ def _parse(data: bytes, branch: str, commit: str) -> Parsed:
     return [_item(x) for x in doc["items"]]
 
 
-def write(poisons_dir: str, branch: str, commit: str, items: Parsed,
-          blobs: Mapping[str, str]) -> None:
+def write(
+    poisons_dir: str, branch: str, commit: str, items: Parsed, blobs: Mapping[str, str]
+) -> None:
     """Remember what parsing `commit` of `branch` gave (best effort, atomic); `blobs`
     maps each record path to the blob it was parsed from."""
     body = json.dumps(
-        {"rules": _RULES, "branch": branch, "commit": commit,
-         "items": [_dump(x, blobs.get(x.path)) for x in items]},
+        {
+            "rules": _RULES,
+            "branch": branch,
+            "commit": commit,
+            "items": [_dump(x, blobs.get(x.path)) for x in items],
+        },
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()

@@ -94,8 +94,17 @@ def audit(store: PoisonStore, snap: Snapshot, record_id: str, policy: Policy | N
         return AuditLog(rid, paths, [], policy)
     usable = [p for p in paths if "\n" not in p]  # cat-file --batch reads one name a line
     out = store._git(
-        ["-c", "log.showSignature=false", "log", "--topo-order", "-z",
-         "--format=%H%x00%P%x00%an <%ae>%x00%aI%x00%s", *tips, "--", *usable]
+        [
+            "-c",
+            "log.showSignature=false",
+            "log",
+            "--topo-order",
+            "-z",
+            "--format=%H%x00%P%x00%an <%ae>%x00%aI%x00%s",
+            *tips,
+            "--",
+            *usable,
+        ]
     ).stdout.decode("utf-8", "replace")
     fields = out.split("\0")
     rows: list[Change] = []
@@ -103,8 +112,11 @@ def audit(store: PoisonStore, snap: Snapshot, record_id: str, policy: Policy | N
         sha, parents, author, date, subject = fields[i : i + 5]
         if not is_sha(sha.lstrip("\n")):
             raise FatalError("git log of the poisons repository gave output that cannot be read")
-        rows.append(Change(sha.lstrip("\n"), tuple(parents.split()), author, date, subject,
-                           usable[0], EDITED))
+        rows.append(
+            Change(
+                sha.lstrip("\n"), tuple(parents.split()), author, date, subject, usable[0], EDITED
+            )
+        )
     rows.reverse()  # oldest first: the story of the record
     wanted = [f"{c}:{p}" for r in rows for c in (r.commit, *r.parents[:1]) for p in usable]
     blobs = _versions(store, wanted)
@@ -123,7 +135,9 @@ def _versions(store: PoisonStore, names: list[str]) -> dict[str, bytes | None]:
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return {}
-    out = store._git(["cat-file", "--batch"], input="".join(n + "\n" for n in wanted).encode()).stdout
+    out = store._git(
+        ["cat-file", "--batch"], input="".join(n + "\n" for n in wanted).encode()
+    ).stdout
     found: dict[str, bytes | None] = {}
     pos = 0
     for name in wanted:
@@ -139,8 +153,9 @@ def _versions(store: PoisonStore, names: list[str]) -> dict[str, bytes | None]:
     return found
 
 
-def _version(blobs: dict[str, bytes | None], commit: str,
-             paths: list[str]) -> tuple[Record | Problem | None, str]:
+def _version(
+    blobs: dict[str, bytes | None], commit: str, paths: list[str]
+) -> tuple[Record | Problem | None, str]:
     for p in paths:
         blob = blobs.get(f"{commit}:{p}")
         if blob is not None:
@@ -148,8 +163,9 @@ def _version(blobs: dict[str, bytes | None], commit: str,
     return None, ""
 
 
-def _compare(change: Change, before: Record | Problem | None,
-             after: Record | Problem | None) -> None:
+def _compare(
+    change: Change, before: Record | Problem | None, after: Record | Problem | None
+) -> None:
     """Fill in what `change` did to the record: its action and the fields it changed."""
     if isinstance(after, Problem):
         change.action, change.problem = UNREADABLE, after.message

@@ -25,8 +25,13 @@ FORMAT = 2
 Verdicts = dict[str, tuple[list[str], list[str], bool]]
 
 
-def key(tips: list[str], snapshot_tip: str | None, policy_commit: str, signers: str,
-        records: dict[str, Record]) -> str:
+def key(
+    tips: list[str],
+    snapshot_tip: str | None,
+    policy_commit: str,
+    signers: str,
+    records: dict[str, Record],
+) -> str:
     from poison_tools import __version__
 
     h = hashlib.sha256()
@@ -39,8 +44,9 @@ def key(tips: list[str], snapshot_tip: str | None, policy_commit: str, signers: 
     return h.hexdigest()
 
 
-def read(poisons_dir: str, cache_key: str
-         ) -> tuple[Verdicts, list[dict[str, Any]], list[Record]] | None:
+def read(
+    poisons_dir: str, cache_key: str
+) -> tuple[Verdicts, list[dict[str, Any]], list[Record]] | None:
     data = cachefile.read_json(os.path.join(poisons_dir, CACHE_FILE), key=cache_key)
     if data is None:
         return None
@@ -48,9 +54,12 @@ def read(poisons_dir: str, cache_key: str
         verdicts: Verdicts = {}
         for rid, v in data["records"].items():
             cures, extra, withdrawal = v
-            if not (isinstance(cures, list) and isinstance(extra, list)
-                    and isinstance(withdrawal, bool)
-                    and all(isinstance(x, str) for x in [*cures, *extra])):
+            if not (
+                isinstance(cures, list)
+                and isinstance(extra, list)
+                and isinstance(withdrawal, bool)
+                and all(isinstance(x, str) for x in [*cures, *extra])
+            ):
                 return None
             verdicts[rid] = (cures, extra, withdrawal)
         untrusted = data["untrusted"]
@@ -68,9 +77,21 @@ def read(poisons_dir: str, cache_key: str
         return None
 
 
-def write(poisons_dir: str, cache_key: str, verdicts: Verdicts,
-          untrusted: list[dict[str, Any]], deleted: list[Record]) -> None:
-    blob = json.dumps({"key": cache_key, "records": verdicts, "untrusted": untrusted,
-                       "deleted": [{"path": r.path, "record": r.to_json()} for r in deleted]},
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogateescape")
+def write(
+    poisons_dir: str,
+    cache_key: str,
+    verdicts: Verdicts,
+    untrusted: list[dict[str, Any]],
+    deleted: list[Record],
+) -> None:
+    blob = json.dumps(
+        {
+            "key": cache_key,
+            "records": verdicts,
+            "untrusted": untrusted,
+            "deleted": [{"path": r.path, "record": r.to_json()} for r in deleted],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8", "surrogateescape")
     cachefile.keep(os.path.join(poisons_dir, CACHE_FILE), blob, ".trust-")

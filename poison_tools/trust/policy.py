@@ -59,8 +59,12 @@ class Policy:
         return bool(principal) and (ANYONE in who or principal in who)
 
     def to_json(self) -> dict[str, Any]:
-        return {"branch": BRANCH, "commit": self.commit,
-                **{a: sorted(self.allowed[a]) for a in ACTIONS}, "baseline": list(self.baseline)}
+        return {
+            "branch": BRANCH,
+            "commit": self.commit,
+            **{a: sorted(self.allowed[a]) for a in ACTIONS},
+            "baseline": list(self.baseline),
+        }
 
 
 def _where(name: str) -> str:
@@ -100,14 +104,18 @@ def parse_policy(commit: str, signers: bytes, policy: bytes) -> Policy:
             if not isinstance(p, str) or not _PRINCIPAL.match(p):
                 raise PolicyError(
                     f"{_where(POLICY_FILE)}: field {action!r} holds something that is not a "
-                    "principal (an email address as in allowed_signers, or \"*\")"
+                    'principal (an email address as in allowed_signers, or "*")'
                 )
         allowed[action] = frozenset(value)
     baseline = data.get("baseline", [])
-    if not isinstance(baseline, list) or len(baseline) > MAX_PRINCIPALS or not all(
-        isinstance(b, str) and is_sha(b) for b in baseline
+    if (
+        not isinstance(baseline, list)
+        or len(baseline) > MAX_PRINCIPALS
+        or not all(isinstance(b, str) and is_sha(b) for b in baseline)
     ):
-        raise PolicyError(f"{_where(POLICY_FILE)}: field 'baseline' must be a list of full commit SHAs")
+        raise PolicyError(
+            f"{_where(POLICY_FILE)}: field 'baseline' must be a list of full commit SHAs"
+        )
     return Policy(commit, signers_text, allowed, tuple(baseline))
 
 

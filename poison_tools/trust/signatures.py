@@ -97,8 +97,13 @@ def _read(path: str, digest: str) -> dict[str, Signature]:
             return {}
         out = {}
         for sha, v in data["commits"].items():
-            if (isinstance(v, list) and len(v) == 3 and all(isinstance(x, str) for x in v)
-                    and v[0] in STATUS and v[0] not in _TRANSIENT):
+            if (
+                isinstance(v, list)
+                and len(v) == 3
+                and all(isinstance(x, str) for x in v)
+                and v[0] in STATUS
+                and v[0] not in _TRANSIENT
+            ):
                 out[sha] = Signature(v[0], v[1], v[2])
         return out
     except (OSError, ValueError, TypeError):
@@ -109,13 +114,16 @@ def _write(path: str, digest: str, known: dict[str, Signature]) -> None:
     data: dict[str, Any] = {
         "format": FORMAT,
         "signers": digest,
-        "commits": {s: [g.code, g.key, g.signer] for s, g in known.items()
-                    if g.code not in _TRANSIENT},
+        "commits": {
+            s: [g.code, g.key, g.signer] for s, g in known.items() if g.code not in _TRANSIENT
+        },
     }
     cachefile.keep(path, json.dumps(data, separators=(",", ":")).encode(), ".sigs-")
 
 
-def verify(store: PoisonStore, commits: Iterable[str], allowed_signers: str) -> dict[str, Signature]:
+def verify(
+    store: PoisonStore, commits: Iterable[str], allowed_signers: str
+) -> dict[str, Signature]:
     """The signature of each of `commits` as checked against `allowed_signers` (the text
     of a `gpg.ssh.allowedSignersFile`; "" checks validity but names nobody)."""
     wanted = [c for c in dict.fromkeys(commits) if _SHA.match(c)]
@@ -138,9 +146,14 @@ def _ask_git(store: PoisonStore, commits: list[str], allowed_signers: str) -> di
             f.write(allowed_signers)
         proc = store._git(
             [
-                "-c", f"gpg.ssh.allowedSignersFile={signers_file}",
-                "-c", "log.showSignature=false",
-                "log", "--no-walk=unsorted", "--stdin", "-z",
+                "-c",
+                f"gpg.ssh.allowedSignersFile={signers_file}",
+                "-c",
+                "log.showSignature=false",
+                "log",
+                "--no-walk=unsorted",
+                "--stdin",
+                "-z",
                 "--format=%H%x00%G?%x00%GK%x00%GS",
             ],
             input="".join(c + "\n" for c in commits).encode(),

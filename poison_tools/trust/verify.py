@@ -103,8 +103,14 @@ class Untrusted:
         }
 
 
-def _transition(record: Record, parents: list[_State], blob: str, commit: str,
-                trusted: Callable[[str], bool], vouched: frozenset[str]) -> _State:
+def _transition(
+    record: Record,
+    parents: list[_State],
+    blob: str,
+    commit: str,
+    trusted: Callable[[str], bool],
+    vouched: frozenset[str],
+) -> _State:
     """The state of a new version `record` written by `commit` over `parents`."""
     known = [p for p in parents if p.record is not None]
     doubts: dict[tuple[str, str], Doubt] = {}
@@ -174,8 +180,14 @@ def _transition(record: Record, parents: list[_State], blob: str, commit: str,
         else:
             d = inherited(("withdraw", ""), holders) if holders else None
             doubts[("withdraw", "")] = d or Doubt(commit, WITHDRAW, "withdrew it", False)
-    return _State(blob, record, frozenset(cures), frozenset(poisons), withdrawal,
-                  tuple(sorted(doubts.items())))
+    return _State(
+        blob,
+        record,
+        frozenset(cures),
+        frozenset(poisons),
+        withdrawal,
+        tuple(sorted(doubts.items())),
+    )
 
 
 @dataclass
@@ -214,9 +226,12 @@ class Verification:
         from poison_tools.check import POISONED, UNDECIDED, CureElsewhere
         from poison_tools.reach.answer import refs_holding
 
-        affected = [i for i, f in enumerate(report.findings)
-                    if f.record.cures != self.effective.get(f.record.id, f.record).cures
-                    or self._untrusted_withdrawal(f.record.id)]
+        affected = [
+            i
+            for i, f in enumerate(report.findings)
+            if f.record.cures != self.effective.get(f.record.id, f.record).cures
+            or self._untrusted_withdrawal(f.record.id)
+        ]
         if not affected:
             return
         answer = checker.answer(report.target)
@@ -229,8 +244,9 @@ class Verification:
                 judged.status = UNDECIDED  # only untrusted evidence says it is not
                 # The cures the policy does vouch for, and where they are: the way out.
                 holders = refs_holding(checker.reach, eff.cures)
-                judged.cures_elsewhere = [CureElsewhere(c, tuple(holders.get(c, ())))
-                                          for c in eff.cures]
+                judged.cures_elsewhere = [
+                    CureElsewhere(c, tuple(holders.get(c, ()))) for c in eff.cures
+                ]
             elif judged.status == POISONED:
                 judged = f  # poisoned either way: keep the cures found elsewhere
             report.findings[i] = judged
@@ -254,8 +270,9 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
             "poison-policy (see docs/trust.md)"
         )
     tips = sorted({t for t in store._tips() if t})
-    cache_key = trust_cache.key(tips, snapshot.tip, policy.commit, policy.allowed_signers,
-                                snapshot.records)
+    cache_key = trust_cache.key(
+        tips, snapshot.tip, policy.commit, policy.allowed_signers, snapshot.records
+    )
     cached = trust_cache.read(store.path, cache_key)
     read = snapshot
     snapshot = replace(snapshot, records=dict(snapshot.records))
@@ -273,8 +290,13 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
         snapshot = replace(read, records=dict(read.records))
         verdicts, doubts = _verdicts(store, snapshot, tips, policy)
         untrusted = _described(store, policy, doubts)
-        trust_cache.write(store.path, cache_key, verdicts, [u.to_json() for u in untrusted],
-                          [r for rid, r in snapshot.records.items() if rid not in read.records])
+        trust_cache.write(
+            store.path,
+            cache_key,
+            verdicts,
+            [u.to_json() for u in untrusted],
+            [r for rid, r in snapshot.records.items() if rid not in read.records],
+        )
     effective: dict[str, Record] = {}
     for rid, rec in snapshot.records.items():
         cures, extra, withdrawal = verdicts[rid]
@@ -287,8 +309,9 @@ def verify_snapshot(store: PoisonStore, snapshot: Snapshot) -> Verification:
     return Verification(policy, snapshot, effective, untrusted, loaded.stale)
 
 
-def _verdicts(store: PoisonStore, snapshot: Snapshot, tips: list[str],
-              policy: Policy) -> tuple[trust_cache.Verdicts, dict[str, list[Doubt]]]:
+def _verdicts(
+    store: PoisonStore, snapshot: Snapshot, tips: list[str], policy: Policy
+) -> tuple[trust_cache.Verdicts, dict[str, list[Doubt]]]:
     """Replay the history: what the policy vouches for in each record, and the doubts.
     `snapshot` gains the records whose file was deleted without a withdrawal the policy
     vouches for: with --verify they count as if still there (fail closed)."""
@@ -301,10 +324,15 @@ def _verdicts(store: PoisonStore, snapshot: Snapshot, tips: list[str],
         if state.record.withdrawn is not None and state.withdrawal:
             continue  # withdrawn properly, then deleted: nothing is lost
         snapshot.records[rid] = state.record
-        verdicts[rid] = (sorted(state.cures), sorted(state.poisons - set(state.record.poisons)),
-                         False)
-        doubts[rid] = [*(d for _k, d in state.doubts),
-                       Doubt(deleting, WITHDRAW, "deleted its file", False)]
+        verdicts[rid] = (
+            sorted(state.cures),
+            sorted(state.poisons - set(state.record.poisons)),
+            False,
+        )
+        doubts[rid] = [
+            *(d for _k, d in state.doubts),
+            Doubt(deleting, WITHDRAW, "deleted its file", False),
+        ]
     for rid, rec in snapshot.records.items():
         if rid in verdicts:
             continue
@@ -316,8 +344,11 @@ def _verdicts(store: PoisonStore, snapshot: Snapshot, tips: list[str],
             # Read from diverged local and remote records (or not found at all): the
             # merge made while reading vouches for nothing new.
             state = _transition(rec, parents, "", MERGED, lambda _a: False, frozenset())
-        verdicts[rid] = (sorted(state.cures), sorted(state.poisons - set(rec.poisons)),
-                         state.withdrawal)
+        verdicts[rid] = (
+            sorted(state.cures),
+            sorted(state.poisons - set(rec.poisons)),
+            state.withdrawal,
+        )
         doubts[rid] = [d for _k, d in state.doubts]
     return verdicts, doubts
 
@@ -326,38 +357,66 @@ def _untrusted_of(data: dict[str, Any]) -> Untrusted:
     sig = data.get("signature") or {}
     return Untrusted(
         str(data["id"]),
-        Doubt(str(data.get("commit") or MERGED), str(data["action"]), str(data["what"]),
-              bool(data["counted"]), str(data.get("item") or "")),
+        Doubt(
+            str(data.get("commit") or MERGED),
+            str(data["action"]),
+            str(data["what"]),
+            bool(data["counted"]),
+            str(data.get("item") or ""),
+        ),
         str(data.get("author", "")),
         Signature(str(sig.get("code", "E")), str(sig.get("key", "")), str(sig.get("signer", ""))),
     )
 
 
-def _described(store: PoisonStore, policy: Policy, doubts: dict[str, list[Doubt]]) -> list[Untrusted]:
+def _described(
+    store: PoisonStore, policy: Policy, doubts: dict[str, list[Doubt]]
+) -> list[Untrusted]:
     commits = sorted({d.commit for ds in doubts.values() for d in ds if d.commit})
     sigs = verify(store, commits, policy.allowed_signers)
     authors = _authors(store, commits)
-    out = [Untrusted(rid, d, authors.get(d.commit, ""), sigs.get(d.commit, Signature("N")))
-           for rid, ds in sorted(doubts.items()) for d in ds]
+    out = [
+        Untrusted(rid, d, authors.get(d.commit, ""), sigs.get(d.commit, Signature("N")))
+        for rid, ds in sorted(doubts.items())
+        for d in ds
+    ]
     return out
 
 
 def _authors(store: PoisonStore, commits: list[str]) -> dict[str, str]:
     if not commits:
         return {}
-    out = store._git(["log", "--no-walk=unsorted", "--stdin", "-z", "--format=%H%x00%an <%ae>"],
-                     input="".join(c + "\n" for c in commits).encode()).stdout
+    out = store._git(
+        ["log", "--no-walk=unsorted", "--stdin", "-z", "--format=%H%x00%an <%ae>"],
+        input="".join(c + "\n" for c in commits).encode(),
+    ).stdout
     fields = out.decode("utf-8", "replace").split("\0")
     return {fields[i].strip(): fields[i + 1] for i in range(0, len(fields) - 1, 2)}
 
 
-def _replay(store: PoisonStore, tips: list[str], policy: Policy
-            ) -> tuple[dict[str, dict[str, _State]], dict[str, tuple[_State, str]]]:
+def _replay(
+    store: PoisonStore, tips: list[str], policy: Policy
+) -> tuple[dict[str, dict[str, _State]], dict[str, tuple[_State, str]]]:
     """tip -> path -> state, for every record file at each of `tips`; and id -> (last
     state, deleting commit) of every record whose file was deleted at some point."""
-    out = store._git(["-c", "log.showSignature=false", "log", "--topo-order", "--reverse", "-m",
-                      "--root", "--no-renames", "--raw", "--no-abbrev", "-z", HEADER_FORMAT,
-                      *tips, "--"]).stdout
+    out = store._git(
+        [
+            "-c",
+            "log.showSignature=false",
+            "log",
+            "--topo-order",
+            "--reverse",
+            "-m",
+            "--root",
+            "--no-renames",
+            "--raw",
+            "--no-abbrev",
+            "-z",
+            HEADER_FORMAT,
+            *tips,
+            "--",
+        ]
+    ).stdout
     entries = parse_raw_log(out)
     commits: dict[str, list[RawCommit]] = {}
     for e in entries:  # a merge comes once per parent, in the parents' order
@@ -365,16 +424,18 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy
     order = list(commits)
     sigs = verify(store, order, policy.allowed_signers)
     baseline = _baseline(store, policy)
-    vouched = _vouched(store, [c for c in order
-                               if sigs[c].by_policy and policy.may(sigs[c].signer, CURE)])
+    vouched = _vouched(
+        store, [c for c in order if sigs[c].by_policy and policy.may(sigs[c].signer, CURE)]
+    )
     blobs = _parsed_versions(store, entries)
 
     def trusted_by(commit: str) -> Callable[[str], bool]:
         sig = sigs.get(commit)
 
         def may(action: str) -> bool:
-            return commit in baseline or bool(sig and sig.by_policy
-                                              and policy.may(sig.signer, action))
+            return commit in baseline or bool(
+                sig and sig.by_policy and policy.may(sig.signer, action)
+            )
 
         return may
 
@@ -409,8 +470,11 @@ def _replay(store: PoisonStore, tips: list[str], policy: Policy
         for ch in changes:
             if ch.new == _ZERO:
                 continue
-            before = [st for st in (files.get(ch.path), *(o.get(ch.path) for o in others))
-                      if st is not None]
+            before = [
+                st
+                for st in (files.get(ch.path), *(o.get(ch.path) for o in others))
+                if st is not None
+            ]
             same = next((st for st in before if st.blob == ch.new), None)
             parsed = blobs.get(ch.new)
             if same is not None:
@@ -447,11 +511,20 @@ def _vouched(store: PoisonStore, commits: list[str]) -> dict[str, frozenset[str]
     """commit -> the cures its message vouches for (`Poison-Cure: <sha>` trailers)."""
     if not commits:
         return {}
-    out = store._git(
-        ["log", "--no-walk=unsorted", "--stdin", "-z",
-         "--format=%H%x00%(trailers:key=Poison-Cure,valueonly,separator=%x20)"],
-        input="".join(c + "\n" for c in commits).encode(),
-    ).stdout.decode("utf-8", "replace").split("\0")
+    out = (
+        store._git(
+            [
+                "log",
+                "--no-walk=unsorted",
+                "--stdin",
+                "-z",
+                "--format=%H%x00%(trailers:key=Poison-Cure,valueonly,separator=%x20)",
+            ],
+            input="".join(c + "\n" for c in commits).encode(),
+        )
+        .stdout.decode("utf-8", "replace")
+        .split("\0")
+    )
     found = {}
     for i in range(0, len(out) - 1, 2):
         shas = frozenset(w for w in out[i + 1].split() if is_sha(w))
@@ -460,7 +533,9 @@ def _vouched(store: PoisonStore, commits: list[str]) -> dict[str, frozenset[str]
     return found
 
 
-def _parsed_versions(store: PoisonStore, entries: Iterable[RawCommit]) -> dict[str, Record | Problem]:
+def _parsed_versions(
+    store: PoisonStore, entries: Iterable[RawCommit]
+) -> dict[str, Record | Problem]:
     """blob -> its parse, for every version of a record file in the history."""
     paths: dict[str, str] = {}
     for e in entries:
@@ -470,8 +545,14 @@ def _parsed_versions(store: PoisonStore, entries: Iterable[RawCommit]) -> dict[s
     if not paths:
         return {}
     oids = list(paths)
-    sizes = store._git(["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-                       input="".join(o + "\n" for o in oids).encode()).stdout.decode().splitlines()
+    sizes = (
+        store._git(
+            ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+            input="".join(o + "\n" for o in oids).encode(),
+        )
+        .stdout.decode()
+        .splitlines()
+    )
     small = []
     parsed: dict[str, Record | Problem] = {}
     for line in sizes:
