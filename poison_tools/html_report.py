@@ -25,9 +25,9 @@ from html import escape
 
 from poison_tools.environments import EnvironmentSummary, severity_rank
 from poison_tools.release_refs import ref_rank
-from poison_tools.render import claimed_copy_text, ignored_line, reverted_line, title
+from poison_tools.render import title
 from poison_tools.scope import AFFECTED, CLEAN, Cell, RecordScope, ScopeReport, ScopeRun, Target
-from poison_tools.scope_render import evidence_text, missing_text, probable_text, released_text
+from poison_tools.scope_render import STATUS_WORDS, cell_evidence, missing_text
 
 # More branch columns than this and only the release lines keep their own.
 MAX_BRANCH_COLUMNS = 40
@@ -99,13 +99,6 @@ apply();
 """
 
 _SYMBOL = {"affected": "✗", "cured": "✓", "clean": "·", "undecided": "?", "unknown-revision": "?"}
-_WORDS = {
-    "affected": "affected",
-    "cured": "cured",
-    "clean": "never poisoned",
-    "undecided": "cannot decide",
-    "unknown-revision": "unknown revision",
-}
 _WORST = {AFFECTED: 0, "undecided": 1, "unknown-revision": 2, "cured": 3, CLEAN: 4}
 _SEVERITY_VALUE = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
@@ -119,41 +112,11 @@ class PageInfo:
     live: bool = False  # served by `git poison serve`: the page reloads on new records
 
 
-def evidence_lines(cell: Cell) -> list[str]:
-    """A cell's evidence, as `scope`'s text gives it."""
-    f = cell.finding
-    t = cell.target
-    parts = [f"{t.label}: {_WORDS.get(cell.status, cell.status)}"]
-    if t.kind == "deployment":
-        parts.append(
-            f"revision {t.ref}" + (f" ({t.commit[:12]})" if t.commit else " (not known here)")
-        )
-    if f is not None:
-        parts += [f"poison {evidence_text(e)}" for e in f.poison_evidence]
-        parts += [f"cured by {evidence_text(e)}" for e in f.cure_evidence]
-        parts += [reverted_line(e, by) for e, by in f.reverted]
-        if f.undecided_commits:
-            parts.append("history missing for " + ", ".join(c[:12] for c in f.undecided_commits))
-    best = cell.best
-    if best is not None:
-        if t.kind == "branch":
-            parts += [missing_text(best), best.cherry_pick if best.present else ""]
-        else:
-            parts.append(released_text(best))
-    if f is not None:
-        parts += [probable_text(f.record.id, c, cure) for c, cure in cell.probable]
-        parts += [ignored_line(c, p) for c, p in f.ignored]
-        parts += [claimed_copy_text(f.record.id, e) for e in f.probable]
-        if cell.status == AFFECTED and not f.record.cures:
-            parts.append("no cure recorded yet")
-    return [p for p in parts if p]
-
-
 def _cell(c: Cell) -> str:
     if c.status == CLEAN:
         return '<td class="clean">·</td>'
-    label = escape(f"{c.target.label}: {_WORDS.get(c.status, c.status)}", quote=True)
-    ev = escape("\n".join(evidence_lines(c)))
+    label = escape(f"{c.target.label}: {STATUS_WORDS.get(c.status, c.status)}", quote=True)
+    ev = escape("\n".join(cell_evidence(c)))
     return (
         f'<td class="{escape(c.status)}"><details><summary aria-label="{label}">'
         f'{_SYMBOL.get(c.status, "")}</summary><div class="ev">{ev}</div></details></td>'
@@ -194,9 +157,7 @@ def _folded(cells: list[Cell], what: str) -> str:
     listed = (bad + doubt)[:MAX_FOLDED_NAMES]
     # Each with its evidence, as its own column's cell would give it.
     names = [
-        line if k == 0 else "    " + line
-        for c in listed
-        for k, line in enumerate(evidence_lines(c))
+        line if k == 0 else "    " + line for c in listed for k, line in enumerate(cell_evidence(c))
     ]
     more = len(bad) + len(doubt) - len(listed)
     if more > 0:

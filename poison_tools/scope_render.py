@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from poison_tools.check import Evidence
+from poison_tools.check import Evidence, Finding
 from poison_tools.environments import NO_SEVERITY, EnvironmentSummary
 from poison_tools.release_refs import release_first
 from poison_tools.render import (
+    UNFIXED,
     Styler,
     claimed_copy_text,
     ignored_line,
@@ -108,20 +109,62 @@ def cell_lines(cell: Cell, style: Styler = _plain, width: int = 24) -> list[str]
         return lines
     if cell.status == "cured":
         return [f"{head} by {', '.join(evidence_text(e) for e in f.cure_evidence)}"]
-    if cell.status == "undecided" and f.unknown_copies and not f.undecided_commits:
+    if cell.status == "undecided":
+        return [f"{head} {undecided_text(f)}"]
+    return [f"{head} never poisoned"]
+
+
+def undecided_text(f: Finding) -> str:
+    """Why a cell cannot be decided, and what would decide it."""
+    if f.unknown_copies and not f.undecided_commits:
         unknown = ", ".join(short(c) for c in f.unknown_copies[:3]) + (
             " …" if len(f.unknown_copies) > 3 else ""
         )
-        return [
-            f"{head} a copy cannot be ruled out: the patch-id of {unknown} is unknown here "
+        return (
+            f"a copy cannot be ruled out: the patch-id of {unknown} is unknown here "
             "(objects missing); try `git fetch --refetch --no-filter`"
-        ]
-    if cell.status == "undecided":
-        missing = ", ".join(short(c) for c in f.undecided_commits)
-        return [
-            f"{head} history needed to decide is missing ({missing}); try `git fetch --unshallow`"
-        ]
-    return [f"{head} never poisoned"]
+        )
+    missing = ", ".join(short(c) for c in f.undecided_commits)
+    return f"history needed to decide is missing ({missing}); try `git fetch --unshallow`"
+
+
+STATUS_WORDS = {
+    "affected": "affected",
+    "cured": "cured",
+    "clean": "never poisoned",
+    "undecided": "cannot decide",
+    "unknown-revision": "unknown revision",
+}
+
+
+def cell_evidence(cell: Cell) -> list[str]:
+    """A cell's evidence, one fact a line, in `scope`'s words (the HTML page's cells)."""
+    f = cell.finding
+    t = cell.target
+    parts = [f"{t.label}: {STATUS_WORDS.get(cell.status, cell.status)}"]
+    if t.kind == "deployment":
+        parts.append(
+            f"revision {t.ref}" + (f" ({t.commit[:12]})" if t.commit else " (not known here)")
+        )
+    if f is not None:
+        parts += [f"poison {evidence_text(e)}" for e in f.poison_evidence]
+        parts += [f"cured by {evidence_text(e)}" for e in f.cure_evidence]
+        parts += [reverted_line(e, by) for e, by in f.reverted]
+        if cell.status == "undecided":
+            parts.append(undecided_text(f))
+    best = cell.best
+    if best is not None:
+        if t.kind == "branch":
+            parts += [missing_text(best), best.cherry_pick if best.present else ""]
+        else:
+            parts.append(released_text(best))
+    if f is not None:
+        parts += [probable_text(f.record.id, c, cure) for c, cure in cell.probable]
+        parts += [ignored_line(c, p) for c, p in f.ignored]
+        parts += [claimed_copy_text(f.record.id, e) for e in f.probable]
+        if cell.status == AFFECTED and not f.record.cures:
+            parts.append(UNFIXED)
+    return [p for p in parts if p]
 
 
 def label_width(targets: list[Target]) -> int:
