@@ -28,6 +28,10 @@ ZERO_SHA = "0" * 40
 DEFAULT_HOOK_FETCH_TIMEOUT = 3.0
 
 
+# Why a push's verdict cannot be trusted (`RefOutcome.doubts`).
+UNDECIDED_RECORDS, UNREADABLE, STALE, FAILED = "undecided", "unreadable", "stale", "failed"
+
+
 @dataclass(frozen=True)
 class PushedRef:
     local_ref: str
@@ -144,20 +148,22 @@ class RefOutcome:
         return [f for f in self.report.poisoned if not f.record.cures] if self.report else []
 
     @property
-    def doubts(self) -> list[str]:
-        """Why the verdict is not trustworthy; each one blocks a protected branch."""
+    def doubts(self) -> list[tuple[str, int | str]]:
+        """Why the verdict is not trustworthy, each one blocking a protected branch:
+        (`UNDECIDED`, how many), (`UNREADABLE`, how many), (`STALE`, 0) or (`FAILED`, the
+        error). Worded by `push_render.doubt_text`."""
         if self.skipped:
             return []
         if self.error:
-            return [self.error]
+            return [(FAILED, self.error)]
         assert self.report is not None
-        out = []
+        out: list[tuple[str, int | str]] = []
         if self.report.undecided:
-            out.append(f"{len(self.report.undecided)} poison(s) could not be decided")
+            out.append((UNDECIDED_RECORDS, len(self.report.undecided)))
         if self.report.problems:
-            out.append(f"{len(self.report.problems)} unreadable record(s)")
+            out.append((UNREADABLE, len(self.report.problems)))
         if self.report.stale is not None:
-            out.append("the records could not be refreshed")
+            out.append((STALE, 0))
         return out
 
     @property

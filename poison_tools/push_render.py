@@ -5,7 +5,7 @@ Returns lines; the hook prints them on stderr.
 
 from __future__ import annotations
 
-from poison_tools.prepush import Policy, PushReport
+from poison_tools.prepush import STALE, UNDECIDED_RECORDS, UNREADABLE, Policy, PushReport
 from poison_tools.render import (
     Styler,
     copies_line,
@@ -65,7 +65,7 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
     blocked = push.blocked
     if blocked:
         branches = ", ".join(o.ref.branch for o in blocked)
-        reasons = sorted({d for o in blocked for d in o.doubts})
+        reasons = sorted({doubt_text(*d) for o in blocked for d in o.doubts})
         lines.append(
             style(
                 f"{name}: push blocked: {branches} is protected ({_why_protected(policy)})",
@@ -82,3 +82,14 @@ def report_lines(push: PushReport, policy: Policy, style: Styler) -> list[str]:
             f"{name}: the push goes on (branch not protected; see `git config poison.protect`)"
         )
     return lines
+
+
+def doubt_text(kind: str, detail: int | str) -> str:
+    """One reason a push's verdict cannot be trusted (`RefOutcome.doubts`)."""
+    if kind == UNDECIDED_RECORDS:
+        return f"{detail} poison(s) could not be decided"
+    if kind == UNREADABLE:
+        return f"{detail} unreadable record(s)"
+    if kind == STALE:
+        return "the records could not be refreshed"
+    return str(detail)  # FAILED: the error, already a sentence

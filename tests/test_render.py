@@ -203,3 +203,15 @@ def test_status_bar_counts_on_the_branch_or_the_detached_head():
         "label": "git-poison",
         "tooltip": "git-poison: no uncured poison on master",
     }
+
+
+def test_push_that_cannot_be_decided_is_blocked_with_each_reason_worded_once():
+    undecided = finding(record(cures=(CURE,)), status=UNDECIDED)
+    report = CheckReport(TARGET, "HEAD", [undecided], [])
+    push = push_of(report)
+    assert push.outcomes[0].doubts == [("undecided", 1)]  # data; the words are the renderer's
+    lines = push_render.report_lines(push, Policy(("lts/*",)), render._plain)
+    assert lines[-2] == (
+        "git-poison: push blocked: lts/2.1 is protected (poison.protect = lts/*); "
+        "1 poison(s) could not be decided"
+    )
