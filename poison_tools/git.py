@@ -127,6 +127,27 @@ def _popen(
         raise FatalError("git is not installed or not on PATH.") from None
 
 
+def run_at(
+    git_dir: str,
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    check: bool = True,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """`run` in the repository at `git_dir` (the poisons repository), never pausing for
+    an automatic gc: every record is a small commit, and a command must not stop for a
+    gc nobody asked for."""
+    return run(
+        ["--git-dir", git_dir, "-c", "gc.auto=0", *args],
+        input=input,
+        check=check,
+        timeout=timeout,
+        env=env,
+    )
+
+
 @contextmanager
 def stream(
     args: Sequence[str],

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,12 +159,6 @@ def vanished(
     return result
 
 
-def _git(
-    git_dir: str, args: list[str], input: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    return git.run(["--git-dir", git_dir, "-c", "gc.auto=0", *args], input=input)
-
-
 def _walk(git_dir: str, tips: list[str], walked: list[str]) -> dict[str, str]:
     """path -> newest blob of every `*.json` file added or changed in the commits of
     `tips` not reachable from `walked`; all of `tips`' history when `walked` is gone."""
@@ -186,12 +179,12 @@ def _walk(git_dir: str, tips: list[str], walked: list[str]) -> dict[str, str]:
         "--",
     ]
     try:
-        out = _git(git_dir, [*args[:-1], "--not", *walked, "--"] if walked else args).stdout
+        out = git.run_at(git_dir, [*args[:-1], "--not", *walked, "--"] if walked else args).stdout
     except GitError:
         if not walked:
             raise
         # A remembered tip no longer exists (a re-created cache): walk everything.
-        out = _git(git_dir, args).stdout
+        out = git.run_at(git_dir, args).stdout
     found: dict[str, str] = {}
     for commit in parse_raw_log(out):
         for ch in commit.changes:
@@ -209,7 +202,7 @@ def _walk(git_dir: str, tips: list[str], walked: list[str]) -> dict[str, str]:
 def _look_up(git_dir: str, tips: list[str], gone: dict[str, str]) -> dict[str, Any]:
     """For each gone path: the record its last version held (None: not a record) and the
     commit that deleted it."""
-    out = _git(
+    out = git.run_at(
         git_dir,
         [
             "--literal-pathspecs",
@@ -256,7 +249,7 @@ def _authors(git_dir: str, commits: dict[str, str]) -> dict[str, tuple[str, str,
     wanted = list(dict.fromkeys(commits.values()))
     if not wanted:
         return {}
-    out = _git(
+    out = git.run_at(
         git_dir,
         ["log", "--no-walk=unsorted", "--stdin", "-z", "--format=%H%x00%an <%ae>%x00%aI"],
         input="".join(c + "\n" for c in wanted).encode(),
@@ -275,7 +268,7 @@ def _blobs(git_dir: str, oids: Any) -> dict[str, bytes]:
     wanted = [o for o in dict.fromkeys(oids) if _OID.match(o)]
     if not wanted:
         return {}
-    out = _git(
+    out = git.run_at(
         git_dir, ["cat-file", "--batch"], input="".join(o + "\n" for o in wanted).encode()
     ).stdout
     found, pos = {}, 0

@@ -205,7 +205,7 @@ class PoisonStore:
     # -- plumbing ---------------------------------------------------------------------
 
     def _git(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        return git.run(["--git-dir", self.path, "-c", "gc.auto=0", *args], **kwargs)  # type: ignore[arg-type]
+        return git.run_at(self.path, args, **kwargs)  # type: ignore[arg-type]
 
     def _out(self, args: list[str], **kwargs: object) -> str:
         return self._git(args, **kwargs).stdout.decode()
