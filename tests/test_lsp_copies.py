@@ -45,8 +45,13 @@ class PickedCure:
         r.add_cure(self.record, self.cure)
         self.leak = r.add_poison(self.unfixed, "leaks a handle")
         r.checkout("lts")
+        # lts moves on first: picked onto the cure's own parent within the same second,
+        # the copy would be the very same commit (same tree, parent, message and dates),
+        # and ancestry alone would find the cure.
+        r.commit("lts: release notes", {"NOTES": "2.1\n"})
         r.git("cherry-pick", self.cure)
         self.pick = r.rev("HEAD")
+        assert self.pick != self.cure  # a copy, found only by its patch-id
         self.app = r.path / "app.py"
         self.lock_path = r.path / ".git" / CACHE_DIR / (CACHE_FILE + ".lock")
 
