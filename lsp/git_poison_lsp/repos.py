@@ -70,10 +70,12 @@ class HeadReport:
 class _Scan:
     """One full report being made in its own thread, for one fingerprint."""
 
-    def __init__(self, fingerprint: str) -> None:
+    def __init__(self, fingerprint: str, snapshot: Snapshot) -> None:
         self.fingerprint = fingerprint
+        self.snapshot = snapshot
         self.future: Future[HeadReport] = Future()
-        self.shown = False  # a pending report was handed out meanwhile
+        # What ancestry says meanwhile, made once for every document that asks.
+        self.pending: HeadReport | None = None
 
 
 class RepoState:
@@ -137,27 +139,30 @@ class RepoState:
             fp = self.seen = self.fingerprint()
             if self._final is not None and self._final.fingerprint == fp:
                 return self._final
-            self.reload_config()
-            snapshot = self.snapshot()
             if self._scan is None or self._scan.fingerprint != fp:
-                self._scan = _Scan(fp)
+                self.reload_config()
+                self._scan = _Scan(fp, self.snapshot())
                 threading.Thread(
                     target=self._run_scan,
-                    args=(self._scan, snapshot, progress),
+                    args=(self._scan, self._scan.snapshot, progress),
                     name="git-poison-copies",
                     daemon=True,
                 ).start()
             scan = self._scan
+            if scan.pending is not None:
+                return scan.pending  # the scan is known to be slow: no second wait
         try:
             return scan.future.result(timeout=GRACE)  # a warm copies cache answers in time
         except TimeoutError:
             pass
-        report = check_by_ancestry(self.repo, snapshot, head_commit(self.repo), "HEAD")
+        report = check_by_ancestry(self.repo, scan.snapshot, head_commit(self.repo), "HEAD")
         pending = HeadReport(report, self.branch(), fp, PENDING)
         with self._lock:
             if scan.future.done() and scan.future.exception() is None:
                 return scan.future.result()  # it ended meanwhile: nobody will be told
-            scan.shown = True
+            if scan.pending is not None:
+                return scan.pending  # another document made it meanwhile
+            scan.pending = pending
         log.info(
             "%s: copies not known yet; showing what ancestry says at %s",
             self.toplevel,
@@ -205,7 +210,7 @@ class RepoState:
 
     def _ended(self, scan: _Scan) -> None:
         with self._lock:
-            tell = scan.shown and self._scan is scan
+            tell = scan.pending is not None and self._scan is scan
         if tell and self.on_copies_known is not None:
             self.on_copies_known(self)
 
