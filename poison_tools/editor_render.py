@@ -15,6 +15,7 @@ from poison_tools.render import (
     cure_line,
     headline,
     ignored_line,
+    missing_history_text,
     reverted_line,
     short,
     short_ref,
@@ -36,10 +37,9 @@ def _head(record: Record) -> str:
 def _undecided_reason(f: Finding, copies: str, error: str | None) -> str:
     cures = ", ".join(short(c) for c in f.unknown_copies)
     if f.undecided_commits:
-        missing = ", ".join(short(c) for c in f.undecided_commits)
         return (
-            f"cannot tell whether it is cured on this branch: the history needed is missing "
-            f"({missing}); try `git fetch --unshallow`"
+            "cannot tell whether it is cured on this branch: "
+            + missing_history_text(f.undecided_commits)
             + (" (checking for cherry-picked cures…)" if copies == PENDING and cures else "")
         )
     if copies == PENDING and cures:

@@ -4,7 +4,7 @@ so that a poison reads the same everywhere. Returns lines; printing is the calle
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from poison_tools.check import CheckReport, CureElsewhere, Evidence, Finding, ReleaseReport
@@ -32,6 +32,15 @@ UNFIXED = "no cure recorded yet (known unfixed bug)"
 
 def short(sha: str) -> str:
     return sha[:12]
+
+
+def missing_history_text(commits: Sequence[str]) -> str:
+    """Why a verdict waits on history this clone lacks, and how to fetch it: said the
+    same by `check`, `scope`, the HTML page and the editor."""
+    return (
+        f"the history needed is missing ({', '.join(short(c) for c in commits)}; shallow or "
+        "partial clone): fetch it, e.g. `git fetch --unshallow` or `git fetch origin <sha>`"
+    )
 
 
 def short_ref(ref: str) -> str:
@@ -117,12 +126,7 @@ def finding_lines(f: Finding, style: Styler = _plain) -> list[str]:
     for e in f.probable:
         lines.append(f"    {claimed_copy_text(r.id, e)}")
     if f.undecided_commits:
-        lines.append(
-            "    could not decide: "
-            + ", ".join(short(c) for c in f.undecided_commits)
-            + " not in this history (shallow or partial clone: fetch the missing history,"
-            " e.g. `git fetch --unshallow` or `git fetch origin <sha>`)"
-        )
+        lines.append(f"    could not decide: {missing_history_text(f.undecided_commits)}")
     if f.unknown_copies:
         n = len(f.unknown_copies)
         names = ", ".join(short(c) for c in f.unknown_copies[:5]) + (

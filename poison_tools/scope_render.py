@@ -16,6 +16,7 @@ from poison_tools.render import (
     Styler,
     claimed_copy_text,
     ignored_line,
+    missing_history_text,
     problem_line,
     reverted_line,
     short,
@@ -124,8 +125,7 @@ def undecided_text(f: Finding) -> str:
             f"a copy cannot be ruled out: the patch-id of {unknown} is unknown here "
             "(objects missing); try `git fetch --refetch --no-filter`"
         )
-    missing = ", ".join(short(c) for c in f.undecided_commits)
-    return f"history needed to decide is missing ({missing}); try `git fetch --unshallow`"
+    return missing_history_text(f.undecided_commits)
 
 
 STATUS_WORDS = {

@@ -20,7 +20,10 @@ def record(*cures: str) -> Record:
 def test_a_cell_undecided_for_missing_history_says_so_and_how_to_fix_in_both_faces() -> None:
     f = Finding(record(CURE), UNDECIDED, [Evidence(POISON, POISON)], undecided_commits=[GONE])
     cell = Cell(LTS, "undecided", f)
-    sentence = f"history needed to decide is missing ({GONE[:12]}); try `git fetch --unshallow`"
+    sentence = (
+        f"the history needed is missing ({GONE[:12]}; shallow or partial clone): fetch it, "
+        "e.g. `git fetch --unshallow` or `git fetch origin <sha>`"
+    )
     assert cell_lines(cell)[0].endswith(sentence)
     assert sentence in cell_evidence(cell)
     assert cell_evidence(cell)[0] == "lts/2.1: cannot decide"
